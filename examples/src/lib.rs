@@ -1,0 +1,1 @@
+//! Runnable examples of Heracles live in `examples/`; this library is empty.
