@@ -334,6 +334,10 @@ impl Error {
             ),
             32 => (C::EntryNotFound, format!("no entry '{dn}'")),
             34 => (C::InvalidDn, format!("invalid DN syntax: '{dn}'")),
+            48 | 49 if op == LdapOperation::Connect => (
+                C::InvalidConfig,
+                "the directory refused the service account's credentials".to_owned(),
+            ),
             48 | 49 => (C::InvalidCredentials, "invalid credentials".to_owned()),
             50 => (
                 C::AclDenied,

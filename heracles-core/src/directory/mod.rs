@@ -1,1 +1,296 @@
-//! Directory.
+//! The directory abstraction: what Heracles needs from an LDAP directory.
+//!
+//! [`Directory`] is implemented by [`LdapDirectory`] (a real server through `ldap3`, with a
+//! pool of bound connections) and, later, by an embedded directory. Every operation takes
+//! parsed [`Dn`]s and [`Filter`]s, so no caller can build a DN or filter by string
+//! formatting.
+//!
+//! ```no_run
+//! use heracles_core::directory::{Directory, LdapConfig, LdapDirectory, Scope, SearchRequest};
+//! use heracles_core::dn::Dn;
+//! use heracles_core::filter::Filter;
+//!
+//! # async fn demo() -> heracles_core::Result<()> {
+//! let config = LdapConfig::simple(
+//!     "ldap://127.0.0.1:389",
+//!     "cn=heracles-service,ou=heracles,dc=example,dc=com",
+//!     "secret",
+//! );
+//! let dir = LdapDirectory::connect(config).await?;
+//! let people = Dn::parse("ou=people,dc=example,dc=com")?;
+//! let found = dir
+//!     .search(&SearchRequest::new(people, Scope::One, Filter::eq("uid", "jdoe")))
+//!     .await?;
+//! println!("{} match(es)", found.len());
+//! # Ok(()) }
+//! ```
+
+mod entry;
+pub mod ldap;
+
+use async_trait::async_trait;
+
+pub use self::entry::{Attribute, Attributes, Entry};
+pub use self::ldap::{Bind, LdapConfig, LdapDirectory};
+use crate::dn::{Dn, Rdn};
+use crate::error::{Error, ErrorCode, Result};
+use crate::filter::Filter;
+
+/// How deep a search goes below its base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// The base entry only.
+    Base,
+    /// The base's immediate children (not the base itself).
+    One,
+    /// The base and everything below it.
+    Subtree,
+}
+
+/// A search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// Where the search starts.
+    pub base: Dn,
+    /// How deep it goes.
+    pub scope: Scope,
+    /// Which entries match.
+    pub filter: Filter,
+    /// Attributes to return; empty means all user attributes. `"+"` asks for operational
+    /// attributes, `"1.1"` for none.
+    pub attributes: Vec<String>,
+    /// Return at most this many entries (`None`: all of them, however many).
+    pub size_limit: Option<usize>,
+    /// Page size used with the paged-results control (`None`: the backend's default).
+    pub page_size: Option<u32>,
+}
+
+impl SearchRequest {
+    /// A search for all user attributes of every match.
+    pub fn new(base: Dn, scope: Scope, filter: Filter) -> Self {
+        SearchRequest {
+            base,
+            scope,
+            filter,
+            attributes: Vec::new(),
+            size_limit: None,
+            page_size: None,
+        }
+    }
+
+    /// Builder: only these attributes.
+    #[must_use]
+    pub fn attributes<S: AsRef<str>>(mut self, attrs: impl IntoIterator<Item = S>) -> Self {
+        self.attributes = attrs.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Builder: at most `n` entries.
+    #[must_use]
+    pub fn size_limit(mut self, n: usize) -> Self {
+        self.size_limit = Some(n);
+        self
+    }
+
+    /// Builder: page size for the paged-results control.
+    #[must_use]
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = Some(n);
+        self
+    }
+}
+
+/// One change of a modify operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Modification {
+    /// Add values (the attribute is created if absent).
+    Add {
+        /// Attribute name.
+        attr: String,
+        /// Values to add (at least one).
+        values: Vec<Vec<u8>>,
+    },
+    /// Delete these values, or the whole attribute when `values` is empty.
+    Delete {
+        /// Attribute name.
+        attr: String,
+        /// Values to delete; empty deletes every value.
+        values: Vec<Vec<u8>>,
+    },
+    /// Replace every value (an empty list removes the attribute).
+    Replace {
+        /// Attribute name.
+        attr: String,
+        /// New values.
+        values: Vec<Vec<u8>>,
+    },
+}
+
+fn values<V: AsRef<[u8]>>(v: impl IntoIterator<Item = V>) -> Vec<Vec<u8>> {
+    v.into_iter().map(|x| x.as_ref().to_vec()).collect()
+}
+
+impl Modification {
+    /// Adds values.
+    pub fn add<V: AsRef<[u8]>>(attr: &str, v: impl IntoIterator<Item = V>) -> Self {
+        Modification::Add {
+            attr: attr.to_owned(),
+            values: values(v),
+        }
+    }
+
+    /// Deletes these values (or, with none, the attribute).
+    pub fn delete<V: AsRef<[u8]>>(attr: &str, v: impl IntoIterator<Item = V>) -> Self {
+        Modification::Delete {
+            attr: attr.to_owned(),
+            values: values(v),
+        }
+    }
+
+    /// Deletes the whole attribute.
+    pub fn delete_all(attr: &str) -> Self {
+        Modification::Delete {
+            attr: attr.to_owned(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Replaces every value.
+    pub fn replace<V: AsRef<[u8]>>(attr: &str, v: impl IntoIterator<Item = V>) -> Self {
+        Modification::Replace {
+            attr: attr.to_owned(),
+            values: values(v),
+        }
+    }
+
+    /// The attribute this change is about.
+    pub fn attr(&self) -> &str {
+        match self {
+            Modification::Add { attr, .. }
+            | Modification::Delete { attr, .. }
+            | Modification::Replace { attr, .. } => attr,
+        }
+    }
+}
+
+/// Checks an attribute description (`cn`, `userCertificate;binary`, `2.5.4.3`) before it
+/// is sent anywhere.
+pub fn check_attribute_name(name: &str) -> Result<()> {
+    let invalid = || {
+        Error::new(
+            ErrorCode::ValidationFailed,
+            format!("'{}' is not a valid attribute name", truncate(name, 64)),
+        )
+        .with_detail("attribute", truncate(name, 64))
+    };
+    let mut parts = name.split(';');
+    let base = parts.next().unwrap_or_default();
+    let is_keystring = |s: &str| {
+        let mut chars = s.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let is_oid = |s: &str| {
+        !s.is_empty()
+            && s.split('.').all(|p| {
+                !p.is_empty()
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && (p == "0" || !p.starts_with('0'))
+            })
+    };
+    let special = matches!(base, "*" | "+" | "1.1");
+    if name.len() > 256 || !(is_keystring(base) || is_oid(base) || special) {
+        return Err(invalid());
+    }
+    if parts.any(|opt| !is_keystring(opt)) {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// What Heracles needs from a directory. Implementations must be safe to share between
+/// tasks; every method is one atomic directory operation.
+///
+/// Errors carry the same [`ErrorCode`]s whatever the backend: `ENTRY_NOT_FOUND`,
+/// `PARENT_NOT_FOUND`, `ALREADY_EXISTS`, `NOT_ALLOWED_ON_NON_LEAF`, `SCHEMA_VIOLATION`,
+/// `DIRECTORY_UNAVAILABLE`, `TIMEOUT`, ...
+#[async_trait]
+pub trait Directory: Send + Sync + std::fmt::Debug {
+    /// Every entry matching the request (all pages of it).
+    async fn search(&self, req: &SearchRequest) -> Result<Vec<Entry>>;
+
+    /// One entry by DN, or `None` if there is none. `attributes` as in [`SearchRequest`].
+    async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>>;
+
+    /// Adds an entry; its parent must exist.
+    async fn add(&self, entry: &Entry) -> Result<()>;
+
+    /// Applies the changes to one entry, all or nothing.
+    async fn modify(&self, dn: &Dn, changes: &[Modification]) -> Result<()>;
+
+    /// Deletes a leaf entry.
+    async fn delete(&self, dn: &Dn) -> Result<()>;
+
+    /// Renames an entry and/or moves it under `new_superior`; returns the new DN.
+    async fn rename(
+        &self,
+        dn: &Dn,
+        new_rdn: &Rdn,
+        delete_old_rdn: bool,
+        new_superior: Option<&Dn>,
+    ) -> Result<Dn>;
+
+    /// Whether `password` is the password of `dn`, checked by the directory (a bind).
+    /// Wrong password, unknown DN and locked account are all `Ok(false)`; an empty password
+    /// is always `Ok(false)` (it would be an unauthenticated bind).
+    async fn check_password(&self, dn: &Dn, password: &str) -> Result<bool>;
+
+    /// Whether `attr` of `dn` holds `value` under the attribute's equality rule. An absent
+    /// attribute compares false; an absent entry is `ENTRY_NOT_FOUND`.
+    async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> Result<bool>;
+
+    /// Whether the directory answers.
+    async fn health(&self) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_names() {
+        for ok in [
+            "cn",
+            "objectClass",
+            "userCertificate;binary",
+            "2.5.4.3",
+            "*",
+            "+",
+            "1.1",
+        ] {
+            assert!(check_attribute_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1cn", "cn=x", "c n", "cn;", "01.2", "cn)(x", "é"] {
+            let e = check_attribute_name(bad).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ValidationFailed, "{bad}");
+        }
+        assert!(check_attribute_name(&"a".repeat(1000)).is_err());
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("ééé", 3), "é…");
+    }
+}

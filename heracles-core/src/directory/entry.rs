@@ -1,0 +1,206 @@
+//! Directory entries: a DN plus multi-valued attributes with case-insensitive names.
+//!
+//! Values are bytes, so binary attributes (`jpegPhoto`, certificates) are kept intact;
+//! [`Entry::first_str`] and [`Entry::strs`] give the UTF-8 view most callers want.
+//!
+//! ```
+//! use heracles_core::directory::Entry;
+//! use heracles_core::dn::Dn;
+//!
+//! let mut e = Entry::new(Dn::parse("uid=jdoe,ou=people,dc=example,dc=com")?)
+//!     .with("objectClass", ["inetOrgPerson"])
+//!     .with("CN", ["John Doe"]);
+//! e.add_value("mail", "jdoe@example.com");
+//! assert_eq!(e.first_str("cn"), Some("John Doe"));       // names are case-insensitive
+//! assert!(e.has_value("objectclass", "inetOrgPerson"));
+//! # Ok::<(), heracles_core::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use crate::dn::Dn;
+
+/// One attribute: its name as first written, and its values in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    name: String,
+    values: Vec<Vec<u8>>,
+}
+
+impl Attribute {
+    /// The attribute's name as given by whoever set it (e.g. `"objectClass"`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// All values, in order.
+    pub fn values(&self) -> &[Vec<u8>] {
+        &self.values
+    }
+}
+
+/// The attributes of an entry, keyed case-insensitively.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes {
+    map: BTreeMap<String, Attribute>,
+}
+
+impl Attributes {
+    fn key(name: &str) -> String {
+        name.to_ascii_lowercase()
+    }
+
+    /// The values of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&[Vec<u8>]> {
+        self.map.get(&Self::key(name)).map(|a| a.values.as_slice())
+    }
+
+    /// Replaces every value of `name` (an empty list removes the attribute).
+    pub fn set<V: AsRef<[u8]>>(&mut self, name: &str, values: impl IntoIterator<Item = V>) {
+        let values: Vec<Vec<u8>> = values.into_iter().map(|v| v.as_ref().to_vec()).collect();
+        if values.is_empty() {
+            self.map.remove(&Self::key(name));
+        } else {
+            self.map.insert(
+                Self::key(name),
+                Attribute {
+                    name: name.to_owned(),
+                    values,
+                },
+            );
+        }
+    }
+
+    /// Appends one value to `name`.
+    pub fn add_value(&mut self, name: &str, value: impl AsRef<[u8]>) {
+        self.map
+            .entry(Self::key(name))
+            .or_insert_with(|| Attribute {
+                name: name.to_owned(),
+                values: Vec::new(),
+            })
+            .values
+            .push(value.as_ref().to_vec());
+    }
+
+    /// Removes `name` and returns its values.
+    pub fn remove(&mut self, name: &str) -> Option<Vec<Vec<u8>>> {
+        self.map.remove(&Self::key(name)).map(|a| a.values)
+    }
+
+    /// Whether `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.map.contains_key(&Self::key(name))
+    }
+
+    /// Every attribute, ordered by lower-cased name.
+    pub fn iter(&self) -> impl Iterator<Item = &Attribute> {
+        self.map.values()
+    }
+
+    /// Number of attributes.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether there are no attributes.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// A directory entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The entry's distinguished name.
+    pub dn: Dn,
+    /// Its attributes.
+    pub attrs: Attributes,
+}
+
+impl Entry {
+    /// An entry without attributes.
+    pub fn new(dn: Dn) -> Self {
+        Entry {
+            dn,
+            attrs: Attributes::default(),
+        }
+    }
+
+    /// Builder: sets `name` to `values`.
+    #[must_use]
+    pub fn with<V: AsRef<[u8]>>(mut self, name: &str, values: impl IntoIterator<Item = V>) -> Self {
+        self.attrs.set(name, values);
+        self
+    }
+
+    /// The values of `name` (empty if absent).
+    pub fn get(&self, name: &str) -> &[Vec<u8>] {
+        self.attrs.get(name).unwrap_or(&[])
+    }
+
+    /// The first value of `name` as UTF-8, if present and valid.
+    pub fn first_str(&self, name: &str) -> Option<&str> {
+        self.get(name)
+            .first()
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every UTF-8 value of `name` (non-UTF-8 values are skipped).
+    pub fn strs(&self, name: &str) -> Vec<&str> {
+        self.get(name)
+            .iter()
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .collect()
+    }
+
+    /// Whether `name` has `value`; compares ASCII case-insensitively (enough for object
+    /// classes and other caseIgnore keywords; exact matching rules live in the schema).
+    pub fn has_value(&self, name: &str, value: &str) -> bool {
+        self.get(name)
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(value.as_bytes()))
+    }
+
+    /// Replaces every value of `name`.
+    pub fn set<V: AsRef<[u8]>>(&mut self, name: &str, values: impl IntoIterator<Item = V>) {
+        self.attrs.set(name, values);
+    }
+
+    /// Appends a value to `name`.
+    pub fn add_value(&mut self, name: &str, value: impl AsRef<[u8]>) {
+        self.attrs.add_value(name, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dn() -> Dn {
+        Dn::parse("cn=x,dc=example,dc=com").unwrap()
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_binary_kept() {
+        let mut e = Entry::new(dn()).with("jpegPhoto", [vec![0u8, 0xff, 0xfe]]);
+        assert_eq!(e.get("JPEGPHOTO"), &[vec![0u8, 0xff, 0xfe]]);
+        assert_eq!(e.first_str("jpegphoto"), None);
+        e.add_value("Mail", "a@x");
+        e.add_value("mail", "b@x");
+        assert_eq!(e.strs("MAIL"), vec!["a@x", "b@x"]);
+        assert_eq!(
+            e.attrs
+                .iter()
+                .find(|a| a.name() == "Mail")
+                .unwrap()
+                .values()
+                .len(),
+            2
+        );
+        e.set("mail", Vec::<&str>::new());
+        assert!(!e.attrs.contains("mail"));
+        assert_eq!(e.attrs.remove("jpegphoto").unwrap().len(), 1);
+        assert!(e.attrs.is_empty());
+    }
+}

@@ -1,0 +1,415 @@
+//! [`LdapDirectory`]: the [`Directory`] on a real LDAP server, through `ldap3`.
+//!
+//! - A pool of bound connections (see `pool.rs`), reconnecting by itself after the server
+//!   went away; password checks use a separate pool, so user binds never change the
+//!   identity of the service connections.
+//! - A time limit on every operation (`operation_timeout`): a request never hangs.
+//! - Searches use the paged-results control (RFC 2696), so results larger than the server's
+//!   size limit for the service account are fetched whole.
+//! - `ldap://` (optionally StartTLS), `ldaps://` and `ldapi://` URLs; TLS through rustls
+//!   with a configured CA file.
+//! - A read whose connection broke is retried once on a fresh connection; a write is retried
+//!   only when it provably never reached the server.
+
+mod config;
+mod convert;
+mod pool;
+mod tls;
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use async_trait::async_trait;
+use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+use ldap3::exop::WhoAmI;
+use ldap3::{Ldap, LdapError, Mod};
+use tokio::time::timeout;
+
+pub use self::config::{Bind, LdapConfig};
+use self::convert::{entry_from_result, map_error, ConnState};
+use self::pool::Pool;
+use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest};
+use crate::dn::{Dn, Rdn};
+use crate::error::{Error, ErrorCode, LdapOperation, Result};
+use crate::filter::Filter;
+
+/// Size of the pool used for password checks.
+const AUTH_POOL_SIZE: usize = 4;
+
+/// Failure inside one operation: either ldap3's or one of ours (e.g. a malformed entry).
+enum OpError {
+    Ldap(LdapError),
+    Heracles(Error),
+}
+
+impl From<LdapError> for OpError {
+    fn from(e: LdapError) -> Self {
+        OpError::Ldap(e)
+    }
+}
+
+impl From<Error> for OpError {
+    fn from(e: Error) -> Self {
+        OpError::Heracles(e)
+    }
+}
+
+/// The [`Directory`] on an LDAP server.
+#[derive(Debug)]
+pub struct LdapDirectory {
+    pool: Pool,
+    auth: Pool,
+}
+
+impl LdapDirectory {
+    /// A directory for `config`, without contacting the server yet (connections are opened
+    /// on first use). Fails only on a configuration that cannot work (bad URL scheme,
+    /// unreadable CA file).
+    pub fn new(config: LdapConfig) -> Result<Self> {
+        let scheme = config.url.split("://").next().unwrap_or_default();
+        if !["ldap", "ldaps", "ldapi"].contains(&scheme.to_ascii_lowercase().as_str())
+            || !config.url.contains("://")
+        {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                format!(
+                    "the directory URL must start with ldap://, ldaps:// or ldapi://, got '{}'",
+                    config.url
+                ),
+            ));
+        }
+        let tls = match &config.ca_file {
+            Some(path) => Some(tls::client_config(path)?),
+            None => None,
+        };
+        let mut auth_config = config.clone();
+        auth_config.bind = Bind::Anonymous;
+        auth_config.pool_size = AUTH_POOL_SIZE.min(config.pool_size.max(1));
+        Ok(LdapDirectory {
+            pool: Pool::new(config, tls.clone()),
+            auth: Pool::new(auth_config, tls),
+        })
+    }
+
+    /// Like [`LdapDirectory::new`], then checks that the server answers and accepts the
+    /// service account.
+    pub async fn connect(config: LdapConfig) -> Result<Self> {
+        let dir = Self::new(config)?;
+        dir.health().await?;
+        Ok(dir)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &LdapConfig {
+        self.pool.config()
+    }
+
+    /// Number of idle pooled connections (for diagnostics and tests).
+    pub fn idle_connections(&self) -> usize {
+        self.pool.idle_count()
+    }
+
+    /// Runs one operation on a pooled connection with the operation timeout, retrying once
+    /// on a fresh connection when that is safe.
+    async fn run<T, F, Fut>(&self, op: LdapOperation, dn: &str, idempotent: bool, f: F) -> Result<T>
+    where
+        F: Fn(Ldap) -> Fut,
+        Fut: Future<Output = Result<T, OpError>>,
+    {
+        let limit = self.pool.config().operation_timeout;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut conn = self.pool.get().await?;
+            let (err, state) = match timeout(limit, f(conn.ldap.clone())).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(OpError::Ldap(e))) => map_error(op, dn, e),
+                Ok(Err(OpError::Heracles(e))) => (e, ConnState::Broken),
+                Err(_) => (Error::timeout(op, limit), ConnState::Broken),
+            };
+            if state != ConnState::Healthy {
+                conn.discard();
+            }
+            drop(conn);
+            let retry = attempt == 1
+                && err.code() == ErrorCode::DirectoryUnavailable
+                && (state == ConnState::NotSent || (state == ConnState::Broken && idempotent));
+            if !retry {
+                return Err(err);
+            }
+            tracing::debug!(operation = op.as_str(), "retrying on a fresh connection");
+        }
+    }
+}
+
+fn ldap_scope(scope: Scope) -> ldap3::Scope {
+    match scope {
+        Scope::Base => ldap3::Scope::Base,
+        Scope::One => ldap3::Scope::OneLevel,
+        Scope::Subtree => ldap3::Scope::Subtree,
+    }
+}
+
+fn to_set(values: &[Vec<u8>]) -> HashSet<Vec<u8>> {
+    values.iter().cloned().collect()
+}
+
+/// slapd refuses an attribute given the same value twice (result code 20); so do we, before
+/// ldap3's set conversion could hide it.
+fn reject_duplicates(dn: &Dn, attr: &str, values: &[Vec<u8>]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for v in values {
+        if !seen.insert(v.as_slice()) {
+            return Err(Error::new(
+                ErrorCode::ValueAlreadyExists,
+                format!("attribute '{attr}' of '{dn}' is given the same value twice"),
+            )
+            .with_detail("dn", dn.to_string())
+            .with_detail("attribute", attr));
+        }
+    }
+    Ok(())
+}
+
+async fn run_search(
+    mut ldap: Ldap,
+    base: &str,
+    scope: ldap3::Scope,
+    filter: &str,
+    attrs: &[String],
+    page_size: u32,
+    limit: Option<usize>,
+) -> Result<Vec<Entry>, OpError> {
+    let page = i32::try_from(page_size).unwrap_or(i32::MAX);
+    let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> = if scope == ldap3::Scope::Base {
+        vec![Box::new(EntriesOnly::new())]
+    } else {
+        vec![
+            Box::new(EntriesOnly::new()),
+            Box::new(PagedResults::new(page)),
+        ]
+    };
+    let attr_refs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+    let mut stream = ldap
+        .streaming_search_with(adapters, base, scope, filter, attr_refs)
+        .await?;
+    let mut entries = Vec::new();
+    while let Some(re) = stream.next().await? {
+        entries.push(entry_from_result(re)?);
+        if limit.is_some_and(|n| entries.len() >= n) {
+            // Stop early: abandon the rest of the search on the server.
+            let handle = stream.ldap_handle();
+            let id = handle.last_id();
+            let _ = handle.abandon(id).await;
+            let _ = stream.finish().await;
+            return Ok(entries);
+        }
+    }
+    let res = stream.finish().await;
+    match res.rc {
+        0 => Ok(entries),
+        // noSuchObject on the base: an empty answer is not what callers expect; report it.
+        _ => Err(OpError::Ldap(LdapError::from(res))),
+    }
+}
+
+#[async_trait]
+impl Directory for LdapDirectory {
+    async fn search(&self, req: &SearchRequest) -> Result<Vec<Entry>> {
+        for a in &req.attributes {
+            check_attribute_name(a)?;
+        }
+        if req.size_limit == Some(0) {
+            return Ok(Vec::new());
+        }
+        let base = req.base.to_string();
+        let filter = req.filter.to_string();
+        let scope = ldap_scope(req.scope);
+        let mut page = req.page_size.unwrap_or(self.pool.config().page_size).max(1);
+        if let Some(n) = req.size_limit {
+            page = page.min(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        let (base_ref, filter_ref, attrs) = (base.as_str(), filter.as_str(), &req.attributes);
+        self.run(LdapOperation::Search, &base, true, |ldap| {
+            run_search(
+                ldap,
+                base_ref,
+                scope,
+                filter_ref,
+                attrs,
+                page,
+                req.size_limit,
+            )
+        })
+        .await
+    }
+
+    async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {
+        let req = SearchRequest::new(dn.clone(), Scope::Base, Filter::present("objectClass"))
+            .attributes(attributes.iter().copied());
+        match self.search(&req).await {
+            Ok(mut found) => Ok(found.pop()),
+            Err(e) if e.code() == ErrorCode::EntryNotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn add(&self, entry: &Entry) -> Result<()> {
+        let mut attrs = Vec::with_capacity(entry.attrs.len());
+        for a in entry.attrs.iter() {
+            check_attribute_name(a.name())?;
+            reject_duplicates(&entry.dn, a.name(), a.values())?;
+            attrs.push((a.name().as_bytes().to_vec(), to_set(a.values())));
+        }
+        let dn = entry.dn.to_string();
+        let dn_ref = dn.as_str();
+        self.run(LdapOperation::Add, dn_ref, false, |mut ldap| {
+            let attrs = attrs.clone();
+            async move {
+                ldap.add(dn_ref, attrs).await?.success()?;
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn modify(&self, dn: &Dn, changes: &[Modification]) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut mods = Vec::with_capacity(changes.len());
+        for c in changes {
+            check_attribute_name(c.attr())?;
+            mods.push(match c {
+                Modification::Add { attr, values } => {
+                    reject_duplicates(dn, attr, values)?;
+                    Mod::Add(attr.as_bytes().to_vec(), to_set(values))
+                }
+                Modification::Delete { attr, values } => {
+                    Mod::Delete(attr.as_bytes().to_vec(), to_set(values))
+                }
+                Modification::Replace { attr, values } => {
+                    reject_duplicates(dn, attr, values)?;
+                    Mod::Replace(attr.as_bytes().to_vec(), to_set(values))
+                }
+            });
+        }
+        let dn_s = dn.to_string();
+        let dn_ref = dn_s.as_str();
+        self.run(LdapOperation::Modify, dn_ref, false, |mut ldap| {
+            let mods = mods.clone();
+            async move {
+                ldap.modify(dn_ref, mods).await?.success()?;
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn delete(&self, dn: &Dn) -> Result<()> {
+        let dn_s = dn.to_string();
+        let dn_ref = dn_s.as_str();
+        self.run(
+            LdapOperation::Delete,
+            dn_ref,
+            false,
+            |mut ldap| async move {
+                ldap.delete(dn_ref).await?.success()?;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn rename(
+        &self,
+        dn: &Dn,
+        new_rdn: &Rdn,
+        delete_old_rdn: bool,
+        new_superior: Option<&Dn>,
+    ) -> Result<Dn> {
+        let parent = match new_superior {
+            Some(p) => p.clone(),
+            None => dn.parent().ok_or_else(|| {
+                Error::new(ErrorCode::InvalidDn, "the root DSE cannot be renamed")
+            })?,
+        };
+        let new_dn = parent.child(new_rdn.clone());
+        let dn_s = dn.to_string();
+        let rdn_s = new_rdn.to_string();
+        let sup_s = new_superior.map(ToString::to_string);
+        let (dn_ref, rdn_ref, sup_ref) = (dn_s.as_str(), rdn_s.as_str(), sup_s.as_deref());
+        self.run(
+            LdapOperation::Rename,
+            dn_ref,
+            false,
+            |mut ldap| async move {
+                ldap.modifydn(dn_ref, rdn_ref, delete_old_rdn, sup_ref)
+                    .await?
+                    .success()?;
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(new_dn)
+    }
+
+    async fn check_password(&self, dn: &Dn, password: &str) -> Result<bool> {
+        if password.is_empty() || dn.is_root() {
+            return Ok(false);
+        }
+        let dn_s = dn.to_string();
+        let limit = self.auth.config().operation_timeout;
+        let mut conn = self.auth.get().await?;
+        match timeout(limit, conn.ldap.simple_bind(&dn_s, password)).await {
+            Ok(Ok(res)) => match res.rc {
+                0 => Ok(true),
+                // invalidCredentials: wrong password, unknown DN or (ppolicy) locked account.
+                49 => Ok(false),
+                rc => Err(Error::from_ldap(
+                    LdapOperation::CheckPassword,
+                    rc,
+                    &dn_s,
+                    &res.text,
+                )),
+            },
+            Ok(Err(e)) => {
+                conn.discard();
+                Err(map_error(LdapOperation::CheckPassword, &dn_s, e).0)
+            }
+            Err(_) => {
+                conn.discard();
+                Err(Error::timeout(LdapOperation::CheckPassword, limit))
+            }
+        }
+    }
+
+    async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> Result<bool> {
+        check_attribute_name(attr)?;
+        let dn_s = dn.to_string();
+        let dn_ref = dn_s.as_str();
+        self.run(
+            LdapOperation::Compare,
+            dn_ref,
+            true,
+            |mut ldap| async move {
+                let res = ldap.compare(dn_ref, attr, value).await?.0;
+                match res.rc {
+                    6 => Ok(true),
+                    // compareFalse, or noSuchAttribute: the entry lacks the attribute.
+                    5 | 16 => Ok(false),
+                    _ => Err(OpError::Ldap(LdapError::from(res))),
+                }
+            },
+        )
+        .await
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.run(LdapOperation::Search, "", true, |mut ldap| async move {
+            ldap.extended(WhoAmI).await?.success()?;
+            Ok(())
+        })
+        .await
+    }
+}
