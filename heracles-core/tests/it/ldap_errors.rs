@@ -1,0 +1,155 @@
+//! The errors of `LdapDirectory`: the same codes every backend must produce.
+
+use heracles_core::directory::{Directory, Entry, Modification};
+use heracles_core::dn::Rdn;
+use heracles_core::ErrorCode;
+
+use crate::fixture::{person, sandbox, Slapd};
+
+#[tokio::test]
+async fn directory_errors_have_stable_codes() {
+    let slapd = Slapd::shared();
+    let dir = slapd.service().await;
+    let ou = sandbox(&dir, &slapd, "errors").await;
+    let e = person(&ou, "dup");
+    dir.add(&e).await.unwrap();
+
+    // Duplicate entry.
+    let err = dir.add(&e).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AlreadyExists, "{err}");
+    assert_eq!(err.details()["ldap_result_code"], 68);
+
+    // Missing parent.
+    let orphan_parent = ou.child(Rdn::new("ou", "missing").unwrap());
+    let err = dir
+        .add(&person(&orphan_parent, "orphan"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ParentNotFound, "{err}");
+
+    // Non-leaf delete.
+    let err = dir.delete(&ou).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotAllowedOnNonLeaf, "{err}");
+
+    // No such object, for each operation that names an entry.
+    let ghost = ou.child(Rdn::new("uid", "ghost").unwrap());
+    assert_eq!(
+        dir.delete(&ghost).await.unwrap_err().code(),
+        ErrorCode::EntryNotFound
+    );
+    assert_eq!(
+        dir.modify(&ghost, &[Modification::replace("sn", ["x"])])
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::EntryNotFound
+    );
+    assert_eq!(
+        dir.rename(&ghost, &Rdn::new("uid", "g2").unwrap(), true, None)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::EntryNotFound
+    );
+    assert_eq!(
+        dir.compare(&ghost, "sn", b"x").await.unwrap_err().code(),
+        ErrorCode::EntryNotFound
+    );
+    assert!(dir.get(&ghost, &[]).await.unwrap().is_none());
+
+    // Moving under a parent that does not exist.
+    let err = dir
+        .rename(
+            &e.dn,
+            &Rdn::new("uid", "dup").unwrap(),
+            true,
+            Some(&orphan_parent),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ParentNotFound, "{err}");
+
+    // Schema violations: a required attribute missing, an unknown attribute, an unknown
+    // object class, a second value of a single-valued attribute.
+    let no_sn = Entry::new(ou.child(Rdn::new("uid", "nosn").unwrap()))
+        .with("objectClass", ["inetOrgPerson"])
+        .with("uid", ["nosn"])
+        .with("cn", ["No Sn"]);
+    assert_eq!(
+        dir.add(&no_sn).await.unwrap_err().code(),
+        ErrorCode::SchemaViolation
+    );
+    let unknown_attr = person(&ou, "unk").with("frobnicate", ["x"]);
+    assert_eq!(
+        dir.add(&unknown_attr).await.unwrap_err().code(),
+        ErrorCode::SchemaViolation
+    );
+    let unknown_class = person(&ou, "unkc").with("objectClass", ["inetOrgPerson", "nosuchClass"]);
+    assert_eq!(
+        dir.add(&unknown_class).await.unwrap_err().code(),
+        ErrorCode::SchemaViolation
+    );
+    let err = dir
+        .modify(
+            &e.dn,
+            &[
+                Modification::add("objectClass", ["posixAccount"]),
+                Modification::add("uidNumber", ["1", "2"]),
+                Modification::add("gidNumber", ["1"]),
+                Modification::add("homeDirectory", ["/home/dup"]),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SchemaViolation, "{err}");
+
+    // Removing a value that is not there; adding one twice.
+    assert_eq!(
+        dir.modify(&e.dn, &[Modification::delete("mail", ["none@x"])])
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NoSuchAttribute
+    );
+    assert_eq!(
+        dir.modify(&e.dn, &[Modification::add("sn", ["dup"])])
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::ValueAlreadyExists
+    );
+    assert_eq!(
+        dir.add(&person(&ou, "twice").with("mail", ["a@x", "a@x"]))
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::ValueAlreadyExists
+    );
+
+    // A failed modify changed nothing (atomic).
+    let got = dir.get(&e.dn, &[]).await.unwrap().unwrap();
+    assert!(!got.has_value("objectClass", "posixAccount"));
+
+    // Invalid attribute names never reach the server.
+    assert_eq!(
+        dir.modify(&e.dn, &[Modification::replace("sn)(x", ["v"])])
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::ValidationFailed
+    );
+}
+
+#[tokio::test]
+async fn wrong_service_password_is_a_configuration_error() {
+    let slapd = Slapd::shared();
+    let cfg = heracles_core::directory::LdapConfig::simple(
+        slapd.get("LDAP_URI"),
+        slapd.get("SERVICE_DN"),
+        "not-the-password",
+    );
+    let err = heracles_core::directory::LdapDirectory::connect(cfg)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig, "{err}");
+}

@@ -1,0 +1,126 @@
+//! Server loss, stalls and recovery, on private slapd instances.
+
+use std::time::{Duration, Instant};
+
+use heracles_core::directory::{Directory, LdapConfig, LdapDirectory};
+use heracles_core::ErrorCode;
+
+use crate::fixture::{person, OwnSlapd};
+
+fn quick(cfg: LdapConfig) -> LdapConfig {
+    cfg.with_connect_timeout(Duration::from_secs(2))
+        .with_operation_timeout(Duration::from_secs(3))
+}
+
+#[tokio::test]
+async fn server_stopped_then_restarted() {
+    let own = OwnSlapd::start();
+    let base = own.env.base();
+    let dir = LdapDirectory::connect(quick(own.env.service_config()))
+        .await
+        .unwrap();
+    let people = base.child(heracles_core::dn::Rdn::new("ou", "people").unwrap());
+    let kept = person(&people, "survivor");
+    dir.add(&kept).await.unwrap();
+    assert!(dir.idle_connections() >= 1);
+
+    own.stop();
+    let t = Instant::now();
+    let err = dir.get(&kept.dn, &[]).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DirectoryUnavailable, "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+    let err = dir.health().await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DirectoryUnavailable, "{err}");
+    let err = dir.add(&person(&people, "lost")).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DirectoryUnavailable, "{err}");
+
+    own.restart();
+    // The same LdapDirectory works again, with no manual step; the data is still there.
+    dir.health().await.unwrap();
+    assert!(dir.get(&kept.dn, &[]).await.unwrap().is_some());
+    dir.add(&person(&people, "after")).await.unwrap();
+}
+
+#[tokio::test]
+async fn stalled_server_times_out_instead_of_hanging() {
+    let own = OwnSlapd::start();
+    let dir = LdapDirectory::connect(
+        own.env
+            .service_config()
+            .with_connect_timeout(Duration::from_millis(800))
+            .with_operation_timeout(Duration::from_millis(800)),
+    )
+    .await
+    .unwrap();
+    let pid: i32 = own.env.get("SLAPD_PID").parse().unwrap();
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+    signal("-STOP");
+    let t = Instant::now();
+    let err = dir.get(&own.env.base(), &[]).await.unwrap_err();
+    let took = t.elapsed();
+    signal("-CONT");
+    assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    // Once the server resumes, the directory recovers by itself.
+    let mut ok = false;
+    for _ in 0..20 {
+        if dir.get(&own.env.base(), &[]).await.is_ok() {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "directory did not recover after SIGCONT");
+}
+
+#[tokio::test]
+async fn unresponsive_endpoint_times_out_on_connect() {
+    // A listener that accepts and never answers: connect+bind must give up in time.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let cfg = LdapConfig::simple(&format!("ldap://{addr}"), "cn=x,dc=example,dc=com", "pw")
+        .with_connect_timeout(Duration::from_millis(500))
+        .with_operation_timeout(Duration::from_millis(500));
+    let t = Instant::now();
+    let err = LdapDirectory::connect(cfg).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
+    assert!(t.elapsed() < Duration::from_secs(2));
+    holder.abort();
+
+    // Nothing listening at all: unavailable, at once.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let cfg = LdapConfig::simple(&format!("ldap://{closed}"), "cn=x,dc=example,dc=com", "pw");
+    let err = LdapDirectory::connect(cfg).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DirectoryUnavailable, "{err}");
+}
+
+#[tokio::test]
+async fn bad_configuration_is_reported() {
+    let err = LdapDirectory::new(LdapConfig::simple("http://x", "cn=x", "pw")).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    let err = LdapDirectory::new(
+        LdapConfig::simple("ldaps://127.0.0.1:1", "cn=x", "pw").with_ca_file("/nonexistent/ca.pem"),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig);
+}

@@ -1,0 +1,290 @@
+//! Every `Directory` operation of `LdapDirectory` against slapd.
+
+use heracles_core::directory::{Directory, Entry, Modification, Scope, SearchRequest};
+use heracles_core::dn::{Dn, Rdn};
+use heracles_core::filter::Filter;
+
+use crate::fixture::{person, sandbox, Slapd};
+
+fn uids(entries: &[Entry]) -> Vec<String> {
+    let mut v: Vec<String> = entries
+        .iter()
+        .map(|e| e.first_str("uid").unwrap_or_default().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn add_get_modify_delete() {
+    let slapd = Slapd::shared();
+    let dir = slapd.service().await;
+    let ou = sandbox(&dir, &slapd, "crud").await;
+    let photo: Vec<u8> = vec![0xff, 0xd8, 0x00, 0xfe, 0x80];
+    let entry = person(&ou, "jdoe")
+        .with("mail", ["jdoe@example.com"])
+        .with("jpegPhoto", [photo.clone()]);
+    dir.add(&entry).await.unwrap();
+
+    let got = dir
+        .get(&entry.dn, &[])
+        .await
+        .unwrap()
+        .expect("entry exists");
+    assert_eq!(got.dn, entry.dn);
+    assert_eq!(got.first_str("CN"), Some("User jdoe"));
+    assert_eq!(got.get("jpegphoto"), &[photo], "binary value kept intact");
+
+    let only = dir.get(&entry.dn, &["mail"]).await.unwrap().unwrap();
+    assert_eq!(only.first_str("mail"), Some("jdoe@example.com"));
+    assert!(!only.attrs.contains("cn"), "attribute selection honoured");
+
+    dir.modify(
+        &entry.dn,
+        &[
+            Modification::add("mail", ["john@example.com"]),
+            Modification::replace("sn", ["Doe"]),
+            Modification::add("telephoneNumber", ["+1 555 0100"]),
+        ],
+    )
+    .await
+    .unwrap();
+    let got = dir.get(&entry.dn, &[]).await.unwrap().unwrap();
+    let mut mails = got.strs("mail");
+    mails.sort_unstable();
+    assert_eq!(mails, vec!["jdoe@example.com", "john@example.com"]);
+    assert_eq!(got.first_str("sn"), Some("Doe"));
+
+    dir.modify(
+        &entry.dn,
+        &[
+            Modification::delete("mail", ["jdoe@example.com"]),
+            Modification::delete_all("telephoneNumber"),
+        ],
+    )
+    .await
+    .unwrap();
+    let got = dir.get(&entry.dn, &[]).await.unwrap().unwrap();
+    assert_eq!(got.strs("mail"), vec!["john@example.com"]);
+    assert!(!got.attrs.contains("telephoneNumber"));
+
+    dir.delete(&entry.dn).await.unwrap();
+    assert!(dir.get(&entry.dn, &[]).await.unwrap().is_none());
+    dir.delete(&ou).await.unwrap();
+}
+
+#[tokio::test]
+async fn search_with_each_filter_kind() {
+    let slapd = Slapd::shared();
+    let dir = slapd.service().await;
+    let ou = sandbox(&dir, &slapd, "filters").await;
+    for (uid, num, mail) in [
+        ("alice", "1001", Some("alice@example.com")),
+        ("bob", "1002", None),
+        ("carol", "1010", Some("carol@example.org")),
+    ] {
+        let mut e = person(&ou, uid)
+            .with("objectClass", ["inetOrgPerson", "posixAccount"])
+            .with("uidNumber", [num])
+            .with("gidNumber", ["100"])
+            .with("homeDirectory", [format!("/home/{uid}")]);
+        if let Some(m) = mail {
+            e.set("mail", [m]);
+        }
+        dir.add(&e).await.unwrap();
+    }
+    let search = |f: &str| {
+        SearchRequest::new(ou.clone(), Scope::One, Filter::parse(f).unwrap()).attributes(["uid"])
+    };
+    let cases: &[(&str, &[&str])] = &[
+        ("(uid=ALICE)", &["alice"]),               // caseIgnore equality
+        ("(uid=a*)", &["alice"]),                  // substring initial
+        ("(mail=*example*)", &["alice", "carol"]), // substring any
+        ("(mail=*.org)", &["carol"]),              // substring final
+        ("(uidNumber>=1002)", &["bob", "carol"]),  // integer ordering, not string
+        ("(uidNumber<=1002)", &["alice", "bob"]),
+        ("(mail=*)", &["alice", "carol"]),       // present
+        ("(cn~=User bob)", &["bob"]),            // approx
+        ("(uid:caseExactMatch:=bob)", &["bob"]), // extensible
+        (
+            "(&(objectClass=posixAccount)(!(uid=bob)))",
+            &["alice", "carol"],
+        ),
+        ("(|(uid=alice)(uid=carol))", &["alice", "carol"]),
+        ("(uid=nobody)", &[]),
+    ];
+    for (f, want) in cases {
+        let found = dir.search(&search(f)).await.unwrap();
+        assert_eq!(uids(&found), *want, "filter {f}");
+    }
+    // A value with filter metacharacters is a value, never filter syntax.
+    let hostile = Filter::eq("uid", "*)(uid=*");
+    let found = dir
+        .search(&SearchRequest::new(ou.clone(), Scope::One, hostile))
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+
+    // Scopes: base sees only the ou, one-level only the people, subtree both.
+    let any = Filter::present("objectClass");
+    let base = dir
+        .search(&SearchRequest::new(ou.clone(), Scope::Base, any.clone()))
+        .await
+        .unwrap();
+    assert_eq!(base.len(), 1);
+    assert_eq!(base[0].dn, ou);
+    let one = dir
+        .search(&SearchRequest::new(ou.clone(), Scope::One, any.clone()))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 3);
+    let sub = dir
+        .search(&SearchRequest::new(ou.clone(), Scope::Subtree, any.clone()))
+        .await
+        .unwrap();
+    assert_eq!(sub.len(), 4);
+    let limited = dir
+        .search(&SearchRequest::new(ou.clone(), Scope::One, any).size_limit(2))
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 2, "client size limit honoured");
+}
+
+#[tokio::test]
+async fn rename_in_place_and_to_new_superior() {
+    let slapd = Slapd::shared();
+    let dir = slapd.service().await;
+    let ou = sandbox(&dir, &slapd, "rename").await;
+    let other = sandbox(&dir, &slapd, "rename-target").await;
+    let e = person(&ou, "old");
+    dir.add(&e).await.unwrap();
+
+    let renamed = dir
+        .rename(&e.dn, &Rdn::new("uid", "new").unwrap(), true, None)
+        .await
+        .unwrap();
+    assert_eq!(renamed, ou.child(Rdn::new("uid", "new").unwrap()));
+    assert!(dir.get(&e.dn, &[]).await.unwrap().is_none());
+    let got = dir.get(&renamed, &[]).await.unwrap().unwrap();
+    assert_eq!(got.strs("uid"), vec!["new"], "old RDN value deleted");
+
+    let moved = dir
+        .rename(
+            &renamed,
+            &Rdn::new("uid", "new").unwrap(),
+            true,
+            Some(&other),
+        )
+        .await
+        .unwrap();
+    assert!(moved.is_descendant_of(&other));
+    assert!(dir.get(&moved, &[]).await.unwrap().is_some());
+    assert!(dir.get(&renamed, &[]).await.unwrap().is_none());
+
+    // Keep the old RDN value when asked.
+    let kept = dir
+        .rename(&moved, &Rdn::new("uid", "newer").unwrap(), false, None)
+        .await
+        .unwrap();
+    let got = dir.get(&kept, &[]).await.unwrap().unwrap();
+    let mut vals = got.strs("uid");
+    vals.sort_unstable();
+    assert_eq!(vals, vec!["new", "newer"]);
+}
+
+#[tokio::test]
+async fn compare_and_password_check() {
+    let slapd = Slapd::shared();
+    let dir = slapd.service().await;
+    let ou = sandbox(&dir, &slapd, "auth").await;
+    let e = person(&ou, "pwuser").with("userPassword", ["Correct horse 1!"]);
+    dir.add(&e).await.unwrap();
+
+    assert!(dir.check_password(&e.dn, "Correct horse 1!").await.unwrap());
+    assert!(!dir.check_password(&e.dn, "wrong").await.unwrap());
+    assert!(
+        !dir.check_password(&e.dn, "").await.unwrap(),
+        "empty = unauthenticated bind"
+    );
+    let ghost = ou.child(Rdn::new("uid", "ghost").unwrap());
+    assert!(!dir.check_password(&ghost, "whatever").await.unwrap());
+    // The service connections are unaffected by user binds.
+    assert!(dir.get(&e.dn, &[]).await.unwrap().is_some());
+
+    assert!(dir.compare(&e.dn, "sn", b"pwuser").await.unwrap());
+    assert!(
+        dir.compare(&e.dn, "SN", b"PWUSER").await.unwrap(),
+        "caseIgnore compare"
+    );
+    assert!(!dir.compare(&e.dn, "sn", b"other").await.unwrap());
+    assert!(
+        !dir.compare(&e.dn, "mail", b"x@y").await.unwrap(),
+        "absent attribute"
+    );
+}
+
+#[tokio::test]
+async fn paged_search_beyond_the_size_limit_as_service_account() {
+    let slapd = Slapd::shared();
+    let dir = std::sync::Arc::new(slapd.service().await);
+    let ou = sandbox(&*dir, &slapd, "many").await;
+    // The frontend's size limit for non-root DNs is 500; add more than that.
+    let n = 620;
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in 0..8 {
+        let dir = dir.clone();
+        let ou = ou.clone();
+        tasks.spawn(async move {
+            for i in (chunk..n).step_by(8) {
+                dir.add(&person(&ou, &format!("u{i:04}"))).await.unwrap();
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    let all = dir
+        .search(
+            &SearchRequest::new(ou.clone(), Scope::One, Filter::present("uid"))
+                .attributes(["uid"])
+                .page_size(200),
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), n);
+    let mut seen: Vec<_> = uids(&all);
+    seen.dedup();
+    assert_eq!(seen.len(), n, "no duplicates across pages");
+}
+
+#[tokio::test]
+async fn dn_values_are_escaped_end_to_end() {
+    let slapd = Slapd::shared();
+    let dir = slapd.service().await;
+    let ou = sandbox(&dir, &slapd, "escape").await;
+    let tricky = "#1 Smith, John + \"Jr\" <x>; a\\b=c";
+    let dn = ou.child(Rdn::new("cn", tricky).unwrap());
+    dir.add(
+        &Entry::new(dn.clone())
+            .with("objectClass", ["organizationalRole"])
+            .with("cn", [tricky]),
+    )
+    .await
+    .unwrap();
+    let found = dir
+        .search(&SearchRequest::new(
+            ou.clone(),
+            Scope::One,
+            Filter::eq("cn", tricky),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].dn, dn,
+        "server's DN string parses back to the same DN"
+    );
+    assert_eq!(found[0].first_str("cn"), Some(tricky));
+    let reparsed = Dn::parse(&dn.to_string()).unwrap();
+    assert_eq!(reparsed, dn);
+}

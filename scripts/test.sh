@@ -1,0 +1,58 @@
+#!/bin/sh
+# The one test command of Heracles (see README.md): on a fresh Debian machine with Rust it
+# installs what is missing (slapd, as root), starts a throwaway slapd, runs rustfmt, clippy,
+# every test and every example, and stops slapd again — leaving nothing running.
+#
+#   scripts/test.sh
+#
+# Environment: KEEP_SLAPD=1 leaves the test slapd's folder behind for debugging (the server
+# itself is always stopped).
+set -eu
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+
+command -v cargo >/dev/null 2>&1 || {
+    echo "cargo not found: install Rust (https://rustup.rs) and run this again" >&2
+    exit 1
+}
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    say "installing rustfmt and clippy"
+    rustup component add rustfmt clippy
+fi
+
+say "format (cargo fmt --check)"
+cargo fmt --all -- --check
+
+say "lints (cargo clippy -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# A short folder: the ldapi socket path must stay under ~107 bytes.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hx-test.XXXXXX")
+SLAPD_DIR="$TMP/slapd"
+cleanup() {
+    sh ldap/test-slapd.sh stop "$SLAPD_DIR" >/dev/null 2>&1 || true
+    [ "${KEEP_SLAPD:-0}" = 1 ] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "starting a throwaway slapd"
+sh ldap/test-slapd.sh start "$SLAPD_DIR"
+export HERACLES_TEST_SLAPD_ENV="$SLAPD_DIR/env"
+# The examples read the same settings users give the server.
+. "$SLAPD_DIR/env"
+export HERACLES_LDAP_URL="$LDAP_URI" HERACLES_BIND_DN="$SERVICE_DN" \
+    HERACLES_BIND_PASSWORD="$SERVICE_PW" HERACLES_BASE_DN="$BASE_DN"
+
+say "tests (cargo test --workspace)"
+cargo test --workspace --locked
+
+say "examples"
+for ex in examples/examples/*.rs; do
+    name=$(basename "$ex" .rs)
+    echo "--- example $name"
+    cargo run --quiet --locked -p heracles-examples --example "$name"
+done
+
+say "all checks passed"
