@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+mod embedded;
 mod entry;
 pub mod ldap;
 

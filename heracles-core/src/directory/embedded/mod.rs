@@ -1,0 +1,3 @@
+//! The embedded directory (in progress).
+#![allow(dead_code)]
+mod log;
