@@ -53,12 +53,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .attributes(["cn", "mail"]),
         )
         .await?;
-    println!("found    {} entry, cn = {:?}", found.len(), found[0].first_str("cn"));
+    println!(
+        "found    {} entry, cn = {:?}",
+        found.len(),
+        found[0].first_str("cn")
+    );
 
-    dir.modify(&dn, &[Modification::add("mail", [format!("{uid}@example.com")])])
-        .await?;
+    dir.modify(
+        &dn,
+        &[Modification::add("mail", [format!("{uid}@example.com")])],
+    )
+    .await?;
     let renamed = dir
-        .rename(&dn, &Rdn::new("uid", &format!("{uid}-renamed"))?, false, None)
+        .rename(
+            &dn,
+            &Rdn::new("uid", &format!("{uid}-renamed"))?,
+            false,
+            None,
+        )
         .await?;
     println!("renamed  to {renamed}");
 

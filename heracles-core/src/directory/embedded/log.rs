@@ -206,6 +206,9 @@ fn decode_batch(payload: &[u8]) -> Option<(u64, Vec<LogOp>)> {
     r.done().then_some((seq, ops))
 }
 
+/// Records with their file offsets, and where a torn tail starts (if any).
+type Framed<'a> = (Vec<(u64, &'a [u8])>, Option<u64>);
+
 /// Splits a file body (after the magic) into records. Returns the records with their
 /// offsets, and the offset where a torn tail starts (if any).
 fn records<'a>(
@@ -213,7 +216,7 @@ fn records<'a>(
     data: &'a [u8],
     base: u64,
     allow_torn_tail: bool,
-) -> Result<(Vec<(u64, &'a [u8])>, Option<u64>)> {
+) -> Result<Framed<'a>> {
     let mut out = Vec::new();
     let mut pos = 0usize;
     while pos < data.len() {
