@@ -1,50 +1,63 @@
-//! TEMPORARY STUB — replaced by the full RFC 4515 implementation. Signatures are the contract.
-#![allow(missing_docs)]
-use std::fmt;
+//! LDAP search filters: the [`Filter`] AST, its RFC 4515 string form (parser and
+//! serialiser), and the `ATTR:OP:VALUE` query syntax of the REST API (SPEC §1).
+//!
+//! Every value enters a filter as data — through the AST, never by string formatting — and
+//! is escaped on output, so no value can change a filter's shape:
+//!
+//! ```
+//! use heracles_core::filter::Filter;
+//!
+//! let f = Filter::eq("uid", "*)(uid=*");
+//! assert_eq!(f.to_string(), r"(uid=\2a\29\28uid=\2a)");
+//! assert_eq!(Filter::parse(&f.to_string())?, f);
+//! # Ok::<(), heracles_core::Error>(())
+//! ```
+//!
+//! Filters written by people (configuration, the Python API) are parsed with
+//! [`Filter::parse`]; errors are `INVALID_FILTER` with the byte `position` and a `reason`:
+//!
+//! ```
+//! use heracles_core::filter::Filter;
+//!
+//! let f = Filter::parse("(&(objectClass=posixAccount)(|(uid=jo*)(cn:caseExactMatch:=Jo)))")?;
+//! assert_eq!(f.to_string(), "(&(objectClass=posixAccount)(|(uid=jo*)(cn:caseExactMatch:=Jo)))");
+//!
+//! let err = Filter::parse("(cn=a\\zz)").unwrap_err();
+//! assert_eq!(err.details()["position"], 5);
+//! # Ok::<(), heracles_core::Error>(())
+//! ```
+//!
+//! List endpoints compile their `filter=` parameters against the allow-list of the object
+//! type with [`compile`]:
+//!
+//! ```
+//! use heracles_core::filter::{compile, AllowList};
+//!
+//! let groups = AllowList::new([("cn", "cn", true), ("gidNumber", "gidNumber", false)]);
+//! let f = compile(["cn:starts:dev", "gidNumber:eq:5000"], &groups)?;
+//! assert_eq!(f.unwrap().to_string(), "(&(cn=dev*)(gidNumber=5000))");
+//!
+//! let err = compile(["gidNumber:contains:50"], &groups).unwrap_err();
+//! assert_eq!(err.details()["index"], 0);
+//! # Ok::<(), heracles_core::Error>(())
+//! ```
 
-use crate::error::Result;
+mod ast;
+mod attr;
+mod parse;
+mod query;
+mod serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
-    And(Vec<Filter>),
-    Or(Vec<Filter>),
-    Not(Box<Filter>),
-    Equality(String, Vec<u8>),
-    Present(String),
-}
+#[cfg(test)]
+mod proptests;
 
-impl Filter {
-    pub fn eq(attr: &str, value: impl AsRef<[u8]>) -> Filter {
-        Filter::Equality(attr.to_owned(), value.as_ref().to_vec())
-    }
-    pub fn present(attr: &str) -> Filter {
-        Filter::Present(attr.to_owned())
-    }
-    pub fn parse(_s: &str) -> Result<Filter> {
-        Ok(Filter::present("objectClass"))
-    }
-}
+pub use ast::Filter;
+pub use attr::{is_attribute_description, is_oid};
+pub use query::{compile, AllowList, AllowedAttribute, Clause, Op, MAX_CLAUSES, MAX_CLAUSE_LEN};
 
-impl fmt::Display for Filter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Filter::Present(a) => write!(f, "({a}=*)"),
-            Filter::Equality(a, v) => write!(f, "({a}={})", String::from_utf8_lossy(v)),
-            Filter::And(v) => {
-                f.write_str("(&")?;
-                for x in v {
-                    write!(f, "{x}")?;
-                }
-                f.write_str(")")
-            }
-            Filter::Or(v) => {
-                f.write_str("(|")?;
-                for x in v {
-                    write!(f, "{x}")?;
-                }
-                f.write_str(")")
-            }
-            Filter::Not(x) => write!(f, "(!{x})"),
-        }
-    }
-}
+/// [`Filter::parse`] rejects longer inputs (in bytes) before parsing anything.
+pub const MAX_FILTER_LEN: usize = 64 * 1024;
+
+/// [`Filter::parse`] rejects filters nested deeper than this (`(a=b)` is at depth 1,
+/// `(!(a=b))` at depth 2), before recursing further.
+pub const MAX_FILTER_DEPTH: usize = 64;
