@@ -27,5 +27,6 @@ pub mod dn;
 pub mod error;
 pub mod filter;
 pub mod page;
+pub mod password;
 
 pub use error::{Error, ErrorCode, Result};
