@@ -17,7 +17,10 @@ const DNS: &[(&str, &str)] = &[
         "escaped",
         "cn=Smith\\, John \\+ \\22Jr\\22,ou=Engineering,ou=departments,dc=example,dc=com",
     ),
-    ("multi_valued", "cn=John+sn=Smith,ou=people,dc=example,dc=com"),
+    (
+        "multi_valued",
+        "cn=John+sn=Smith,ou=people,dc=example,dc=com",
+    ),
 ];
 
 const FILTERS: &[(&str, &str)] = &[
@@ -71,7 +74,11 @@ fn benches(c: &mut Criterion) {
 
 /// Mean time in ns of one benchmark of this run, from criterion's estimates file.
 fn mean_ns(dir: &Path, group: &str, bench: &str) -> Option<f64> {
-    let path = dir.join(group).join(bench).join("new").join("estimates.json");
+    let path = dir
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["mean"]["point_estimate"].as_f64()
@@ -94,7 +101,8 @@ fn summary(dir: &Path) {
     }
     for (name, _) in FILTERS {
         let g = format!("filter_{name}");
-        if let (Some(ours), Some(theirs)) = (mean_ns(dir, &g, "heracles"), mean_ns(dir, &g, "ldap3"))
+        if let (Some(ours), Some(theirs)) =
+            (mean_ns(dir, &g, "heracles"), mean_ns(dir, &g, "ldap3"))
         {
             println!(
                 "filter/{name:<12} heracles {ours:>8.1} ns   ldap3 {theirs:>8.1} ns   ratio heracles/ldap3 = {:.2}",

@@ -18,12 +18,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Comparison is by normalised form: attribute types and caseIgnore values fold case.
     let same = Dn::parse("CN=smith\\, john #2,OU=people,DC=example,DC=COM")?;
     println!("equal:       {}", user == same);
-    println!("descendant:  {}", user.is_descendant_of(&Dn::parse("dc=example,dc=com")?));
+    println!(
+        "descendant:  {}",
+        user.is_descendant_of(&Dn::parse("dc=example,dc=com")?)
+    );
     // ... and never by string suffix: ou=xpeople is not below ou=people.
     let sibling = Dn::parse("uid=a,ou=xpeople,dc=example,dc=com")?;
-    println!("ou=xpeople under ou=people? {}", sibling.is_descendant_of(&people));
+    println!(
+        "ou=xpeople under ou=people? {}",
+        sibling.is_descendant_of(&people)
+    );
     for bad in ["cn=a,=b", "cn=\\zz", "uid"] {
-        let err = Dn::parse(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Dn::parse(bad)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         println!("parse {bad:?}: {err}");
     }
 
@@ -44,7 +53,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(compiled) = compile(query, &users)? {
         println!("query:       {query:?}\n  compiles to {compiled}");
     }
-    for bad in ["loginShell:contains:zsh", "password:eq:x", "uid:like:j", "uid:eq:"] {
+    for bad in [
+        "loginShell:contains:zsh",
+        "password:eq:x",
+        "uid:like:j",
+        "uid:eq:",
+    ] {
         if let Err(err) = compile([bad], &users) {
             println!("{bad:<24} -> {} ({})", err.code(), err.message());
         }
