@@ -37,6 +37,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+say "slapd configuration self-test (ldap/selftest.sh)"
+sh ldap/selftest.sh "$TMP/selftest"
+
 say "starting a throwaway slapd"
 sh ldap/test-slapd.sh start "$SLAPD_DIR"
 export HERACLES_TEST_SLAPD_ENV="$SLAPD_DIR/env"

@@ -58,7 +58,7 @@ error_codes! {
     /// No entry at the given DN (LDAP 32 on read, modify, delete, rename, compare).
     EntryNotFound = "ENTRY_NOT_FOUND",
     /// The parent of an entry being added (or the new superior of a rename) does not exist
-    /// (LDAP 32 on add/rename).
+    /// (LDAP 32 on add; on a rename, when the entry itself exists).
     ParentNotFound = "PARENT_NOT_FOUND",
     /// No user with that uid.
     UserNotFound = "USER_NOT_FOUND",
@@ -107,12 +107,14 @@ error_codes! {
     InvalidPagination = "INVALID_PAGINATION",
     /// A field failed validation (syntax, length, range; LDAP 21 invalid attribute syntax).
     ValidationFailed = "VALIDATION_FAILED",
-    /// The entry would violate the directory schema: unknown or missing object class,
-    /// missing required attribute, attribute not allowed, single-valued attribute given
-    /// several values, RDN not in the entry (LDAP 17, 64, 65, 67, 69).
+    /// The entry would violate the directory schema: missing structural object class,
+    /// missing required attribute, attribute not allowed or unknown, RDN not in the entry
+    /// (LDAP 17, 64, 65, 67, 69). (slapd reports an unknown object class as invalid syntax,
+    /// 21 → `VALIDATION_FAILED`.)
     SchemaViolation = "SCHEMA_VIOLATION",
-    /// The directory refused a value because of a constraint (LDAP 19: e.g. password
-    /// quality or history from ppolicy, a unique-attribute overlay).
+    /// The directory refused a value because of a constraint (LDAP 19: a second value of a
+    /// SINGLE-VALUE attribute, password quality or history from ppolicy, a unique-attribute
+    /// overlay).
     ConstraintViolation = "CONSTRAINT_VIOLATION",
     /// The value or attribute to delete is not present (LDAP 16).
     NoSuchAttribute = "NO_SUCH_ATTRIBUTE",
@@ -328,7 +330,7 @@ impl Error {
                 C::ValidationFailed,
                 format!("invalid attribute syntax on '{dn}'"),
             ),
-            32 if matches!(op, LdapOperation::Add | LdapOperation::Rename) => (
+            32 if op == LdapOperation::Add => (
                 C::ParentNotFound,
                 format!("the parent of '{dn}' does not exist"),
             ),
@@ -434,7 +436,7 @@ mod tests {
         let cases = [
             (O::Search, 32, ErrorCode::EntryNotFound),
             (O::Add, 32, ErrorCode::ParentNotFound),
-            (O::Rename, 32, ErrorCode::ParentNotFound),
+            (O::Rename, 32, ErrorCode::EntryNotFound),
             (O::Add, 68, ErrorCode::AlreadyExists),
             (O::Modify, 50, ErrorCode::AclDenied),
             (O::Add, 65, ErrorCode::SchemaViolation),

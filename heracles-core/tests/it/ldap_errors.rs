@@ -70,7 +70,7 @@ async fn directory_errors_have_stable_codes() {
     assert_eq!(err.code(), ErrorCode::ParentNotFound, "{err}");
 
     // Schema violations: a required attribute missing, an unknown attribute, an unknown
-    // object class, a second value of a single-valued attribute.
+    // object class, a second value of a single-valued attribute — with the codes slapd gives.
     let no_sn = Entry::new(ou.child(Rdn::new("uid", "nosn").unwrap()))
         .with("objectClass", ["inetOrgPerson"])
         .with("uid", ["nosn"])
@@ -84,11 +84,12 @@ async fn directory_errors_have_stable_codes() {
         dir.add(&unknown_attr).await.unwrap_err().code(),
         ErrorCode::SchemaViolation
     );
+    // slapd checks objectClass values by syntax first: an unknown class is result code 21
+    // ("value #1 invalid per syntax"), so VALIDATION_FAILED.
     let unknown_class = person(&ou, "unkc").with("objectClass", ["inetOrgPerson", "nosuchClass"]);
-    assert_eq!(
-        dir.add(&unknown_class).await.unwrap_err().code(),
-        ErrorCode::SchemaViolation
-    );
+    let err = dir.add(&unknown_class).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed, "{err}");
+    assert_eq!(err.details()["ldap_result_code"], 21);
     let err = dir
         .modify(
             &e.dn,
@@ -101,7 +102,8 @@ async fn directory_errors_have_stable_codes() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::SchemaViolation, "{err}");
+    // slapd reports a second value of a SINGLE-VALUE attribute as constraintViolation (19).
+    assert_eq!(err.code(), ErrorCode::ConstraintViolation, "{err}");
 
     // Removing a value that is not there; adding one twice.
     assert_eq!(

@@ -339,19 +339,33 @@ impl Directory for LdapDirectory {
         let rdn_s = new_rdn.to_string();
         let sup_s = new_superior.map(ToString::to_string);
         let (dn_ref, rdn_ref, sup_ref) = (dn_s.as_str(), rdn_s.as_str(), sup_s.as_deref());
-        self.run(
-            LdapOperation::Rename,
-            dn_ref,
-            false,
-            |mut ldap| async move {
-                ldap.modifydn(dn_ref, rdn_ref, delete_old_rdn, sup_ref)
-                    .await?
-                    .success()?;
-                Ok(())
-            },
-        )
-        .await?;
-        Ok(new_dn)
+        let renamed = self
+            .run(
+                LdapOperation::Rename,
+                dn_ref,
+                false,
+                |mut ldap| async move {
+                    ldap.modifydn(dn_ref, rdn_ref, delete_old_rdn, sup_ref)
+                        .await?
+                        .success()?;
+                    Ok(())
+                },
+            )
+            .await;
+        match renamed {
+            Ok(()) => Ok(new_dn),
+            // noSuchObject names either the entry or the new superior: tell which.
+            Err(e) if e.code() == ErrorCode::EntryNotFound && new_superior.is_some() => {
+                if self.get(dn, &["1.1"]).await?.is_some() {
+                    Err(e
+                        .with_code(ErrorCode::ParentNotFound)
+                        .with_message(format!("the new superior '{parent}' does not exist")))
+                } else {
+                    Err(e)
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn check_password(&self, dn: &Dn, password: &str) -> Result<bool> {
