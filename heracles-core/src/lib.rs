@@ -26,6 +26,7 @@ pub mod directory;
 pub mod dn;
 pub mod error;
 pub mod filter;
+pub mod ldif;
 pub mod page;
 pub mod password;
 
