@@ -37,11 +37,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+say "starting a throwaway slapd (installs Debian's slapd first when missing)"
+sh ldap/test-slapd.sh start "$SLAPD_DIR"
+
 say "slapd configuration self-test (ldap/selftest.sh)"
 sh ldap/selftest.sh "$TMP/selftest"
-
-say "starting a throwaway slapd"
-sh ldap/test-slapd.sh start "$SLAPD_DIR"
 export HERACLES_TEST_SLAPD_ENV="$SLAPD_DIR/env"
 # The examples read the same settings users give the server.
 . "$SLAPD_DIR/env"
