@@ -48,6 +48,13 @@ export HERACLES_TEST_SLAPD_ENV="$SLAPD_DIR/env"
 export HERACLES_LDAP_URL="$LDAP_URI" HERACLES_BIND_DN="$SERVICE_DN" \
     HERACLES_BIND_PASSWORD="$SERVICE_PW" HERACLES_BASE_DN="$BASE_DN"
 
+# The schema tests compare the embedded directory's schema with Debian's files and with what
+# the running slapd publishes; both are present now, so the comparisons must run.
+export HERACLES_REQUIRE_SLAPD_SCHEMA=1
+ldapsearch -LLL -o ldif-wrap=no -x -H "$LDAP_URI" -b cn=Subschema -s base \
+    attributeTypes objectClasses >"$TMP/subschema.ldif"
+export HERACLES_SLAPD_SUBSCHEMA_LDIF="$TMP/subschema.ldif"
+
 say "tests (cargo test --workspace)"
 cargo test --workspace --locked
 

@@ -29,5 +29,6 @@ pub mod filter;
 pub mod ldif;
 pub mod page;
 pub mod password;
+pub mod schema;
 
 pub use error::{Error, ErrorCode, Result};

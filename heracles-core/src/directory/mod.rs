@@ -31,6 +31,7 @@ pub mod ldap;
 
 use async_trait::async_trait;
 
+pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
 pub use self::ldap::{Bind, LdapConfig, LdapDirectory};
 use crate::dn::{Dn, Rdn};

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use heracles_core::directory::{Directory, Entry, LdapConfig, LdapDirectory};
+use std::sync::Arc;
+
+use heracles_core::directory::{Directory, EmbeddedDirectory, Entry, LdapConfig, LdapDirectory};
 use heracles_core::dn::{Dn, Rdn};
 
 /// The keys of `DIR/env` written by `ldap/test-slapd.sh`.
@@ -135,12 +137,64 @@ impl Drop for OwnSlapd {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A directory under test: slapd through `LdapDirectory`, or an `EmbeddedDirectory`.
+pub struct Target {
+    pub dir: Arc<dyn Directory>,
+    pub base: Dn,
+    _folder: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    pub fn dir(&self) -> &dyn Directory {
+        &*self.dir
+    }
+
+    /// The shared slapd, as the ordinary service account.
+    pub async fn slapd() -> Target {
+        let slapd = Slapd::shared();
+        Target {
+            dir: Arc::new(slapd.service().await),
+            base: slapd.base(),
+            _folder: None,
+        }
+    }
+
+    /// A fresh embedded directory holding the same base tree as the test slapd.
+    pub async fn embedded() -> Target {
+        let folder = tempfile::tempdir().unwrap();
+        let base = Dn::parse("dc=example,dc=com").unwrap();
+        let dir = EmbeddedDirectory::open(folder.path(), &base).unwrap();
+        dir.add(
+            &Entry::new(base.clone())
+                .with("objectClass", ["top", "dcObject", "organization"])
+                .with("dc", ["example"])
+                .with("o", ["example"]),
+        )
+        .await
+        .unwrap();
+        for ou in ["people", "groups", "heracles"] {
+            dir.add(
+                &Entry::new(base.child(Rdn::new("ou", ou).unwrap()))
+                    .with("objectClass", ["top", "organizationalUnit"])
+                    .with("ou", [ou]),
+            )
+            .await
+            .unwrap();
+        }
+        Target {
+            dir: Arc::new(dir),
+            base,
+            _folder: Some(folder),
+        }
+    }
+}
+
 /// A fresh organizational unit under the base for one test, so tests run in parallel
 /// without seeing each other's entries.
-pub async fn sandbox(dir: &impl Directory, slapd: &Slapd, name: &str) -> Dn {
+pub async fn sandbox(dir: &dyn Directory, base: &Dn, name: &str) -> Dn {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let ou = format!("t-{name}-{}-{n}", std::process::id());
-    let dn = slapd.base().child(Rdn::new("ou", &ou).unwrap());
+    let dn = base.child(Rdn::new("ou", &ou).unwrap());
     dir.add(
         &Entry::new(dn.clone())
             .with("objectClass", ["organizationalUnit"])

@@ -52,3 +52,15 @@ async fn ldapi_with_sasl_external() {
         .unwrap();
     assert!(dir.get(&slapd.base(), &[]).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn wrong_service_password_is_a_configuration_error() {
+    let slapd = Slapd::shared();
+    let cfg = LdapConfig::simple(
+        slapd.get("LDAP_URI"),
+        slapd.get("SERVICE_DN"),
+        "not-the-password",
+    );
+    let err = LdapDirectory::connect(cfg).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig, "{err}");
+}

@@ -1,17 +1,49 @@
 //! Integration tests of heracles-core against a real slapd started by `ldap/test-slapd.sh`.
 //!
-//! One test binary (link time adds up). The README's test command starts a shared slapd and
+//! One test binary (link time adds up). The conformance suite (`suite*.rs`) runs on both
+//! backends. The README's test command starts a shared slapd and
 //! points `HERACLES_TEST_SLAPD_ENV` at its env file; tests that stop or restart a server
 //! start their own instance through the same script.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::too_many_lines
+    clippy::too_many_lines,
+    clippy::items_after_statements,
+    clippy::unused_async
 )]
 
+mod embedded;
 mod fixture;
-mod ldap_errors;
 mod ldap_faults;
-mod ldap_ops;
 mod ldap_transport;
+mod suite;
+mod suite_errors;
+
+/// Runs each suite function once on slapd and once on the embedded directory.
+macro_rules! conformance {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod on_slapd {
+            $( #[tokio::test]
+            async fn $name() {
+                crate::$module::$name(&crate::fixture::Target::slapd().await).await;
+            } )*
+        }
+        mod on_embedded {
+            $( #[tokio::test]
+            async fn $name() {
+                crate::$module::$name(&crate::fixture::Target::embedded().await).await;
+            } )*
+        }
+    };
+}
+
+conformance!(
+    suite::add_get_modify_delete,
+    suite::search_with_each_filter_kind,
+    suite::rename_in_place_and_to_new_superior,
+    suite::compare_and_password_check,
+    suite::paged_search_beyond_the_size_limit_as_service_account,
+    suite::dn_values_are_escaped_end_to_end,
+    suite_errors::directory_errors_have_stable_codes,
+);

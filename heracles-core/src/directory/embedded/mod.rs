@@ -1,3 +1,537 @@
-//! The embedded directory (in progress).
-#![allow(dead_code)]
+//! [`EmbeddedDirectory`]: an in-process, schema-aware, durable [`Directory`].
+//!
+//! It is the default directory of Heracles when no LDAP server is configured — for trying
+//! Heracles, for testing code that uses the SDK, for Python scripts — and behaves like slapd
+//! for everything Heracles does: the same schema files (see [`crate::schema`]), the same
+//! checks with the same result codes (so the same [`ErrorCode`]s as [`LdapDirectory`]
+//! produces for the same mistake), the same matching rules, and slapd's operational
+//! attributes (`entryUUID`, `entryCSN`, `createTimestamp`, `modifyTimestamp`,
+//! `creatorsName`, `modifiersName`, `structuralObjectClass`).
+//!
+//! Durability: every write is appended to a log and fsynced before the call returns; the
+//! log is compacted into a snapshot from time to time (format and crash behaviour in
+//! `log.rs`). Concurrency: any number of readers at once; writers are serialised, and each
+//! operation is atomic — readers see it whole or not at all.
+//!
+//! ```
+//! use heracles_core::directory::{Directory, EmbeddedDirectory, Entry, Scope, SearchRequest};
+//! use heracles_core::dn::{Dn, Rdn};
+//! use heracles_core::filter::Filter;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let folder = tempfile::tempdir().unwrap();
+//! let base = Dn::parse("dc=example,dc=com")?;
+//! let dir = EmbeddedDirectory::open(folder.path(), &base)?;
+//! dir.add(&Entry::new(base.clone())
+//!     .with("objectClass", ["dcObject", "organization"])
+//!     .with("dc", ["example"]).with("o", ["Example"])).await?;
+//! let people = base.child(Rdn::new("ou", "people")?);
+//! dir.add(&Entry::new(people.clone())
+//!     .with("objectClass", ["organizationalUnit"]).with("ou", ["people"])).await?;
+//! dir.add(&Entry::new(people.child(Rdn::new("uid", "jdoe")?))
+//!     .with("objectClass", ["inetOrgPerson"])
+//!     .with("uid", ["jdoe"]).with("cn", ["John Doe"]).with("sn", ["Doe"])).await?;
+//!
+//! // caseIgnoreMatch, like slapd:
+//! let found = dir.search(&SearchRequest::new(people, Scope::One, Filter::eq("uid", "JDOE"))).await?;
+//! assert_eq!(found.len(), 1);
+//! # Ok::<(), heracles_core::Error>(()) }).unwrap();
+//! ```
+//!
+//! [`LdapDirectory`]: crate::directory::LdapDirectory
+
+mod eval;
 mod log;
+mod ops;
+mod rules;
+mod state;
+mod time;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+
+use async_trait::async_trait;
+
+use self::log::{Log, LogOp};
+use self::rules::Rules;
+use self::state::{Id, State};
+use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest};
+use crate::dn::{Dn, Rdn};
+use crate::error::{Error, ErrorCode, LdapOperation, Result};
+use crate::filter::Filter;
+use crate::ldif::{LdifReader, LdifRecord, LdifWriter};
+use crate::schema::Schema;
+
+/// Records made durable together by [`EmbeddedDirectory::import_ldif`].
+pub const IMPORT_BATCH: usize = 2000;
+
+/// Compact the log into a snapshot once it grows past this many bytes.
+const COMPACT_AFTER: u64 = 64 * 1024 * 1024;
+
+/// The writer side: the log, serialising every write.
+#[derive(Debug)]
+struct Writer {
+    log: Log,
+    csn_counter: u32,
+}
+
+/// The embedded directory. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct EmbeddedDirectory {
+    rules: Rules,
+    state: RwLock<State>,
+    writer: Mutex<Writer>,
+    suffix: Dn,
+    identity: Dn,
+    path: PathBuf,
+}
+
+/// Statistics about an embedded directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbeddedStats {
+    /// Number of entries.
+    pub entries: usize,
+    /// Bytes in the write-ahead log since the last snapshot.
+    pub log_bytes: u64,
+}
+
+/// An error as slapd would report it for the same mistake.
+pub(super) fn ldap_error(op: LdapOperation, rc: u32, dn: &Dn, text: &str) -> Error {
+    Error::from_ldap(op, rc, &dn.to_string(), text)
+}
+
+impl EmbeddedDirectory {
+    /// Opens (creating if needed) the directory stored in `folder`, holding the naming
+    /// context `suffix`, with the built-in schema (the same files the test slapd loads).
+    pub fn open(folder: impl AsRef<Path>, suffix: &Dn) -> Result<Self> {
+        Self::open_with_schema(folder, suffix, Schema::builtin())
+    }
+
+    /// Like [`EmbeddedDirectory::open`] with an explicit schema.
+    pub fn open_with_schema(folder: impl AsRef<Path>, suffix: &Dn, schema: Schema) -> Result<Self> {
+        let path = folder.as_ref().to_owned();
+        if suffix.is_root() {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "the embedded directory needs a non-empty base DN",
+            ));
+        }
+        let rules = Rules::new(Arc::new(schema));
+        let (log, recovered) = Log::open(&path)?;
+        let mut state = State::default();
+        for e in recovered.snapshot {
+            state.put(&rules, e);
+        }
+        for batch in recovered.batches {
+            for op in batch {
+                match op {
+                    LogOp::Put(e) => state.put(&rules, e),
+                    LogOp::Delete(dn) => state.remove(&rules, &dn),
+                }
+            }
+        }
+        let identity = suffix.child(Rdn::new("cn", "admin")?);
+        Ok(EmbeddedDirectory {
+            rules,
+            state: RwLock::new(state),
+            writer: Mutex::new(Writer {
+                log,
+                csn_counter: 0,
+            }),
+            suffix: suffix.clone(),
+            identity,
+            path,
+        })
+    }
+
+    /// The naming context this directory holds.
+    pub fn suffix(&self) -> &Dn {
+        &self.suffix
+    }
+
+    /// The folder the directory is stored in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema in use.
+    pub fn schema(&self) -> &Schema {
+        self.rules.schema()
+    }
+
+    /// Number of entries and size of the log.
+    pub fn stats(&self) -> EmbeddedStats {
+        let entries = self.read().len();
+        let log_bytes = self.lock_writer().log.wal_len();
+        EmbeddedStats { entries, log_bytes }
+    }
+
+    /// Writes a snapshot now and empties the log (also done automatically as the log grows).
+    pub fn compact(&self) -> Result<()> {
+        let mut w = self.lock_writer();
+        let st = self.read();
+        w.log.compact(st.iter())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs one write: `build` computes the log operations from the current state (under a
+    /// read lock, so readers go on), the batch is made durable, then applied at once.
+    fn write(
+        &self,
+        build: impl FnOnce(&State, &mut ops::Stamp) -> Result<Vec<LogOp>>,
+    ) -> Result<()> {
+        let mut w = self.lock_writer();
+        w.csn_counter = w.csn_counter.wrapping_add(1);
+        let mut stamp = ops::Stamp::now(&self.identity, w.csn_counter);
+        let batch = {
+            let st = self.read();
+            build(&st, &mut stamp)?
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        w.log.append(&batch)?;
+        {
+            let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
+            for op in batch {
+                match op {
+                    LogOp::Put(e) => st.put(&self.rules, e),
+                    LogOp::Delete(dn) => st.remove(&self.rules, &dn),
+                }
+            }
+        }
+        if w.log.wal_len() > COMPACT_AFTER {
+            let st = self.read();
+            if let Err(e) = w.log.compact(st.iter()) {
+                // The write itself is durable in the log; compaction will be retried.
+                tracing::warn!(error = %e, "compacting the embedded directory failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads LDIF (content records are added; change records are applied), as `ldapadd` /
+    /// `ldapmodify` would, except that operational attributes in the input (`entryUUID`,
+    /// timestamps, ...) are kept, as `slapadd` does, so an export re-imports unchanged.
+    ///
+    /// Records are checked one by one like any write, and made durable in batches of
+    /// [`IMPORT_BATCH`] (one fsync per batch, which is what makes bulk loads fast); a failing
+    /// record stops the import with an error naming it, and the records before it stay.
+    /// `progress` is called after every record with the number done so far.
+    pub fn import_ldif(
+        &self,
+        input: impl BufRead,
+        mut progress: impl FnMut(usize),
+    ) -> Result<usize> {
+        let mut done = 0usize;
+        let mut reader = LdifReader::new(input);
+        loop {
+            let mut w = self.lock_writer();
+            let mut batch: Vec<LogOp> = Vec::new();
+            // What each touched DN held before this batch, to undo it if the append fails.
+            let mut undo: Vec<(Dn, Option<Arc<Entry>>)> = Vec::new();
+            let mut failure = None;
+            let mut finished = true;
+            for record in reader.by_ref() {
+                let outcome = record.and_then(|record| {
+                    let dn = record.dn().clone();
+                    w.csn_counter = w.csn_counter.wrapping_add(1);
+                    let mut stamp = ops::Stamp::now(&self.identity, w.csn_counter);
+                    let st = self.read();
+                    let result = match &record {
+                        LdifRecord::Content(e) | LdifRecord::Add(e) => {
+                            ops::add(&self.rules, &st, &mut stamp, &self.suffix, e, true)
+                        }
+                        LdifRecord::Modify { dn, changes } => {
+                            ops::modify(&self.rules, &st, &mut stamp, dn, changes)
+                        }
+                        LdifRecord::Delete { dn } => ops::delete(&st, dn),
+                        LdifRecord::ModRdn {
+                            dn,
+                            new_rdn,
+                            delete_old_rdn,
+                            new_superior,
+                        } => ops::rename(
+                            &self.rules,
+                            &st,
+                            &mut stamp,
+                            dn,
+                            new_rdn,
+                            *delete_old_rdn,
+                            new_superior.as_ref(),
+                        )
+                        .map(|(ops, _)| ops),
+                    };
+                    result.map_err(|e| {
+                        e.with_detail("record", done + 1)
+                            .with_detail("record_dn", dn.to_string())
+                    })
+                });
+                match outcome {
+                    Ok(ops) => {
+                        let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
+                        for op in &ops {
+                            let dn = match op {
+                                LogOp::Put(e) => &e.dn,
+                                LogOp::Delete(dn) => dn,
+                            };
+                            undo.push((dn.clone(), st.get(dn).cloned()));
+                            match op {
+                                LogOp::Put(e) => st.put(&self.rules, e.clone()),
+                                LogOp::Delete(dn) => st.remove(&self.rules, dn),
+                            }
+                        }
+                        batch.extend(ops);
+                        done += 1;
+                        progress(done);
+                        if batch.len() >= IMPORT_BATCH {
+                            finished = false;
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                if let Err(e) = w.log.append(&batch) {
+                    let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
+                    for (dn, old) in undo.into_iter().rev() {
+                        match old {
+                            Some(entry) => st.put(&self.rules, (*entry).clone()),
+                            None => st.remove(&self.rules, &dn),
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            if finished {
+                break;
+            }
+        }
+        if self.lock_writer().log.wal_len() > COMPACT_AFTER {
+            self.compact()?;
+        }
+        Ok(done)
+    }
+
+    /// Writes every entry, parents first, with operational attributes, as LDIF (a backup
+    /// that [`EmbeddedDirectory::import_ldif`] restores). Returns the number of entries.
+    pub fn export_ldif(&self, out: impl std::io::Write) -> Result<usize> {
+        let st = self.read();
+        let mut w = LdifWriter::new(out);
+        let mut n = 0;
+        for e in st.iter() {
+            w.write_entry(e)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Candidate ids from equality indexes, if the filter allows it.
+    fn plan(&self, st: &State, f: &Filter) -> Option<Vec<Id>> {
+        match f {
+            Filter::Equality { attr, value } => {
+                let canon = self.rules.canonical(attr);
+                if !State::is_indexed(&canon) {
+                    return None;
+                }
+                self.rules.equality(attr)?;
+                // An invalid assertion matches nothing (undefined).
+                let Ok(key) = self.rules.normalize(attr, value) else {
+                    return Some(Vec::new());
+                };
+                st.lookup(&canon, &key)
+            }
+            Filter::And(items) => {
+                let mut best: Option<Vec<Id>> = None;
+                for item in items {
+                    if let Some(ids) = self.plan(st, item) {
+                        if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
+                            best = Some(ids);
+                        }
+                    }
+                }
+                best
+            }
+            Filter::Or(items) if !items.is_empty() => {
+                let mut all = Vec::new();
+                for item in items {
+                    all.extend(self.plan(st, item)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn in_scope(dn: &Dn, base: &Dn, scope: Scope) -> bool {
+    match scope {
+        Scope::Base => dn == base,
+        Scope::One => dn.parent().is_some_and(|p| &p == base),
+        Scope::Subtree => dn.is_descendant_or_self(base),
+    }
+}
+
+#[async_trait]
+impl Directory for EmbeddedDirectory {
+    async fn search(&self, req: &SearchRequest) -> Result<Vec<Entry>> {
+        for a in &req.attributes {
+            check_attribute_name(a)?;
+        }
+        let st = self.read();
+        if !st.contains(&req.base) {
+            return Err(ldap_error(LdapOperation::Search, 32, &req.base, ""));
+        }
+        let limit = req.size_limit.unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let project = ops::Projection::new(&self.rules, &req.attributes);
+        let mut consider = |e: &Entry| {
+            if eval::matches(&self.rules, &req.filter, e) {
+                out.push(project.apply(e));
+            }
+            out.len() < limit
+        };
+        if let Some(ids) = self.plan(&st, &req.filter) {
+            for id in ids {
+                if let Some(e) = st.by_id(id) {
+                    if in_scope(&e.dn, &req.base, req.scope) && !consider(e) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            match req.scope {
+                Scope::Base => {
+                    if let Some(e) = st.get(&req.base) {
+                        consider(e);
+                    }
+                }
+                Scope::One | Scope::Subtree => {
+                    let depth = req.base.len() + 1;
+                    for (dn, id) in st.subtree(&req.base) {
+                        let wanted = match req.scope {
+                            Scope::One => dn.len() == depth,
+                            _ => true,
+                        };
+                        if wanted {
+                            if let Some(e) = st.by_id(id) {
+                                if !consider(e) {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {
+        for a in attributes {
+            check_attribute_name(a)?;
+        }
+        let st = self.read();
+        let attrs: Vec<String> = attributes.iter().map(|a| (*a).to_owned()).collect();
+        let project = ops::Projection::new(&self.rules, &attrs);
+        Ok(st.get(dn).map(|e| project.apply(e)))
+    }
+
+    async fn add(&self, entry: &Entry) -> Result<()> {
+        self.write(|st, stamp| ops::add(&self.rules, st, stamp, &self.suffix, entry, false))
+    }
+
+    async fn modify(&self, dn: &Dn, changes: &[Modification]) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.write(|st, stamp| ops::modify(&self.rules, st, stamp, dn, changes))
+    }
+
+    async fn delete(&self, dn: &Dn) -> Result<()> {
+        self.write(|st, _| ops::delete(st, dn))
+    }
+
+    async fn rename(
+        &self,
+        dn: &Dn,
+        new_rdn: &Rdn,
+        delete_old_rdn: bool,
+        new_superior: Option<&Dn>,
+    ) -> Result<Dn> {
+        let mut new_dn = None;
+        self.write(|st, stamp| {
+            let (ops, dn2) = ops::rename(
+                &self.rules,
+                st,
+                stamp,
+                dn,
+                new_rdn,
+                delete_old_rdn,
+                new_superior,
+            )?;
+            new_dn = Some(dn2);
+            Ok(ops)
+        })?;
+        new_dn.ok_or_else(|| Error::internal("rename produced no DN"))
+    }
+
+    async fn check_password(&self, dn: &Dn, password: &str) -> Result<bool> {
+        if password.is_empty() {
+            return Ok(false);
+        }
+        let entry = match self.read().get(dn) {
+            Some(e) => Arc::clone(e),
+            None => return Ok(false),
+        };
+        // ppolicy: a locked account cannot bind.
+        if !entry.get("pwdAccountLockedTime").is_empty() {
+            return Ok(false);
+        }
+        for stored in entry.get("userPassword") {
+            if crate::password::verify(password, stored)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> Result<bool> {
+        check_attribute_name(attr)?;
+        let entry = match self.read().get(dn) {
+            Some(e) => Arc::clone(e),
+            None => return Err(ldap_error(LdapOperation::Compare, 32, dn, "")),
+        };
+        if !self.rules.is_known(attr) {
+            return Err(ldap_error(LdapOperation::Compare, 17, dn, attr));
+        }
+        let Some(_) = self.rules.equality(attr) else {
+            return Err(ldap_error(LdapOperation::Compare, 18, dn, attr));
+        };
+        Ok(eval::matches(&self.rules, &Filter::eq(attr, value), &entry))
+    }
+
+    async fn health(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,16 +1,14 @@
 //! The errors of `LdapDirectory`: the same codes every backend must produce.
 
-use heracles_core::directory::{Directory, Entry, Modification};
+use heracles_core::directory::{Entry, Modification};
 use heracles_core::dn::Rdn;
 use heracles_core::ErrorCode;
 
-use crate::fixture::{person, sandbox, Slapd};
+use crate::fixture::{person, sandbox, Target};
 
-#[tokio::test]
-async fn directory_errors_have_stable_codes() {
-    let slapd = Slapd::shared();
-    let dir = slapd.service().await;
-    let ou = sandbox(&dir, &slapd, "errors").await;
+pub async fn directory_errors_have_stable_codes(t: &Target) {
+    let dir = t.dir();
+    let ou = sandbox(dir, &t.base, "errors").await;
     let e = person(&ou, "dup");
     dir.add(&e).await.unwrap();
 
@@ -140,18 +138,4 @@ async fn directory_errors_have_stable_codes() {
             .code(),
         ErrorCode::ValidationFailed
     );
-}
-
-#[tokio::test]
-async fn wrong_service_password_is_a_configuration_error() {
-    let slapd = Slapd::shared();
-    let cfg = heracles_core::directory::LdapConfig::simple(
-        slapd.get("LDAP_URI"),
-        slapd.get("SERVICE_DN"),
-        "not-the-password",
-    );
-    let err = heracles_core::directory::LdapDirectory::connect(cfg)
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidConfig, "{err}");
 }

@@ -1,0 +1,176 @@
+//! The in-memory state of the embedded directory: entries in DN order plus equality
+//! indexes.
+//!
+//! Entries live in a slab addressed by a small integer id; `by_dn` maps DNs to ids in the
+//! hierarchical order of [`Dn`]'s `Ord` (root first, a subtree is one contiguous range), so
+//! subtree and one-level scopes and the "has children?" test are range scans. Equality
+//! indexes map an attribute's normalised value (under its equality rule) to the ids holding
+//! it, so `(uid=jdoe)` does not scan.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use super::rules::Rules;
+use crate::directory::Entry;
+use crate::dn::Dn;
+
+/// Internal id of an entry.
+pub(super) type Id = u32;
+
+/// Attributes with an equality index (lower-case canonical names).
+pub(super) const INDEXED: &[&str] = &[
+    "objectclass",
+    "uid",
+    "cn",
+    "mail",
+    "uidnumber",
+    "gidnumber",
+    "member",
+    "memberuid",
+    "uniquemember",
+    "entryuuid",
+    "ou",
+    "zonename",
+    "relativedomainname",
+    "dhcphwaddress",
+    "iphostnumber",
+    "machwaddress",
+    "sudouser",
+    "sshpublickey",
+    "heraclespolicyname",
+    "heraclesassignmentid",
+    "heraclessubjectdn",
+    "heraclestemplatename",
+    "heraclessettingkey",
+    "heraclessessionid",
+    "heracleseventid",
+];
+
+/// The directory's contents.
+#[derive(Debug, Default)]
+pub(super) struct State {
+    slab: Vec<Option<Arc<Entry>>>,
+    free: Vec<Id>,
+    by_dn: BTreeMap<Dn, Id>,
+    /// attribute (canonical, lower-case) -> normalised value -> ids
+    index: HashMap<&'static str, HashMap<Vec<u8>, BTreeSet<Id>>>,
+}
+
+impl State {
+    pub(super) fn len(&self) -> usize {
+        self.by_dn.len()
+    }
+
+    pub(super) fn id_of(&self, dn: &Dn) -> Option<Id> {
+        self.by_dn.get(dn).copied()
+    }
+
+    pub(super) fn get(&self, dn: &Dn) -> Option<&Arc<Entry>> {
+        self.id_of(dn).and_then(|id| self.by_id(id))
+    }
+
+    pub(super) fn by_id(&self, id: Id) -> Option<&Arc<Entry>> {
+        self.slab.get(id as usize).and_then(Option::as_ref)
+    }
+
+    pub(super) fn contains(&self, dn: &Dn) -> bool {
+        self.by_dn.contains_key(dn)
+    }
+
+    /// Whether `dn` has at least one child.
+    pub(super) fn has_children(&self, dn: &Dn) -> bool {
+        self.by_dn
+            .range((Bound::Excluded(dn), Bound::Unbounded))
+            .next()
+            .is_some_and(|(next, _)| next.is_descendant_of(dn))
+    }
+
+    /// `base` and everything below it, in DN order.
+    pub(super) fn subtree<'a>(&'a self, base: &'a Dn) -> impl Iterator<Item = (&'a Dn, Id)> + 'a {
+        self.by_dn
+            .range((Bound::Included(base), Bound::Unbounded))
+            .take_while(move |(dn, _)| dn.is_descendant_or_self(base))
+            .map(|(dn, id)| (dn, *id))
+    }
+
+    /// Every entry, in DN order (parents before children).
+    pub(super) fn iter(&self) -> impl ExactSizeIterator<Item = &Entry> + '_ {
+        self.by_dn
+            .values()
+            .filter_map(|id| self.by_id(*id).map(AsRef::as_ref))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    /// Ids whose `attr` holds a value with normalised form `key`, if `attr` is indexed.
+    pub(super) fn lookup(&self, attr: &str, key: &[u8]) -> Option<Vec<Id>> {
+        let idx = self.index.get(attr)?;
+        Some(
+            idx.get(key)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default(),
+        )
+    }
+
+    pub(super) fn is_indexed(attr: &str) -> bool {
+        INDEXED.contains(&attr)
+    }
+
+    fn index_entry(&mut self, rules: &Rules, id: Id, entry: &Entry, add: bool) {
+        for attr in entry.attrs.iter() {
+            let canon = rules.canonical(attr.name());
+            let Some(&name) = INDEXED.iter().find(|n| **n == canon) else {
+                continue;
+            };
+            for v in attr.values() {
+                let key = rules.eq_key(attr.name(), v);
+                let map = self.index.entry(name).or_default();
+                if add {
+                    map.entry(key).or_default().insert(id);
+                } else if let Some(set) = map.get_mut(&key) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        map.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Creates or replaces the entry at its DN.
+    pub(super) fn put(&mut self, rules: &Rules, entry: Entry) {
+        if let Some(id) = self.id_of(&entry.dn) {
+            if let Some(old) = self.by_id(id).cloned() {
+                self.index_entry(rules, id, &old, false);
+            }
+            self.index_entry(rules, id, &entry, true);
+            if let Some(slot) = self.slab.get_mut(id as usize) {
+                *slot = Some(Arc::new(entry));
+            }
+            return;
+        }
+        let id = if let Some(id) = self.free.pop() {
+            id
+        } else {
+            self.slab.push(None);
+            Id::try_from(self.slab.len() - 1).unwrap_or(Id::MAX)
+        };
+        self.index_entry(rules, id, &entry, true);
+        self.by_dn.insert(entry.dn.clone(), id);
+        if let Some(slot) = self.slab.get_mut(id as usize) {
+            *slot = Some(Arc::new(entry));
+        }
+    }
+
+    /// Removes the entry at `dn` (if any).
+    pub(super) fn remove(&mut self, rules: &Rules, dn: &Dn) {
+        let Some(id) = self.by_dn.remove(dn) else {
+            return;
+        };
+        if let Some(old) = self.slab.get_mut(id as usize).and_then(Option::take) {
+            self.index_entry(rules, id, &old, false);
+        }
+        self.free.push(id);
+    }
+}
