@@ -105,24 +105,8 @@ fn eval(rules: &Rules, filter: &Filter, e: &Entry) -> Tri {
             };
             any(&values(rules, e, attr), |v| rule.approx_match(v, value))
         }
-        Filter::GreaterOrEqual { attr, value } | Filter::LessOrEqual { attr, value } => {
-            let Some(rule) = rules.ordering(attr) else {
-                return Tri::Undefined;
-            };
-            let Ok(assertion) = rule.normalize(value) else {
-                return Tri::Undefined;
-            };
-            let want_ge = matches!(filter, Filter::GreaterOrEqual { .. });
-            any(&values(rules, e, attr), |v| {
-                let norm = rule.normalize(v).ok()?;
-                let ord = rule.compare_normalized(&norm, &assertion)?;
-                Some(if want_ge {
-                    ord != Ordering::Less
-                } else {
-                    ord != Ordering::Greater
-                })
-            })
-        }
+        Filter::GreaterOrEqual { attr, value } => ordering(rules, e, attr, value, true),
+        Filter::LessOrEqual { attr, value } => ordering(rules, e, attr, value, false),
         Filter::Substrings {
             attr,
             initial,
@@ -156,6 +140,24 @@ fn eval(rules: &Rules, filter: &Filter, e: &Entry) -> Tri {
             value,
         ),
     }
+}
+
+fn ordering(rules: &Rules, e: &Entry, attr: &str, value: &[u8], want_ge: bool) -> Tri {
+    let Some(rule) = rules.ordering(attr) else {
+        return Tri::Undefined;
+    };
+    let Ok(assertion) = rule.normalize(value) else {
+        return Tri::Undefined;
+    };
+    any(&values(rules, e, attr), |v| {
+        let norm = rule.normalize(v).ok()?;
+        let ord = rule.compare_normalized(&norm, &assertion)?;
+        Some(if want_ge {
+            ord != Ordering::Less
+        } else {
+            ord != Ordering::Greater
+        })
+    })
 }
 
 fn equality(rule: MatchingRule, vals: &[&[u8]], assertion: &[u8]) -> Tri {

@@ -219,6 +219,77 @@ pub(super) fn add(
     Ok(vec![LogOp::Put(e)])
 }
 
+/// Applies one change of a modify to `e`, with slapd's checks for it.
+fn apply_change(rules: &Rules, dn: &Dn, e: &mut Entry, change: &Modification) -> Result<()> {
+    const OP: LdapOperation = LdapOperation::Modify;
+    let (attr, values) = match change {
+        Modification::Add { attr, values }
+        | Modification::Delete { attr, values }
+        | Modification::Replace { attr, values } => (attr.as_str(), values.as_slice()),
+    };
+    let name = check_values(rules, OP, dn, attr, values)?;
+    if rules.is_no_user_modification(attr) {
+        return Err(err(
+            OP,
+            19,
+            dn,
+            format!("{name}: no user modification allowed"),
+        ));
+    }
+    let existing: Vec<Vec<u8>> = e.get(&name).to_vec();
+    match change {
+        Modification::Add { .. } => {
+            if values.is_empty() {
+                return Err(err(OP, 21, dn, format!("{name}: no values given to add")));
+            }
+            for (i, v) in values.iter().enumerate() {
+                if contains(rules, &name, &existing, v) {
+                    return Err(err(
+                        OP,
+                        20,
+                        dn,
+                        format!("modify/add: {name}: value #{i} already exists"),
+                    ));
+                }
+            }
+            let mut all = existing;
+            all.extend(values.iter().cloned());
+            e.set(&name, all);
+        }
+        Modification::Delete { .. } => {
+            if existing.is_empty() {
+                return Err(err(
+                    OP,
+                    16,
+                    dn,
+                    format!("modify/delete: {name}: no such attribute"),
+                ));
+            }
+            if values.is_empty() {
+                e.set(&name, Vec::<Vec<u8>>::new());
+            } else {
+                let mut keep = existing.clone();
+                for (i, v) in values.iter().enumerate() {
+                    let key = rules.eq_key(&name, v);
+                    let before = keep.len();
+                    keep.retain(|x| rules.eq_key(&name, x) != key);
+                    if keep.len() == before {
+                        return Err(err(
+                            OP,
+                            16,
+                            dn,
+                            format!("modify/delete: {name}: value #{i} not present"),
+                        ));
+                    }
+                }
+                e.set(&name, keep);
+            }
+        }
+        Modification::Replace { .. } => e.set(&name, values.to_vec()),
+    }
+    Ok(())
+}
+
 /// Modify: every change in order, all or nothing.
 pub(super) fn modify(
     rules: &Rules,
@@ -234,71 +305,7 @@ pub(super) fn modify(
     let mut e: Entry = (**current).clone();
     let before_structural = rules.structural_class(&e);
     for change in changes {
-        let (attr, values) = match change {
-            Modification::Add { attr, values }
-            | Modification::Delete { attr, values }
-            | Modification::Replace { attr, values } => (attr.as_str(), values.as_slice()),
-        };
-        let name = check_values(rules, OP, dn, attr, values)?;
-        if rules.is_no_user_modification(attr) {
-            return Err(err(
-                OP,
-                19,
-                dn,
-                format!("{name}: no user modification allowed"),
-            ));
-        }
-        let existing: Vec<Vec<u8>> = e.get(&name).to_vec();
-        match change {
-            Modification::Add { .. } => {
-                if values.is_empty() {
-                    return Err(err(OP, 21, dn, format!("{name}: no values given to add")));
-                }
-                for (i, v) in values.iter().enumerate() {
-                    if contains(rules, &name, &existing, v) {
-                        return Err(err(
-                            OP,
-                            20,
-                            dn,
-                            format!("modify/add: {name}: value #{i} already exists"),
-                        ));
-                    }
-                }
-                let mut all = existing;
-                all.extend(values.iter().cloned());
-                e.set(&name, all);
-            }
-            Modification::Delete { .. } => {
-                if existing.is_empty() {
-                    return Err(err(
-                        OP,
-                        16,
-                        dn,
-                        format!("modify/delete: {name}: no such attribute"),
-                    ));
-                }
-                if values.is_empty() {
-                    e.set(&name, Vec::<Vec<u8>>::new());
-                } else {
-                    let mut keep = existing.clone();
-                    for (i, v) in values.iter().enumerate() {
-                        let key = rules.eq_key(&name, v);
-                        let before = keep.len();
-                        keep.retain(|x| rules.eq_key(&name, x) != key);
-                        if keep.len() == before {
-                            return Err(err(
-                                OP,
-                                16,
-                                dn,
-                                format!("modify/delete: {name}: value #{i} not present"),
-                            ));
-                        }
-                    }
-                    e.set(&name, keep);
-                }
-            }
-            Modification::Replace { .. } => e.set(&name, values.to_vec()),
-        }
+        apply_change(rules, dn, &mut e, change)?;
     }
     // The naming attribute's values cannot be removed (notAllowedOnRDN, 67).
     if let Some(rdn) = dn.rdn() {
