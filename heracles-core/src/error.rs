@@ -370,6 +370,13 @@ impl Error {
                 ),
             ),
         };
+        // The server's diagnostic says what exactly was wrong (e.g. which attribute is
+        // missing); keep it in the message as well as in the details.
+        let message = if text.is_empty() || matches!(code, C::InvalidCredentials) {
+            message
+        } else {
+            format!("{message}: {}", text.trim_end_matches('\0').trim())
+        };
         let mut err = Error::new(code, message)
             .with_detail("ldap_result_code", rc)
             .with_detail("operation", op.as_str());
