@@ -28,12 +28,14 @@
 mod embedded;
 mod entry;
 pub mod ldap;
+mod sort;
 
 use async_trait::async_trait;
 
 pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
 pub use self::ldap::{Bind, LdapConfig, LdapDirectory};
+pub use self::sort::SortKey;
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, Result};
 use crate::filter::Filter;
@@ -65,6 +67,9 @@ pub struct SearchRequest {
     pub size_limit: Option<usize>,
     /// Page size used with the paged-results control (`None`: the backend's default).
     pub page_size: Option<u32>,
+    /// Order of the results (empty: the backend's natural order). `size_limit` applies
+    /// after sorting.
+    pub sort: Vec<SortKey>,
 }
 
 impl SearchRequest {
@@ -77,7 +82,15 @@ impl SearchRequest {
             attributes: Vec::new(),
             size_limit: None,
             page_size: None,
+            sort: Vec::new(),
         }
+    }
+
+    /// Builder: sort by these keys.
+    #[must_use]
+    pub fn sort(mut self, keys: impl IntoIterator<Item = SortKey>) -> Self {
+        self.sort = keys.into_iter().collect();
+        self
     }
 
     /// Builder: only these attributes.

@@ -45,5 +45,6 @@ conformance!(
     suite::compare_and_password_check,
     suite::paged_search_beyond_the_size_limit_as_service_account,
     suite::dn_values_are_escaped_end_to_end,
+    suite::sorted_searches,
     suite_errors::directory_errors_have_stable_codes,
 );

@@ -2,7 +2,7 @@
 //! backends (slapd through `LdapDirectory`, and `EmbeddedDirectory`). Where they disagree,
 //! slapd is right.
 
-use heracles_core::directory::{Entry, Modification, Scope, SearchRequest};
+use heracles_core::directory::{Entry, Modification, Scope, SearchRequest, SortKey};
 use heracles_core::dn::{Dn, Rdn};
 use heracles_core::filter::Filter;
 
@@ -282,4 +282,64 @@ pub async fn dn_values_are_escaped_end_to_end(t: &Target) {
     assert_eq!(found[0].first_str("cn"), Some(tricky));
     let reparsed = Dn::parse(&dn.to_string()).unwrap();
     assert_eq!(reparsed, dn);
+}
+
+pub async fn sorted_searches(t: &Target) {
+    let dir = t.dir();
+    let ou = sandbox(dir, &t.base, "sort").await;
+    for (uid, num, cn) in [
+        ("delta", Some("20"), "Zed"),
+        ("Alpha", Some("3"), "mike"),
+        ("charlie", None, "Alice"),
+        ("bravo", Some("100"), "bob"),
+    ] {
+        let mut e = person(&ou, uid).with("cn", [cn]);
+        if let Some(n) = num {
+            e = e
+                .with("objectClass", ["inetOrgPerson", "posixAccount"])
+                .with("uidNumber", [n])
+                .with("gidNumber", ["1"])
+                .with("homeDirectory", ["/home/x"]);
+        }
+        dir.add(&e).await.unwrap();
+    }
+    let order = |keys: Vec<SortKey>, limit: Option<usize>| {
+        let mut req = SearchRequest::new(ou.clone(), Scope::One, Filter::present("uid"))
+            .attributes(["uid"])
+            .sort(keys);
+        req.size_limit = limit;
+        async move {
+            let found = dir.search(&req).await.unwrap();
+            for e in &found {
+                assert!(
+                    !e.attrs.contains("uidNumber"),
+                    "sort key not requested: left out"
+                );
+            }
+            found
+                .iter()
+                .map(|e| e.first_str("uid").unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Integer order (3 < 20 < 100), entries without the attribute last.
+    assert_eq!(
+        order(vec![SortKey::asc("uidNumber")], None).await,
+        ["Alpha", "delta", "bravo", "charlie"]
+    );
+    assert_eq!(
+        order(vec![SortKey::desc("uidNumber")], None).await,
+        ["bravo", "delta", "Alpha", "charlie"]
+    );
+    // uid has no ORDERING rule: case-insensitive order all the same.
+    assert_eq!(
+        order(vec![SortKey::asc("uid")], None).await,
+        ["Alpha", "bravo", "charlie", "delta"]
+    );
+    assert_eq!(
+        order(vec!["-cn".parse().unwrap()], Some(2)).await,
+        ["delta", "Alpha"],
+        "limit applies after sorting"
+    );
 }

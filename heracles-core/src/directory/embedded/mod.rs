@@ -56,7 +56,7 @@ use async_trait::async_trait;
 use self::log::{Log, LogOp};
 use self::rules::Rules;
 use self::state::{Id, State};
-use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest};
+use super::{check_attribute_name, sort, Directory, Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
@@ -399,17 +399,25 @@ impl Directory for EmbeddedDirectory {
         if !st.contains(&req.base) {
             return Err(ldap_error(LdapOperation::Search, 32, &req.base, ""));
         }
-        let limit = req.size_limit.unwrap_or(usize::MAX);
-        let mut out = Vec::new();
-        if limit == 0 {
-            return Ok(out);
+        if req.size_limit == Some(0) {
+            return Ok(Vec::new());
         }
+        for k in &req.sort {
+            check_attribute_name(&k.attr)?;
+        }
+        // Sorting needs every match first; the limit then applies to the sorted list.
+        let limit = if req.sort.is_empty() {
+            req.size_limit.unwrap_or(usize::MAX)
+        } else {
+            usize::MAX
+        };
         let project = ops::Projection::new(&self.rules, &req.attributes);
-        let mut consider = |e: &Entry| {
+        let mut matched: Vec<Arc<Entry>> = Vec::new();
+        let mut consider = |e: &Arc<Entry>| {
             if eval::matches(&self.rules, &req.filter, e) {
-                out.push(project.apply(e));
+                matched.push(Arc::clone(e));
             }
-            out.len() < limit
+            matched.len() < limit
         };
         if let Some(ids) = self.plan(&st, &req.filter) {
             for id in ids {
@@ -444,7 +452,17 @@ impl Directory for EmbeddedDirectory {
                 }
             }
         }
-        Ok(out)
+        drop(st);
+        if req.sort.is_empty() {
+            return Ok(matched.iter().map(|e| project.apply(e)).collect());
+        }
+        let mut full: Vec<Entry> = matched.iter().map(|e| (**e).clone()).collect();
+        sort::sort_entries(self.rules.schema(), &mut full, &req.sort);
+        Ok(full
+            .iter()
+            .take(req.size_limit.unwrap_or(usize::MAX))
+            .map(|e| project.apply(e))
+            .collect())
     }
 
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {

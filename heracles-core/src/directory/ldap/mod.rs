@@ -32,6 +32,7 @@ use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchR
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
+use crate::schema::Schema;
 
 /// Size of the pool used for password checks.
 const AUTH_POOL_SIZE: usize = 4;
@@ -59,6 +60,8 @@ impl From<Error> for OpError {
 pub struct LdapDirectory {
     pool: Pool,
     auth: Pool,
+    /// For sorting results the same way as the embedded directory.
+    schema: Schema,
 }
 
 impl LdapDirectory {
@@ -88,6 +91,7 @@ impl LdapDirectory {
         Ok(LdapDirectory {
             pool: Pool::new(config, tls.clone()),
             auth: Pool::new(auth_config, tls),
+            schema: Schema::builtin(),
         })
     }
 
@@ -171,6 +175,22 @@ fn reject_duplicates(dn: &Dn, attr: &str, values: &[Vec<u8>]) -> Result<()> {
     Ok(())
 }
 
+/// Removes sort-key attributes that were fetched only for sorting.
+fn strip_unrequested(found: &mut [Entry], requested: &[String], keys: &[super::SortKey]) {
+    let asked = |a: &str| {
+        requested
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(a) || r == "*")
+    };
+    for e in found {
+        for k in keys {
+            if !asked(&k.attr) {
+                e.attrs.remove(&k.attr);
+            }
+        }
+    }
+}
+
 async fn run_search(
     mut ldap: Ldap,
     base: &str,
@@ -225,23 +245,48 @@ impl Directory for LdapDirectory {
         let base = req.base.to_string();
         let filter = req.filter.to_string();
         let scope = ldap_scope(req.scope);
+        // Sorting needs every match first; the limit then applies to the sorted list.
+        let fetch_limit = if req.sort.is_empty() {
+            req.size_limit
+        } else {
+            None
+        };
         let mut page = req.page_size.unwrap_or(self.pool.config().page_size).max(1);
-        if let Some(n) = req.size_limit {
+        if let Some(n) = fetch_limit {
             page = page.min(u32::try_from(n).unwrap_or(u32::MAX));
         }
-        let (base_ref, filter_ref, attrs) = (base.as_str(), filter.as_str(), &req.attributes);
-        self.run(LdapOperation::Search, &base, true, |ldap| {
-            run_search(
-                ldap,
-                base_ref,
-                scope,
-                filter_ref,
-                attrs,
-                page,
-                req.size_limit,
-            )
-        })
-        .await
+        // Sort keys must be fetched even when the caller did not ask for them.
+        let mut attrs = req.attributes.clone();
+        if !attrs.is_empty() {
+            for k in &req.sort {
+                check_attribute_name(&k.attr)?;
+                attrs.push(k.attr.clone());
+            }
+        }
+        let (base_ref, filter_ref, attrs_ref) = (base.as_str(), filter.as_str(), &attrs);
+        let mut found = self
+            .run(LdapOperation::Search, &base, true, |ldap| {
+                run_search(
+                    ldap,
+                    base_ref,
+                    scope,
+                    filter_ref,
+                    attrs_ref,
+                    page,
+                    fetch_limit,
+                )
+            })
+            .await?;
+        if !req.sort.is_empty() {
+            super::sort::sort_entries(&self.schema, &mut found, &req.sort);
+            if let Some(n) = req.size_limit {
+                found.truncate(n);
+            }
+            if !req.attributes.is_empty() {
+                strip_unrequested(&mut found, &req.attributes, &req.sort);
+            }
+        }
+        Ok(found)
     }
 
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {

@@ -1,0 +1,197 @@
+//! Sorting search results, identically on every backend (RFC 2891 semantics).
+//!
+//! Each key compares values with the attribute's ORDERING rule; where the attribute has
+//! none (`uid`, `cn` in the stock schema), with the ordering rule that belongs to its
+//! EQUALITY rule (`caseIgnoreMatch` → `caseIgnoreOrderingMatch`), as a server-side sort
+//! request naming that rule would (pitfall 10 of the environment notes). A multi-valued
+//! attribute sorts by its smallest value ascending and its largest descending; entries
+//! without the attribute come last in either direction. Ties are broken by the DN's
+//! normalised form, so the order is total and the same on both backends.
+//!
+//! ```
+//! use heracles_core::directory::SortKey;
+//!
+//! let key: SortKey = "-uidNumber".parse()?;
+//! assert!(key.descending);
+//! assert_eq!(key.attr, "uidNumber");
+//! # Ok::<(), heracles_core::Error>(())
+//! ```
+
+use std::cmp::Ordering;
+use std::str::FromStr;
+
+use super::{check_attribute_name, Entry};
+use crate::error::{Error, Result};
+use crate::schema::{MatchingRule, Schema};
+
+/// One sort key: an attribute, ascending unless `descending`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SortKey {
+    /// Attribute to sort by.
+    pub attr: String,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl SortKey {
+    /// Ascending by `attr`.
+    pub fn asc(attr: &str) -> Self {
+        SortKey {
+            attr: attr.to_owned(),
+            descending: false,
+        }
+    }
+
+    /// Descending by `attr`.
+    pub fn desc(attr: &str) -> Self {
+        SortKey {
+            attr: attr.to_owned(),
+            descending: true,
+        }
+    }
+}
+
+impl FromStr for SortKey {
+    type Err = Error;
+
+    /// `cn` (ascending) or `-uidNumber` (descending), as in the API's `?sort=`.
+    fn from_str(s: &str) -> Result<Self> {
+        let (attr, descending) = match s.strip_prefix('-') {
+            Some(rest) => (rest, true),
+            None => (s.strip_prefix('+').unwrap_or(s), false),
+        };
+        check_attribute_name(attr)?;
+        Ok(SortKey {
+            attr: attr.to_owned(),
+            descending,
+        })
+    }
+}
+
+/// The ordering rule used for `attr`.
+pub(crate) fn ordering_rule(schema: &Schema, attr: &str) -> MatchingRule {
+    if let Some(r) = schema.effective_ordering(attr) {
+        return r;
+    }
+    match schema.effective_equality(attr) {
+        Some(MatchingRule::CaseExactMatch | MatchingRule::CaseExactIA5Match) => {
+            MatchingRule::CaseExactOrderingMatch
+        }
+        Some(MatchingRule::IntegerMatch) => MatchingRule::IntegerOrderingMatch,
+        Some(MatchingRule::NumericStringMatch) => MatchingRule::NumericStringOrderingMatch,
+        Some(MatchingRule::GeneralizedTimeMatch) => MatchingRule::GeneralizedTimeOrderingMatch,
+        Some(MatchingRule::OctetStringMatch) => MatchingRule::OctetStringOrderingMatch,
+        _ => MatchingRule::CaseIgnoreOrderingMatch,
+    }
+}
+
+/// An entry's normalised sort value per key, its normalised DN, and its position.
+type Decorated = (Vec<Option<Vec<u8>>>, String, usize);
+
+/// Sorts `entries` by `keys` (no-op without keys).
+pub(crate) fn sort_entries(schema: &Schema, entries: &mut Vec<Entry>, keys: &[SortKey]) {
+    if keys.is_empty() {
+        return;
+    }
+    let rules: Vec<MatchingRule> = keys
+        .iter()
+        .map(|k| ordering_rule(schema, &k.attr))
+        .collect();
+    // Precompute each entry's normalised sort value per key and its DN key.
+    let mut decorated: Vec<Decorated> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let vals = keys
+                .iter()
+                .zip(&rules)
+                .map(|(k, rule)| {
+                    let mut normed: Vec<Vec<u8>> = e
+                        .get(&k.attr)
+                        .iter()
+                        .filter_map(|v| rule.normalize(v).ok())
+                        .collect();
+                    normed
+                        .sort_by(|a, b| rule.compare_normalized(a, b).unwrap_or_else(|| a.cmp(b)));
+                    if k.descending {
+                        normed.pop()
+                    } else {
+                        normed.into_iter().next()
+                    }
+                })
+                .collect();
+            (vals, e.dn.normalized(), i)
+        })
+        .collect();
+    decorated.sort_by(|a, b| {
+        for ((k, rule), (va, vb)) in keys.iter().zip(&rules).zip(a.0.iter().zip(&b.0)) {
+            let ord = match (va, vb) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(x), Some(y)) => {
+                    let o = rule.compare_normalized(x, y).unwrap_or_else(|| x.cmp(y));
+                    if k.descending {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                }
+            };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        a.1.cmp(&b.1)
+    });
+    let mut slots: Vec<Option<Entry>> = std::mem::take(entries).into_iter().map(Some).collect();
+    *entries = decorated
+        .into_iter()
+        .filter_map(|d| slots.get_mut(d.2).and_then(Option::take))
+        .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dn::Dn;
+
+    fn e(uid: &str, num: Option<&str>) -> Entry {
+        let mut x = Entry::new(Dn::parse(&format!("uid={uid},dc=x")).unwrap()).with("uid", [uid]);
+        if let Some(n) = num {
+            x.set("uidNumber", [n]);
+        }
+        x
+    }
+
+    fn uids(v: &[Entry]) -> Vec<&str> {
+        v.iter().map(|x| x.first_str("uid").unwrap()).collect()
+    }
+
+    #[test]
+    fn integer_and_case_insensitive_orders() {
+        let schema = Schema::builtin();
+        let mut v = vec![
+            e("b", Some("10")),
+            e("A", Some("9")),
+            e("c", None),
+            e("d", Some("100")),
+        ];
+        sort_entries(&schema, &mut v, &[SortKey::asc("uidNumber")]);
+        assert_eq!(uids(&v), ["A", "b", "d", "c"], "integers, missing last");
+        sort_entries(&schema, &mut v, &[SortKey::desc("uidNumber")]);
+        assert_eq!(
+            uids(&v),
+            ["d", "b", "A", "c"],
+            "missing last also descending"
+        );
+        sort_entries(&schema, &mut v, &[SortKey::asc("uid")]);
+        assert_eq!(
+            uids(&v),
+            ["A", "b", "c", "d"],
+            "uid has no ORDERING: caseIgnoreOrdering"
+        );
+        assert!("bad key".parse::<SortKey>().is_err());
+        assert_eq!("+cn".parse::<SortKey>().unwrap(), SortKey::asc("cn"));
+    }
+}
