@@ -61,7 +61,7 @@ use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
 use crate::ldif::{LdifReader, LdifRecord, LdifWriter};
-use crate::schema::Schema;
+use crate::schema::{MatchingRule, Schema, SubstringFilter};
 
 /// Records made durable together by [`EmbeddedDirectory::import_ldif`].
 pub const IMPORT_BATCH: usize = 2000;
@@ -356,6 +356,32 @@ impl EmbeddedDirectory {
                 };
                 st.lookup(&canon, &key)
             }
+            Filter::Substrings {
+                attr,
+                initial,
+                any,
+                final_,
+            } => {
+                let canon = self.rules.canonical(attr);
+                if !State::is_indexed(&canon) {
+                    return None;
+                }
+                let (eq, sub) = (self.rules.equality(attr)?, self.rules.substr(attr)?);
+                // Index keys are normalised by the equality rule; they can be matched
+                // directly where the substring rule normalises the same way.
+                if !same_normal_form(eq, sub) {
+                    return None;
+                }
+                let assertion = SubstringFilter {
+                    initial: initial.as_deref(),
+                    any: any.iter().map(Vec::as_slice).collect(),
+                    final_: final_.as_deref(),
+                };
+                let Ok(prepared) = sub.prepare_substrings(&assertion) else {
+                    return Some(Vec::new());
+                };
+                st.scan_keys(&canon, |key| prepared.matches_normalized(key))
+            }
             Filter::And(items) => {
                 let mut best: Option<Vec<Id>> = None;
                 for item in items {
@@ -379,6 +405,18 @@ impl EmbeddedDirectory {
             _ => None,
         }
     }
+}
+
+/// Whether values normalised by `eq` are in the form `sub` matches substrings against.
+fn same_normal_form(eq: MatchingRule, sub: MatchingRule) -> bool {
+    use MatchingRule as M;
+    matches!(
+        (eq, sub),
+        (M::CaseIgnoreMatch, M::CaseIgnoreSubstringsMatch)
+            | (M::CaseExactMatch, M::CaseExactSubstringsMatch)
+            | (M::CaseIgnoreIA5Match, M::CaseIgnoreIA5SubstringsMatch)
+            | (M::CaseExactIA5Match, M::CaseExactIA5SubstringsMatch)
+    )
 }
 
 fn in_scope(dn: &Dn, base: &Dn, scope: Scope) -> bool {

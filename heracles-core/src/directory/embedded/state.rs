@@ -113,14 +113,28 @@ impl State {
         )
     }
 
+    /// Ids whose `attr` holds a value whose normalised form satisfies `pred`, by scanning
+    /// the index's keys instead of the entries; `None` if `attr` is not indexed.
+    pub(super) fn scan_keys(&self, attr: &str, pred: impl Fn(&[u8]) -> bool) -> Option<Vec<Id>> {
+        let idx = self.index.get(attr)?;
+        let mut ids: Vec<Id> = idx
+            .iter()
+            .filter(|(k, _)| pred(k))
+            .flat_map(|(_, set)| set.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Some(ids)
+    }
+
     pub(super) fn is_indexed(attr: &str) -> bool {
         INDEXED.contains(&attr)
     }
 
     fn index_entry(&mut self, rules: &Rules, id: Id, entry: &Entry, add: bool) {
         for attr in entry.attrs.iter() {
-            let canon = rules.canonical(attr.name());
-            let Some(&name) = INDEXED.iter().find(|n| **n == canon) else {
+            // Stored entries carry the schema's names (see ops::add), so no alias lookup.
+            let Some(&name) = INDEXED.iter().find(|n| n.eq_ignore_ascii_case(attr.name())) else {
                 continue;
             };
             for v in attr.values() {
