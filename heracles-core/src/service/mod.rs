@@ -1,0 +1,220 @@
+//! Services: the business rules of Heracles over a [`Directory`].
+//!
+//! Every front (REST server, Python, Rust callers) goes through these, so validation, id
+//! allocation, password hashing, membership consistency — and, with the ACL issue, access
+//! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
+//! directory, the base DN and the schema; each area has its own handle:
+//! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
+//! [`Heracles::templates`], [`Heracles::settings`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use heracles_core::directory::EmbeddedDirectory;
+//! use heracles_core::dn::Dn;
+//! use heracles_core::service::Heracles;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let folder = tempfile::tempdir().unwrap();
+//! let base = Dn::parse("dc=example,dc=com")?;
+//! let dir = Arc::new(EmbeddedDirectory::open(folder.path(), &base)?);
+//! let heracles = Heracles::new(dir, base);
+//! let report = heracles.bootstrap(Some("An-admin-passw0rd")).await?;
+//! assert!(report.admin_created);
+//! # Ok::<(), heracles_core::Error>(()) }).unwrap();
+//! ```
+
+mod bootstrap;
+mod common;
+pub mod departments;
+pub mod groups;
+pub mod settings;
+pub mod templates;
+pub mod users;
+
+use std::sync::Arc;
+
+pub use self::bootstrap::BootstrapReport;
+pub use self::common::{ListQuery, Principal};
+use crate::directory::Directory;
+use crate::dn::{Dn, Rdn};
+use crate::error::Result;
+use crate::schema::Schema;
+
+/// The containers of SPEC §4, each below the base DN. Their names are settings
+/// (`containers.<name>`); these are the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Container {
+    /// `ou=people`: users.
+    People,
+    /// `ou=groups`: groups.
+    Groups,
+    /// `ou=departments`: department trees.
+    Departments,
+    /// `ou=dns`: DNS zones.
+    Dns,
+    /// `ou=dhcp`: DHCP services.
+    Dhcp,
+    /// `ou=systems`: systems, by type below it.
+    Systems,
+    /// `ou=sudoers`: sudo rules.
+    Sudoers,
+    /// `ou=heracles`: Heracles' own state.
+    Heracles,
+    /// `ou=aclpolicies,ou=heracles`.
+    AclPolicies,
+    /// `ou=aclassignments,ou=heracles`.
+    AclAssignments,
+    /// `ou=templates,ou=heracles`.
+    Templates,
+    /// `ou=settings,ou=heracles`.
+    Settings,
+    /// `ou=audit,ou=heracles`.
+    Audit,
+    /// `ou=sessions,ou=heracles`.
+    Sessions,
+}
+
+impl Container {
+    /// Every container, parents before children.
+    pub const ALL: &'static [Container] = &[
+        Container::People,
+        Container::Groups,
+        Container::Departments,
+        Container::Dns,
+        Container::Dhcp,
+        Container::Systems,
+        Container::Sudoers,
+        Container::Heracles,
+        Container::AclPolicies,
+        Container::AclAssignments,
+        Container::Templates,
+        Container::Settings,
+        Container::Audit,
+        Container::Sessions,
+    ];
+
+    /// The `ou` value.
+    pub const fn ou(self) -> &'static str {
+        match self {
+            Container::People => "people",
+            Container::Groups => "groups",
+            Container::Departments => "departments",
+            Container::Dns => "dns",
+            Container::Dhcp => "dhcp",
+            Container::Systems => "systems",
+            Container::Sudoers => "sudoers",
+            Container::Heracles => "heracles",
+            Container::AclPolicies => "aclpolicies",
+            Container::AclAssignments => "aclassignments",
+            Container::Templates => "templates",
+            Container::Settings => "settings",
+            Container::Audit => "audit",
+            Container::Sessions => "sessions",
+        }
+    }
+
+    /// The container this one lives in (`None`: directly below the base).
+    pub const fn parent(self) -> Option<Container> {
+        match self {
+            Container::AclPolicies
+            | Container::AclAssignments
+            | Container::Templates
+            | Container::Settings
+            | Container::Audit
+            | Container::Sessions => Some(Container::Heracles),
+            _ => None,
+        }
+    }
+}
+
+/// The system types and their containers below `ou=systems`.
+pub const SYSTEM_CONTAINERS: &[&str] = &[
+    "servers",
+    "workstations",
+    "terminals",
+    "printers",
+    "components",
+    "phones",
+    "mobiles",
+];
+
+#[derive(Debug)]
+struct Inner {
+    dir: Arc<dyn Directory>,
+    base: Dn,
+    schema: Schema,
+}
+
+/// The core of Heracles over one directory. Clone it freely.
+#[derive(Debug, Clone)]
+pub struct Heracles {
+    inner: Arc<Inner>,
+}
+
+impl Heracles {
+    /// Services over `dir`, whose naming context is `base`.
+    pub fn new(dir: Arc<dyn Directory>, base: Dn) -> Self {
+        Heracles {
+            inner: Arc::new(Inner {
+                dir,
+                base,
+                schema: Schema::builtin(),
+            }),
+        }
+    }
+
+    /// The directory.
+    pub fn directory(&self) -> &dyn Directory {
+        &*self.inner.dir
+    }
+
+    /// The base DN.
+    pub fn base(&self) -> &Dn {
+        &self.inner.base
+    }
+
+    /// The schema (the same files the directory uses).
+    pub fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    /// The DN of a container.
+    pub fn container(&self, c: Container) -> Result<Dn> {
+        let parent = match c.parent() {
+            Some(p) => self.container(p)?,
+            None => self.inner.base.clone(),
+        };
+        Ok(parent.child(Rdn::new("ou", c.ou())?))
+    }
+
+    /// Creates whatever part of the SPEC §4 tree is missing and, while no Heracles
+    /// administrator exists, the administrator `uid=admin` in `ou=people`.
+    pub async fn bootstrap(&self, admin_password: Option<&str>) -> Result<BootstrapReport> {
+        bootstrap::run(self, admin_password).await
+    }
+
+    /// User operations.
+    pub fn users(&self) -> users::Users<'_> {
+        users::Users::new(self)
+    }
+
+    /// Group operations.
+    pub fn groups(&self) -> groups::Groups<'_> {
+        groups::Groups::new(self)
+    }
+
+    /// Department operations.
+    pub fn departments(&self) -> departments::Departments<'_> {
+        departments::Departments::new(self)
+    }
+
+    /// Template operations.
+    pub fn templates(&self) -> templates::Templates<'_> {
+        templates::Templates::new(self)
+    }
+
+    /// Settings.
+    pub fn settings(&self) -> settings::SettingsService<'_> {
+        settings::SettingsService::new(self)
+    }
+}
