@@ -812,7 +812,9 @@ impl Dn {
         Ok(dn)
     }
 
-    fn check_limits(&self) -> Result<()> {
+    /// Checks the limits a parsed DN has: at most [`MAX_RDNS`] RDNs and [`MAX_DN_LEN`] bytes
+    /// of string form (a DN built with [`Dn::child`] may exceed them).
+    pub fn check_limits(&self) -> Result<()> {
         if self.rdns.len() > MAX_RDNS {
             return Err(construct_error(
                 "too_many_rdns",

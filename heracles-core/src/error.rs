@@ -105,6 +105,17 @@ error_codes! {
     InvalidDn = "INVALID_DN",
     /// A `limit`/`offset` outside the allowed range.
     InvalidPagination = "INVALID_PAGINATION",
+    /// A request body is not well-formed JSON (the message names the line and column).
+    InvalidJson = "INVALID_JSON",
+    /// A request that cannot be read or understood as a whole: an unreadable body, a path
+    /// or query string that is not valid percent-encoded UTF-8.
+    BadRequest = "BAD_REQUEST",
+    /// A request body in a media type the operation does not accept (JSON bodies need
+    /// `Content-Type: application/json`).
+    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
+    /// The resource exists but does not support this method (the REST server adds the
+    /// methods it supports).
+    MethodNotAllowed = "METHOD_NOT_ALLOWED",
     /// A field failed validation (syntax, length, range; LDAP 21 invalid attribute syntax).
     ValidationFailed = "VALIDATION_FAILED",
     /// The entry would violate the directory schema: missing structural object class,
@@ -124,7 +135,8 @@ error_codes! {
     // ---- business rules ----------------------------------------------------------------
     /// The entry still has children (LDAP 66).
     NotAllowedOnNonLeaf = "NOT_ALLOWED_ON_NON_LEAF",
-    /// The directory will not perform the operation (LDAP 53).
+    /// The directory will not perform the operation (LDAP 53; 71 for a rename that would
+    /// move an entry between naming contexts, such as renaming the suffix).
     UnwillingToPerform = "UNWILLING_TO_PERFORM",
     /// A business rule was violated (id range exhausted, non-empty department, ...).
     BusinessRuleViolation = "BUSINESS_RULE_VIOLATION",
@@ -349,7 +361,7 @@ impl Error {
                 C::DirectoryUnavailable,
                 "the directory is busy or unavailable".to_owned(),
             ),
-            53 => (
+            53 | 71 => (
                 C::UnwillingToPerform,
                 format!("the directory is unwilling to perform the {}", op.as_str()),
             ),

@@ -19,11 +19,33 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result};
 
-/// A validated page request.
+/// A validated page request. Deserialising validates too (`{"limit": 0}` is an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawPageRequest")]
 pub struct PageRequest {
     limit: u32,
     offset: u64,
+}
+
+/// The unchecked form a `PageRequest` is deserialised from.
+#[derive(Deserialize)]
+struct RawPageRequest {
+    #[serde(default = "default_limit")]
+    limit: i64,
+    #[serde(default)]
+    offset: i64,
+}
+
+fn default_limit() -> i64 {
+    i64::from(PageRequest::DEFAULT_LIMIT)
+}
+
+impl TryFrom<RawPageRequest> for PageRequest {
+    type Error = Error;
+
+    fn try_from(raw: RawPageRequest) -> Result<Self> {
+        PageRequest::new(raw.limit, raw.offset)
+    }
 }
 
 impl PageRequest {
@@ -171,6 +193,21 @@ mod tests {
         for bad in ["abc", "", "1.5", "99999999999999999999999"] {
             assert!(PageRequest::from_query(Some(bad), None).is_err(), "{bad}");
             assert!(PageRequest::from_query(None, Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn deserialising_validates() {
+        let ok: PageRequest = serde_json::from_str(r#"{"limit": 20, "offset": 40}"#).unwrap();
+        assert_eq!((ok.limit(), ok.offset()), (20, 40));
+        let dflt: PageRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(dflt, PageRequest::default());
+        for bad in [
+            r#"{"limit": 0}"#,
+            r#"{"limit": 100000}"#,
+            r#"{"offset": -1}"#,
+        ] {
+            assert!(serde_json::from_str::<PageRequest>(bad).is_err(), "{bad}");
         }
     }
 

@@ -468,7 +468,7 @@ pub fn parse_attribute_type_with(
     };
     let mut seen = Vec::new();
     while let Some((pos, kw)) = keyword(&mut c)? {
-        if kw.len() > 2 && kw[..2].eq_ignore_ascii_case("X-") {
+        if kw.len() > 2 && kw.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("X-")) {
             let values = c.qdstrings()?;
             at.extensions.push(Extension {
                 name: kw.to_owned(),
@@ -522,7 +522,7 @@ pub fn parse_object_class_with(text: &str, macros: &OidMacros) -> Result<ObjectC
     let mut seen = Vec::new();
     let mut kind_seen = false;
     while let Some((pos, kw)) = keyword(&mut c)? {
-        if kw.len() > 2 && kw[..2].eq_ignore_ascii_case("X-") {
+        if kw.len() > 2 && kw.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("X-")) {
             let values = c.qdstrings()?;
             oc.extensions.push(Extension {
                 name: kw.to_owned(),
@@ -614,6 +614,18 @@ mod tests {
 
     fn oc(s: &str) -> ObjectClass {
         parse_object_class_with(s, &OidMacros::new()).unwrap()
+    }
+
+    #[test]
+    fn non_ascii_keywords_are_errors_not_panics() {
+        for text in [
+            "( 1.2.3 aé 'x' )",
+            "( 1.2.3 NAME 'a' éé )",
+            "( 1.2.3 \u{e9}\u{e9}\u{e9} )",
+        ] {
+            assert!(parse_attribute_type(text).is_err(), "{text}");
+            assert!(parse_object_class(text).is_err(), "{text}");
+        }
     }
 
     #[test]

@@ -132,8 +132,11 @@ pub(crate) async fn list_entries(
     let key = match &q.sort {
         Some(s) => {
             let parsed: SortKey = s.parse().map_err(|_| {
-                Error::new(ErrorCode::ValidationFailed, format!("invalid sort key '{s}'"))
-                    .with_detail("field", "sort")
+                Error::new(
+                    ErrorCode::ValidationFailed,
+                    format!("invalid sort key '{s}'"),
+                )
+                .with_detail("field", "sort")
             })?;
             SortKey {
                 attr: field(allow, &parsed.attr, "sort")?.to_owned(),

@@ -23,10 +23,12 @@
 //! # Ok::<(), heracles_core::Error>(()) }).unwrap();
 //! ```
 
+mod attrs;
 mod bootstrap;
 mod common;
 pub mod departments;
 pub mod groups;
+mod ids;
 pub mod settings;
 pub mod templates;
 pub mod users;
@@ -191,6 +193,17 @@ impl Heracles {
     /// administrator exists, the administrator `uid=admin` in `ou=people`.
     pub async fn bootstrap(&self, admin_password: Option<&str>) -> Result<BootstrapReport> {
         bootstrap::run(self, admin_password).await
+    }
+
+    /// The principal of the user `dn` (an administrator if it holds the `admin` policy
+    /// over the whole tree, directly or through a group).
+    pub async fn principal(&self, dn: &Dn) -> Result<Principal> {
+        let entry = self.directory().get(dn, &["uid"]).await?;
+        Ok(Principal {
+            dn: dn.clone(),
+            uid: entry.and_then(|e| e.first_str("uid").map(str::to_owned)),
+            admin: bootstrap::is_admin(self, dn).await?,
+        })
     }
 
     /// User operations.

@@ -10,7 +10,8 @@
     clippy::panic,
     clippy::too_many_lines,
     clippy::items_after_statements,
-    clippy::unused_async
+    clippy::unused_async,
+    clippy::many_single_char_names
 )]
 
 mod embedded;
@@ -47,4 +48,6 @@ conformance!(
     suite::dn_values_are_escaped_end_to_end,
     suite::sorted_searches,
     suite_errors::directory_errors_have_stable_codes,
+    suite_errors::rename_and_modify_errors,
+    suite_errors::hashed_passwords_verify_on_both,
 );

@@ -139,3 +139,112 @@ pub async fn directory_errors_have_stable_codes(t: &Target) {
         ErrorCode::ValidationFailed
     );
 }
+
+pub async fn rename_and_modify_errors(t: &Target) {
+    let dir = t.dir();
+    let ou = sandbox(dir, &t.base, "renerr").await;
+    let a = person(&ou, "a");
+    let b = person(&ou, "b");
+    dir.add(&a).await.unwrap();
+    dir.add(&b).await.unwrap();
+    // Onto an existing DN.
+    let err = dir
+        .rename(&a.dn, &Rdn::new("uid", "b").unwrap(), true, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AlreadyExists, "{err}");
+    // Below itself.
+    let err = dir
+        .rename(&ou, &Rdn::new("ou", "moved").unwrap(), true, Some(&a.dn))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnwillingToPerform, "{err}");
+    // The suffix cannot be renamed.
+    let err = dir
+        .rename(&t.base, &Rdn::new("dc", "elsewhere").unwrap(), true, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnwillingToPerform, "{err}");
+    // A non-leaf moves with its subtree.
+    let renamed = dir
+        .rename(
+            &ou,
+            &Rdn::new("ou", &format!("{}-r", ou.rdn().unwrap().value())).unwrap(),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    let moved_a = renamed.child(Rdn::new("uid", "a").unwrap());
+    assert!(
+        dir.get(&moved_a, &[]).await.unwrap().is_some(),
+        "children moved"
+    );
+    assert!(dir.get(&a.dn, &[]).await.unwrap().is_none());
+
+    // Structural class change, RDN value removal, attribute not allowed, unknown attribute
+    // in a compare: all refused, each with slapd's code.
+    let err = dir
+        .modify(
+            &moved_a,
+            &[Modification::replace("objectClass", ["account"])],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SchemaViolation, "{err}");
+    let err = dir
+        .modify(
+            &moved_a,
+            &[
+                Modification::delete("uid", ["a"]),
+                Modification::add("uid", ["z"]),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SchemaViolation, "{err}");
+    assert_eq!(err.details()["ldap_result_code"], 64);
+    let err = dir
+        .modify(&moved_a, &[Modification::add("uidNumber", ["5"])])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SchemaViolation, "{err}");
+    assert_eq!(err.details()["ldap_result_code"], 65);
+    let err = dir.compare(&moved_a, "frobnicate", b"x").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SchemaViolation, "{err}");
+    assert_eq!(err.details()["ldap_result_code"], 17);
+    // An invalid syntax value.
+    let err = dir
+        .modify(
+            &moved_a,
+            &[
+                Modification::add("objectClass", ["posixAccount"]),
+                Modification::add("uidNumber", ["abc"]),
+                Modification::add("gidNumber", ["1"]),
+                Modification::add("homeDirectory", ["/h"]),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed, "{err}");
+    assert_eq!(err.details()["ldap_result_code"], 21);
+}
+
+pub async fn hashed_passwords_verify_on_both(t: &Target) {
+    use heracles_core::password::{hash, Scheme};
+    let dir = t.dir();
+    let ou = sandbox(dir, &t.base, "hash").await;
+    for scheme in Scheme::ALL {
+        let uid = format!("h-{}", scheme.as_str());
+        let e = person(&ou, &uid).with("userPassword", [hash("Hash-Passw0rd!", *scheme).unwrap()]);
+        dir.add(&e).await.unwrap();
+        assert!(
+            dir.check_password(&e.dn, "Hash-Passw0rd!").await.unwrap(),
+            "{scheme:?}"
+        );
+        assert!(
+            !dir.check_password(&e.dn, "Hash-Passw0rd?").await.unwrap(),
+            "{scheme:?}"
+        );
+    }
+}

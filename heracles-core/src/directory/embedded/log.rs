@@ -211,47 +211,51 @@ type Framed<'a> = (Vec<(u64, &'a [u8])>, Option<u64>);
 
 /// Splits a file body (after the magic) into records. Returns the records with their
 /// offsets, and the offset where a torn tail starts (if any).
+/// The frame at the start of `rest`, if it is a whole, well-formed record: its payload
+/// and total length.
+fn frame_at(rest: &[u8], min_payload: usize) -> Option<(&[u8], usize)> {
+    let len = u32::from_le_bytes(rest.get(0..4)?.try_into().ok()?);
+    let crc = u32::from_le_bytes(rest.get(4..8)?.try_into().ok()?);
+    if len > MAX_RECORD || (len as usize) < min_payload {
+        return None;
+    }
+    let end = 8usize.checked_add(len as usize)?;
+    let payload = rest.get(8..end)?;
+    (crc32fast::hash(payload) == crc).then_some((payload, end))
+}
+
+/// Splits a file body (after the magic) into records of at least `min_payload` bytes.
+///
+/// A bad record is accepted as a torn tail (when `allow_torn_tail`) only if no
+/// well-formed record starts anywhere after it: an interrupted append leaves garbage at
+/// the end, never before good data. Anything else is corruption.
 fn records<'a>(
     path: &Path,
     data: &'a [u8],
     base: u64,
     allow_torn_tail: bool,
+    min_payload: usize,
 ) -> Result<Framed<'a>> {
     let mut out = Vec::new();
     let mut pos = 0usize;
-    while pos < data.len() {
+    while let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) {
         let offset = base + pos as u64;
-        let rest = &data[pos..];
-        let header_ok = rest.len() >= 8;
-        let (len, crc) = if header_ok {
-            (
-                u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]),
-                u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]),
-            )
-        } else {
-            (0, 0)
-        };
-        let end = 8usize.saturating_add(len as usize);
-        let complete = header_ok && len <= MAX_RECORD && end <= rest.len();
-        let valid = complete && crc32fast::hash(&rest[8..end]) == crc;
-        if valid {
-            out.push((offset, &rest[8..end]));
+        if let Some((payload, end)) = frame_at(rest, min_payload) {
+            out.push((offset, payload));
             pos += end;
             continue;
         }
-        // A bad record is a torn tail only if nothing follows it.
-        let is_last = !complete || end == rest.len();
-        if allow_torn_tail && is_last {
+        let good_follows = (1..rest.len()).any(|i| {
+            rest.get(i..)
+                .is_some_and(|r| frame_at(r, min_payload).is_some())
+        });
+        if allow_torn_tail && !good_follows {
             return Ok((out, Some(offset)));
         }
         return Err(corrupt(
             path,
             offset,
-            if complete {
-                "checksum mismatch"
-            } else {
-                "truncated record"
-            },
+            "damaged record (bad length or checksum)",
         ));
     }
     Ok((out, None))
@@ -283,7 +287,7 @@ fn load_snapshot(path: &Path) -> Result<(u64, Vec<Entry>)> {
     if data.len() < 8 || &data[..8] != SNAP_MAGIC {
         return Err(corrupt(path, 0, "not a Heracles snapshot (bad magic)"));
     }
-    let (recs, _) = records(path, &data[8..], 8, false)?;
+    let (recs, _) = records(path, &data[8..], 8, false, 8)?;
     let mut it = recs.into_iter();
     let (hoff, header) = it
         .next()
@@ -365,7 +369,7 @@ impl Log {
             if data.len() < 8 || &data[..8] != WAL_MAGIC {
                 return Err(corrupt(&wal_path, 0, "not a Heracles log (bad magic)"));
             }
-            let (recs, torn) = records(&wal_path, &data[8..], 8, true)?;
+            let (recs, torn) = records(&wal_path, &data[8..], 8, true, 12)?;
             for (off, payload) in recs {
                 let Some((seq, ops)) = decode_batch(payload) else {
                     return Err(corrupt(&wal_path, off, "undecodable batch"));
@@ -593,6 +597,38 @@ mod tests {
         f.write_all(b"XXXXXXXX").unwrap();
         drop(f);
         assert!(Log::open(dir.path()).is_err());
+    }
+
+    #[test]
+    fn damage_before_good_records_is_never_taken_for_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut log, _) = Log::open(dir.path()).unwrap();
+            for n in ["a", "b", "c"] {
+                log.append(&[LogOp::Put(entry(n))]).unwrap();
+            }
+        }
+        let wal = dir.path().join("wal");
+        let mut data = std::fs::read(&wal).unwrap();
+        // Make the first record's length point past the end of the file.
+        data[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&wal, &data).unwrap();
+        let err = Log::open(dir.path()).unwrap_err();
+        assert!(err.message().contains("corrupt"), "{err}");
+
+        // A zero-filled tail (a file extended but never written) is a torn tail.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut log, _) = Log::open(dir.path()).unwrap();
+            log.append(&[LogOp::Put(entry("a"))]).unwrap();
+        }
+        let wal = dir.path().join("wal");
+        let mut data = std::fs::read(&wal).unwrap();
+        data.extend_from_slice(&[0u8; 64]);
+        std::fs::write(&wal, &data).unwrap();
+        let (_log, rec) = Log::open(dir.path()).unwrap();
+        assert!(rec.dropped_torn_record);
+        assert_eq!(rec.batches.len(), 1);
     }
 
     #[test]

@@ -433,6 +433,7 @@ impl Directory for EmbeddedDirectory {
         for a in &req.attributes {
             check_attribute_name(a)?;
         }
+        req.filter.validate()?;
         let st = self.read();
         if !st.contains(&req.base) {
             return Err(ldap_error(LdapOperation::Search, 32, &req.base, ""));

@@ -169,6 +169,7 @@ pub(super) fn add(
 ) -> Result<Vec<LogOp>> {
     const OP: LdapOperation = LdapOperation::Add;
     let dn = &input.dn;
+    dn.check_limits()?;
     if !dn.is_descendant_or_self(suffix) {
         return Err(err(OP, 32, dn, "no global superior knowledge"));
     }
@@ -193,14 +194,15 @@ pub(super) fn add(
     if e.get("objectClass").is_empty() {
         return Err(err(OP, 65, dn, "no objectClass attribute"));
     }
+    // slapd checks the entry against the schema before it looks at the tree.
+    schema_check(rules, OP, &e)?;
+    check_rdn(rules, OP, &e)?;
     if st.contains(dn) {
         return Err(err(OP, 68, dn, "entry already exists"));
     }
     if dn != suffix && dn.parent().is_none_or(|p| !st.contains(&p)) {
         return Err(err(OP, 32, dn, "parent does not exist"));
     }
-    check_rdn(rules, OP, &e)?;
-    schema_check(rules, OP, &e)?;
     if e.get("structuralObjectClass").is_empty() {
         if let Some(s) = rules.structural_class(&e) {
             e.set("structuralObjectClass", [s]);
@@ -313,9 +315,9 @@ pub(super) fn modify(
             if !contains(rules, ava.attr(), e.get(ava.attr()), ava.value().as_bytes()) {
                 return Err(err(
                     OP,
-                    67,
+                    64,
                     dn,
-                    format!("value of naming attribute '{}' was removed", ava.attr()),
+                    format!("naming attribute '{}' is not present in entry", ava.attr()),
                 ));
             }
         }
@@ -368,6 +370,10 @@ pub(super) fn rename(
     let Some(current) = st.get(dn) else {
         return Err(err(OP, 32, dn, ""));
     };
+    if st.id_of(dn).is_some() && dn.parent().is_none_or(|p| !st.contains(&p)) {
+        // The suffix entry (its parent is outside the naming context).
+        return Err(err(OP, 71, dn, "cannot rename between DSAs"));
+    }
     let parent = match new_superior {
         Some(p) => p.clone(),
         None => dn
@@ -381,10 +387,11 @@ pub(super) fn rename(
                 .with_message(format!("the new superior '{sup}' does not exist")));
         }
         if sup.is_descendant_or_self(dn) {
-            return Err(err(OP, 53, dn, "cannot move an entry below itself"));
+            return Err(err(OP, 53, dn, "cannot place an entry below itself"));
         }
     }
     let new_dn = parent.child(new_rdn.clone());
+    new_dn.check_limits()?;
     if &new_dn != dn && st.contains(&new_dn) {
         return Err(err(OP, 68, &new_dn, "entry already exists"));
     }
@@ -438,6 +445,7 @@ pub(super) fn rename(
     ops.push(LogOp::Put(e));
     for old in moved.iter().skip(1) {
         if let (Some(child), Some(new_child_dn)) = (st.get(old), old.replace_suffix(dn, &new_dn)) {
+            new_child_dn.check_limits()?;
             let mut c: Entry = (**child).clone();
             c.dn = new_child_dn;
             ops.push(LogOp::Put(c));

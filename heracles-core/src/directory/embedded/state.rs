@@ -37,6 +37,7 @@ pub(super) const INDEXED: &[&str] = &[
     "iphostnumber",
     "machwaddress",
     "sudouser",
+    "sudohost",
     "sshpublickey",
     "heraclespolicyname",
     "heraclesassignmentid",
@@ -45,6 +46,8 @@ pub(super) const INDEXED: &[&str] = &[
     "heraclessettingkey",
     "heraclessessionid",
     "heracleseventid",
+    "heraclesrefreshtokenhash",
+    "heraclesrequestid",
 ];
 
 /// The directory's contents.

@@ -239,6 +239,7 @@ impl Directory for LdapDirectory {
         for a in &req.attributes {
             check_attribute_name(a)?;
         }
+        req.filter.validate()?;
         if req.size_limit == Some(0) {
             return Ok(Vec::new());
         }
@@ -419,28 +420,33 @@ impl Directory for LdapDirectory {
         }
         let dn_s = dn.to_string();
         let limit = self.auth.config().operation_timeout;
-        let mut conn = self.auth.get().await?;
-        match timeout(limit, conn.ldap.simple_bind(&dn_s, password)).await {
-            Ok(Ok(res)) => match res.rc {
-                0 => Ok(true),
-                // invalidCredentials: wrong password, unknown DN or (ppolicy) locked account.
-                49 => Ok(false),
-                rc => Err(Error::from_ldap(
-                    LdapOperation::CheckPassword,
-                    rc,
-                    &dn_s,
-                    &res.text,
-                )),
-            },
-            Ok(Err(e)) => {
-                conn.discard();
-                Err(map_error(LdapOperation::CheckPassword, &dn_s, e).0)
-            }
-            Err(_) => {
-                conn.discard();
-                Err(Error::timeout(LdapOperation::CheckPassword, limit))
+        // One retry on a fresh connection when the pooled one turned out dead (e.g. the
+        // first login after the server restarted): a bind changes nothing, so it is safe.
+        for attempt in 0..2 {
+            let mut conn = self.auth.get().await?;
+            let err = match timeout(limit, conn.ldap.simple_bind(&dn_s, password)).await {
+                Ok(Ok(res)) => {
+                    return match res.rc {
+                        0 => Ok(true),
+                        // invalidCredentials: wrong password, unknown DN or locked account.
+                        49 => Ok(false),
+                        rc => Err(Error::from_ldap(
+                            LdapOperation::CheckPassword,
+                            rc,
+                            &dn_s,
+                            &res.text,
+                        )),
+                    };
+                }
+                Ok(Err(e)) => map_error(LdapOperation::CheckPassword, &dn_s, e).0,
+                Err(_) => Error::timeout(LdapOperation::CheckPassword, limit),
+            };
+            conn.discard();
+            if attempt > 0 || err.code() != ErrorCode::DirectoryUnavailable {
+                return Err(err);
             }
         }
+        Err(Error::unavailable("the password check could not be sent"))
     }
 
     async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> Result<bool> {

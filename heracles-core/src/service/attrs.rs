@@ -1,0 +1,194 @@
+//! Converting between JSON fields (API bodies and answers) and LDAP attribute values, with
+//! the schema deciding what an object type may hold.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::directory::Entry;
+use crate::error::{Error, ErrorCode, Result};
+use crate::schema::Schema;
+
+/// Attributes always shown as a single value (the first), though the schema allows more.
+const SCALAR: &[&str] = &[
+    "uid",
+    "cn",
+    "sn",
+    "givenName",
+    "mail",
+    "displayName",
+    "title",
+    "description",
+    "telephoneNumber",
+    "mobile",
+    "ou",
+    "o",
+    "l",
+    "st",
+    "street",
+    "postalCode",
+    "postalAddress",
+    "employeeNumber",
+    "employeeType",
+    "departmentNumber",
+    "homeDirectory",
+    "loginShell",
+    "gecos",
+    "labeledURI",
+    "preferredLanguage",
+    "initials",
+    "roomNumber",
+];
+
+/// Attributes shown as numbers.
+const NUMERIC: &[&str] = &[
+    "uidNumber",
+    "gidNumber",
+    "shadowLastChange",
+    "shadowMin",
+    "shadowMax",
+];
+
+/// Never shown, never accepted through generic fields.
+pub(crate) const SECRET: &[&str] = &["userPassword", "sambaNTPassword", "sambaLMPassword"];
+
+/// The attributes (canonical names) the object classes allow, with their superclasses.
+pub(crate) fn allowed_attributes(schema: &Schema, classes: &[&str]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for c in classes {
+        for at in schema.must(c).into_iter().chain(schema.may(c)) {
+            out.insert(at.name().to_owned());
+        }
+    }
+    out
+}
+
+/// The canonical name of `field` if the object type allows it.
+pub(crate) fn resolve_field(
+    schema: &Schema,
+    allowed: &BTreeSet<String>,
+    field: &str,
+) -> Option<String> {
+    let canon = schema.attribute(field)?.name().to_owned();
+    allowed.contains(&canon).then_some(canon)
+}
+
+/// LDAP values of one JSON field value: a string, a number, a boolean, or an array of
+/// those; `null` is `None` (remove). Anything else is a 400 naming the field.
+pub(crate) fn values_of(field: &str, v: &Value) -> Result<Option<Vec<String>>> {
+    let scalar = |v: &Value| -> Result<String> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(if *b { "TRUE" } else { "FALSE" }.to_owned()),
+            _ => Err(Error::validation(
+                field,
+                format!("'{field}' must be a string, a number, a boolean or a list of them"),
+            )),
+        }
+    };
+    match v {
+        Value::Null => Ok(None),
+        Value::Array(items) => {
+            let vals = items.iter().map(scalar).collect::<Result<Vec<_>>>()?;
+            if vals.iter().any(String::is_empty) {
+                return Err(Error::validation(
+                    field,
+                    format!("'{field}' has an empty value"),
+                ));
+            }
+            Ok(Some(vals))
+        }
+        other => {
+            let s = scalar(other)?;
+            if s.is_empty() {
+                return Err(Error::validation(
+                    field,
+                    format!("'{field}' is empty; use null to remove it"),
+                ));
+            }
+            Ok(Some(vec![s]))
+        }
+    }
+}
+
+/// An unknown-field error (SPEC §1: unknown fields are a 400).
+pub(crate) fn unknown_field(field: &str) -> Error {
+    Error::new(
+        ErrorCode::ValidationFailed,
+        format!("unknown field '{field}'"),
+    )
+    .with_detail("field", field)
+}
+
+/// The JSON value of an attribute of an entry, shaped by the schema: numbers for numeric
+/// attributes, a string for single-valued ones, a list otherwise.
+pub(crate) fn json_of(schema: &Schema, entry: &Entry, name: &str) -> Option<Value> {
+    let vals = entry.strs(name);
+    if vals.is_empty() {
+        return None;
+    }
+    let canon = schema.attribute(name).map_or(name, |a| a.name());
+    if NUMERIC.iter().any(|n| n.eq_ignore_ascii_case(canon)) {
+        return vals
+            .first()
+            .and_then(|v| v.parse::<i64>().ok())
+            .map(Value::from);
+    }
+    let single = SCALAR.iter().any(|n| n.eq_ignore_ascii_case(canon))
+        || schema
+            .attribute(canon)
+            .is_some_and(crate::schema::AttributeType::is_single_value);
+    if single {
+        return vals.first().map(|v| Value::from(*v));
+    }
+    Some(Value::Array(vals.into_iter().map(Value::from).collect()))
+}
+
+/// Every user-visible attribute of an entry as JSON (skipping secrets, operational
+/// attributes and the names in `skip`).
+pub(crate) fn other_fields(schema: &Schema, entry: &Entry, skip: &[&str]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for a in entry.attrs.iter() {
+        let name = a.name();
+        if skip.iter().any(|s| s.eq_ignore_ascii_case(name))
+            || SECRET.iter().any(|s| s.eq_ignore_ascii_case(name))
+            || schema
+                .attribute(name)
+                .is_some_and(crate::schema::AttributeType::is_operational)
+        {
+            continue;
+        }
+        if let Some(v) = json_of(schema, entry, name) {
+            let canon = schema.attribute(name).map_or(name, |a| a.name());
+            out.insert(canon.to_owned(), v);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_values_become_ldap_values() {
+        assert_eq!(
+            values_of("cn", &json!("x")).unwrap(),
+            Some(vec!["x".to_owned()])
+        );
+        assert_eq!(
+            values_of("n", &json!(5)).unwrap(),
+            Some(vec!["5".to_owned()])
+        );
+        assert_eq!(
+            values_of("m", &json!(["a", "b"])).unwrap(),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
+        assert_eq!(values_of("m", &Value::Null).unwrap(), None);
+        assert!(values_of("m", &json!({"a": 1})).is_err());
+        assert!(values_of("m", &json!("")).is_err());
+        assert!(values_of("m", &json!([""])).is_err());
+    }
+}

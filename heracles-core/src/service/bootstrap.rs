@@ -1,0 +1,251 @@
+//! First start: the SPEC §4 tree and the bootstrap administrator.
+//!
+//! Idempotent: every start creates whatever part of the tree is missing (the suffix entry
+//! too, on an empty embedded directory) and, while no Heracles administrator exists, the
+//! administrator `uid=admin` in `ou=people` with the `admin` policy assigned over the whole
+//! tree (an entry under `ou=aclassignments`). Its password is the one given, or a generated
+//! one reported once in [`BootstrapReport::generated_password`].
+
+use super::{Container, Heracles, SYSTEM_CONTAINERS};
+use crate::directory::{Entry, Scope, SearchRequest};
+use crate::dn::{Dn, Rdn};
+use crate::error::{Error, ErrorCode, Result};
+use crate::filter::Filter;
+use crate::password;
+
+/// Id of the assignment that makes the bootstrap administrator an administrator.
+pub const BOOTSTRAP_ASSIGNMENT: &str = "bootstrap-admin";
+
+/// What a bootstrap did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BootstrapReport {
+    /// DNs of the entries created (containers, placeholder, administrator, assignment).
+    pub created: Vec<Dn>,
+    /// Whether the administrator `uid=admin` was created.
+    pub admin_created: bool,
+    /// The administrator's DN, when it was created or made administrator now.
+    pub admin_dn: Option<Dn>,
+    /// The generated password, when none was given (print it once).
+    pub generated_password: Option<String>,
+}
+
+/// DN of the placeholder member that keeps empty `groupOfNames` groups valid (the same DN
+/// the test slapd's refint overlay writes when a group's last member is deleted).
+pub(crate) fn placeholder_dn(h: &Heracles) -> Result<Dn> {
+    Ok(h.container(Container::Heracles)?
+        .child(Rdn::new("cn", "placeholder")?))
+}
+
+fn ou_entry(dn: &Dn, ou: &str) -> Entry {
+    Entry::new(dn.clone())
+        .with("objectClass", ["top", "organizationalUnit"])
+        .with("ou", [ou])
+}
+
+async fn ensure(h: &Heracles, entry: Entry, report: &mut BootstrapReport) -> Result<()> {
+    if h.directory().get(&entry.dn, &["1.1"]).await?.is_some() {
+        return Ok(());
+    }
+    match h.directory().add(&entry).await {
+        Ok(()) => {
+            report.created.push(entry.dn);
+            Ok(())
+        }
+        // Another instance created it meanwhile.
+        Err(e) if e.code() == ErrorCode::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn generate_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::internal(format!("no randomness for a password: {e}")))?;
+    let body: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    // Three character classes whatever the random draw: passes the default policy.
+    Ok(format!("{body}-7a"))
+}
+
+pub(super) async fn run(h: &Heracles, admin_password: Option<&str>) -> Result<BootstrapReport> {
+    let mut report = BootstrapReport::default();
+    let base = h.base().clone();
+    if h.directory().get(&base, &["1.1"]).await?.is_none() {
+        let rdn = base
+            .rdn()
+            .ok_or_else(|| Error::new(ErrorCode::InvalidConfig, "the base DN is empty"))?;
+        let value = rdn.value().to_owned();
+        let top = match rdn.attr().to_ascii_lowercase().as_str() {
+            "dc" => Entry::new(base.clone())
+                .with("objectClass", ["top", "dcObject", "organization"])
+                .with("dc", [value.as_str()])
+                .with("o", [value.as_str()]),
+            "o" => Entry::new(base.clone())
+                .with("objectClass", ["top", "organization"])
+                .with("o", [value.as_str()]),
+            "ou" => ou_entry(&base, &value),
+            other => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!("cannot create a base entry named by '{other}': use dc=, o= or ou="),
+                ))
+            }
+        };
+        ensure(h, top, &mut report).await?;
+    }
+    for c in Container::ALL {
+        ensure(h, ou_entry(&h.container(*c)?, c.ou()), &mut report).await?;
+    }
+    let systems = h.container(Container::Systems)?;
+    for s in SYSTEM_CONTAINERS {
+        ensure(
+            h,
+            ou_entry(&systems.child(Rdn::new("ou", s)?), s),
+            &mut report,
+        )
+        .await?;
+    }
+    let heracles = h.container(Container::Heracles)?;
+    ensure(
+        h,
+        Entry::new(placeholder_dn(h)?)
+            .with("objectClass", ["top", "organizationalRole"])
+            .with("cn", ["placeholder"])
+            .with(
+                "description",
+                ["Placeholder member of empty groups (groupOfNames requires a member)"],
+            ),
+        &mut report,
+    )
+    .await?;
+    ensure(
+        h,
+        Entry::new(heracles.child(Rdn::new("cn", "counters")?))
+            .with("objectClass", ["top", "heraclesCounter"])
+            .with("cn", ["counters"]),
+        &mut report,
+    )
+    .await?;
+    bootstrap_admin(h, admin_password, &mut report).await?;
+    Ok(report)
+}
+
+async fn bootstrap_admin(
+    h: &Heracles,
+    admin_password: Option<&str>,
+    report: &mut BootstrapReport,
+) -> Result<()> {
+    let assignments = h.container(Container::AclAssignments)?;
+    let existing = h
+        .directory()
+        .search(
+            &SearchRequest::new(
+                assignments.clone(),
+                Scope::One,
+                Filter::and([
+                    Filter::eq("objectClass", "heraclesAclAssignment"),
+                    Filter::eq("heraclesPolicyName", "admin"),
+                ]),
+            )
+            .attributes(["1.1"])
+            .size_limit(1),
+        )
+        .await?;
+    if !existing.is_empty() {
+        return Ok(());
+    }
+    let admin = h
+        .container(Container::People)?
+        .child(Rdn::new("uid", "admin")?);
+    if h.directory().get(&admin, &["1.1"]).await?.is_none() {
+        let settings = h.settings().effective().await?;
+        let (password, generated) = match admin_password {
+            Some(p) => (p.to_owned(), None),
+            None => {
+                let p = generate_password()?;
+                (p.clone(), Some(p))
+            }
+        };
+        settings.password_policy.check(&password)?;
+        let hashed = password::hash(&password, settings.password_hash)?;
+        let entry = Entry::new(admin.clone())
+            .with("objectClass", ["top", "inetOrgPerson"])
+            .with("uid", ["admin"])
+            .with("cn", ["Heracles Administrator"])
+            .with("sn", ["Administrator"])
+            .with("userPassword", [hashed]);
+        ensure(h, entry, report).await?;
+        report.admin_created = true;
+        report.generated_password = generated;
+    }
+    let assignment =
+        Entry::new(assignments.child(Rdn::new("heraclesAssignmentId", BOOTSTRAP_ASSIGNMENT)?))
+            .with("objectClass", ["top", "heraclesAclAssignment"])
+            .with("heraclesAssignmentId", [BOOTSTRAP_ASSIGNMENT])
+            .with("heraclesPolicyName", ["admin"])
+            .with("heraclesSubjectDN", [admin.to_string()])
+            .with("heraclesSubjectType", ["user"])
+            .with("heraclesScopeType", ["tree"])
+            .with("heraclesBuiltin", ["TRUE"])
+            .with(
+                "description",
+                ["The bootstrap administrator (created on first start)"],
+            );
+    ensure(h, assignment, report).await?;
+    report.admin_dn = Some(admin);
+    Ok(())
+}
+
+/// Whether `dn` holds the `admin` policy over the whole tree, directly or through a group
+/// it is a direct member of. (The full ACL model arrives with the access-control issue.)
+pub(crate) async fn is_admin(h: &Heracles, dn: &Dn) -> Result<bool> {
+    let assignments = h.container(Container::AclAssignments)?;
+    let found = h
+        .directory()
+        .search(
+            &SearchRequest::new(
+                assignments,
+                Scope::One,
+                Filter::and([
+                    Filter::eq("objectClass", "heraclesAclAssignment"),
+                    Filter::eq("heraclesPolicyName", "admin"),
+                    Filter::eq("heraclesScopeType", "tree"),
+                ]),
+            )
+            .attributes(["heraclesSubjectDN", "heraclesSubjectType", "heraclesDeny"]),
+        )
+        .await?;
+    for a in found {
+        if a.first_str("heraclesDeny")
+            .is_some_and(|d| d.eq_ignore_ascii_case("TRUE"))
+        {
+            continue;
+        }
+        let Some(subject) = a
+            .first_str("heraclesSubjectDN")
+            .and_then(|s| Dn::parse(s).ok())
+        else {
+            continue;
+        };
+        match a.first_str("heraclesSubjectType") {
+            Some(t) if t.eq_ignore_ascii_case("group") => {
+                if h.directory()
+                    .compare(&subject, "member", dn.to_string().as_bytes())
+                    .await
+                    .unwrap_or(false)
+                {
+                    return Ok(true);
+                }
+            }
+            _ => {
+                if &subject == dn {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
+}

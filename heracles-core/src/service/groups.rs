@@ -1,0 +1,471 @@
+//! Groups: `ldap` (groupOfNames, members by DN), `posix` (posixGroup, members by uid) and
+//! `mixed` (groupOfNames + the Heracles auxiliary class `posixGroupAux`: both `member` and
+//! `memberUid`, kept consistent on every change).
+//!
+//! `groupOfNames` requires a member: an empty `ldap` or `mixed` group holds the placeholder
+//! `cn=placeholder,ou=heracles,<base>` — the value the test slapd's refint overlay writes
+//! when a group's last member is deleted — which never shows in `members` or `memberCount`.
+//! `cn` is unique in the whole base. Adding a member that does not exist is
+//! `USER_NOT_FOUND`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::attrs;
+use super::bootstrap::placeholder_dn;
+use super::common::{allow_list, list_entries, ListQuery, Principal};
+use super::ids::{allocate, IdKind};
+use super::{Container, Heracles};
+use crate::directory::{Entry, Modification, Scope, SearchRequest};
+use crate::dn::{Dn, Rdn};
+use crate::error::{Error, ErrorCode, Result};
+use crate::filter::Filter;
+use crate::page::Page;
+
+/// The kind of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupType {
+    /// `groupOfNames`: members by DN.
+    Ldap,
+    /// `posixGroup`: members by uid, with a gidNumber.
+    Posix,
+    /// `groupOfNames` + `posixGroupAux`: both.
+    Mixed,
+}
+
+impl GroupType {
+    fn has_dns(self) -> bool {
+        matches!(self, GroupType::Ldap | GroupType::Mixed)
+    }
+    fn has_uids(self) -> bool {
+        matches!(self, GroupType::Posix | GroupType::Mixed)
+    }
+    fn classes(self) -> &'static [&'static str] {
+        match self {
+            GroupType::Ldap => &["top", "groupOfNames"],
+            GroupType::Posix => &["top", "posixGroup"],
+            GroupType::Mixed => &["top", "groupOfNames", "posixGroupAux"],
+        }
+    }
+    fn of(e: &Entry) -> GroupType {
+        if e.has_value("objectClass", "posixGroup") {
+            GroupType::Posix
+        } else if e.has_value("objectClass", "posixGroupAux") {
+            GroupType::Mixed
+        } else {
+            GroupType::Ldap
+        }
+    }
+}
+
+/// A group as answered by every front.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// Its DN.
+    pub dn: Dn,
+    /// Name (RDN).
+    pub cn: String,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Kind.
+    #[serde(rename = "groupType")]
+    pub group_type: GroupType,
+    /// POSIX group number.
+    #[serde(rename = "gidNumber", skip_serializing_if = "Option::is_none")]
+    pub gid_number: Option<u32>,
+    /// Members: uids of users (and DNs of members that are not users).
+    pub members: Vec<String>,
+    /// Number of members.
+    #[serde(rename = "memberCount")]
+    pub member_count: usize,
+    /// Object classes.
+    #[serde(rename = "objectClass")]
+    pub object_class: Vec<String>,
+}
+
+/// Body of a group creation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    /// Name.
+    pub cn: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Kind (default `ldap`).
+    #[serde(rename = "groupType", default)]
+    pub group_type: Option<GroupType>,
+    /// POSIX number (`null`/absent: allocated for posix and mixed groups).
+    #[serde(rename = "gidNumber", default)]
+    pub gid_number: Option<u32>,
+    /// Initial members (uids or DNs).
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Department (ou, or DN) to create it in.
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// The group operations. Get it with [`Heracles::groups`].
+#[derive(Debug)]
+pub struct Groups<'a> {
+    h: &'a Heracles,
+}
+
+const LIST_FIELDS: &[&str] = &["cn", "description", "gidNumber", "member", "memberUid"];
+
+fn not_found(cn: &str) -> Error {
+    Error::new(
+        ErrorCode::GroupNotFound,
+        format!("Group with cn '{cn}' not found"),
+    )
+    .with_detail("cn", cn)
+}
+
+fn group_filter() -> Filter {
+    Filter::or([
+        Filter::eq("objectClass", "groupOfNames"),
+        Filter::eq("objectClass", "posixGroup"),
+    ])
+}
+
+impl<'a> Groups<'a> {
+    pub(super) fn new(h: &'a Heracles) -> Self {
+        Groups { h }
+    }
+
+    async fn find(&self, cn: &str) -> Result<Entry> {
+        let found = self
+            .h
+            .directory()
+            .search(
+                &SearchRequest::new(
+                    self.h.base().clone(),
+                    Scope::Subtree,
+                    Filter::and([group_filter(), Filter::eq("cn", cn)]),
+                )
+                .size_limit(2),
+            )
+            .await?;
+        let mut it = found.into_iter();
+        match (it.next(), it.next()) {
+            (Some(e), None) => Ok(e),
+            (None, _) => Err(not_found(cn)),
+            (Some(_), Some(_)) => Err(Error::new(
+                ErrorCode::BusinessRuleViolation,
+                format!("several groups are named '{cn}'; fix the directory"),
+            )),
+        }
+    }
+
+    async fn to_group(&self, e: &Entry) -> Result<Group> {
+        let placeholder = placeholder_dn(self.h)?;
+        let kind = GroupType::of(e);
+        let mut members: Vec<String> = Vec::new();
+        if kind.has_uids() {
+            members.extend(e.strs("memberUid").into_iter().map(str::to_owned));
+        }
+        if kind.has_dns() {
+            for m in e.strs("member") {
+                let Ok(dn) = Dn::parse(m) else { continue };
+                if dn == placeholder {
+                    continue;
+                }
+                let shown = match dn.rdn() {
+                    Some(r) if r.attr().eq_ignore_ascii_case("uid") => r.value().to_owned(),
+                    _ => dn.to_string(),
+                };
+                if !members.iter().any(|x| x == &shown) {
+                    members.push(shown);
+                }
+            }
+        }
+        members.sort_by_key(|m| m.to_lowercase());
+        Ok(Group {
+            dn: e.dn.clone(),
+            cn: e.first_str("cn").unwrap_or_default().to_owned(),
+            description: e.first_str("description").map(str::to_owned),
+            group_type: kind,
+            gid_number: e.first_str("gidNumber").and_then(|g| g.parse().ok()),
+            member_count: members.len(),
+            members,
+            object_class: e
+                .strs("objectClass")
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+
+    /// One group.
+    pub async fn get(&self, p: &Principal, cn: &str) -> Result<Group> {
+        p.require_admin("group:read", cn)?;
+        let e = self.find(cn).await?;
+        self.to_group(&e).await
+    }
+
+    /// A page of groups.
+    pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<Group>> {
+        p.require_admin("group:read", &self.h.base().to_string())?;
+        let allow = allow_list(self.h.schema(), LIST_FIELDS);
+        let page = list_entries(self.h, self.h.base(), group_filter(), &allow, q, "cn").await?;
+        let mut data = Vec::with_capacity(page.data.len());
+        for e in &page.data {
+            data.push(self.to_group(e).await?);
+        }
+        Ok(Page {
+            data,
+            pagination: page.pagination,
+        })
+    }
+
+    /// Creates a group.
+    pub async fn create(&self, p: &Principal, g: &NewGroup) -> Result<Group> {
+        p.require_admin("group:create", &self.h.base().to_string())?;
+        if g.cn.trim().is_empty() {
+            return Err(Error::validation("cn", "cn is required"));
+        }
+        let kind = g.group_type.unwrap_or(GroupType::Ldap);
+        let parent = match &g.department {
+            Some(d) => self.h.departments().resolve(p, d).await?,
+            None => self.h.container(Container::Groups)?,
+        };
+        if self.find(&g.cn).await.is_ok() {
+            return Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!("a group named '{}' already exists", g.cn),
+            )
+            .with_detail("cn", g.cn.as_str()));
+        }
+        let mut dns = Vec::new();
+        let mut uids = Vec::new();
+        for m in &g.members {
+            let user = self.h.users().find_by_uid_or_dn(m).await?;
+            let uid = user.first_str("uid").unwrap_or_default().to_owned();
+            if !dns.contains(&user.dn) {
+                dns.push(user.dn);
+                uids.push(uid);
+            }
+        }
+        let mut entry = Entry::new(parent.child(Rdn::new("cn", &g.cn)?))
+            .with("objectClass", kind.classes().iter().copied())
+            .with("cn", [g.cn.as_str()]);
+        if let Some(d) = &g.description {
+            entry.set("description", [d.as_str()]);
+        }
+        if kind.has_uids() {
+            let settings = self.h.settings().effective().await?;
+            let gid = match g.gid_number {
+                Some(n) => n,
+                None => {
+                    allocate(
+                        self.h,
+                        IdKind::Gid,
+                        settings.gid_range.min,
+                        settings.gid_range.max,
+                    )
+                    .await?
+                }
+            };
+            entry.set("gidNumber", [gid.to_string()]);
+            if !uids.is_empty() {
+                entry.set("memberUid", uids.iter().map(String::as_str));
+            }
+        } else if g.gid_number.is_some() {
+            return Err(Error::validation(
+                "gidNumber",
+                "only posix and mixed groups have a gidNumber",
+            ));
+        }
+        if kind.has_dns() {
+            if dns.is_empty() {
+                entry.set("member", [placeholder_dn(self.h)?.to_string()]);
+            } else {
+                entry.set("member", dns.iter().map(ToString::to_string));
+            }
+        }
+        self.h.directory().add(&entry).await?;
+        self.get(p, &g.cn).await
+    }
+
+    /// Changes `description` and/or `gidNumber` (`null` removes the description).
+    pub async fn update(
+        &self,
+        p: &Principal,
+        cn: &str,
+        body: &Map<String, Value>,
+    ) -> Result<Group> {
+        p.require_admin("group:write", cn)?;
+        let e = self.find(cn).await?;
+        let kind = GroupType::of(&e);
+        let mut changes = Vec::new();
+        for (k, v) in body {
+            match k.as_str() {
+                "description" => {
+                    let vals = attrs::values_of(k, v)?.unwrap_or_default();
+                    if e.strs("description") != vals.iter().map(String::as_str).collect::<Vec<_>>()
+                    {
+                        changes.push(Modification::replace("description", vals));
+                    }
+                }
+                "gidNumber" if kind.has_uids() => {
+                    let vals = attrs::values_of(k, v)?.ok_or_else(|| {
+                        Error::validation("gidNumber", "a posix group needs a gidNumber")
+                    })?;
+                    changes.push(Modification::replace("gidNumber", vals));
+                }
+                "cn" if v.as_str() == Some(cn) => {}
+                "cn" => return Err(Error::validation("cn", "cn cannot be changed")),
+                other => return Err(attrs::unknown_field(other)),
+            }
+        }
+        self.h.directory().modify(&e.dn, &changes).await?;
+        self.get(p, cn).await
+    }
+
+    /// Deletes a group.
+    pub async fn delete(&self, p: &Principal, cn: &str) -> Result<()> {
+        p.require_admin("group:delete", cn)?;
+        let e = self.find(cn).await?;
+        self.h.directory().delete(&e.dn).await
+    }
+
+    /// Adds members (uids or DNs of users); already present ones are skipped.
+    pub async fn add_members(&self, p: &Principal, cn: &str, members: &[String]) -> Result<Group> {
+        p.require_admin("group:write", cn)?;
+        let e = self.find(cn).await?;
+        let kind = GroupType::of(&e);
+        let placeholder = placeholder_dn(self.h)?;
+        let mut add_dns = Vec::new();
+        let mut add_uids = Vec::new();
+        for m in members {
+            let user = self.h.users().find_by_uid_or_dn(m).await?;
+            let uid = user.first_str("uid").unwrap_or_default().to_owned();
+            let dn = user.dn.to_string();
+            let has_dn = e
+                .strs("member")
+                .iter()
+                .any(|x| Dn::parse(x).is_ok_and(|d| d == user.dn));
+            if kind.has_dns() && !has_dn && !add_dns.contains(&dn) {
+                add_dns.push(dn);
+            }
+            if kind.has_uids()
+                && !e.strs("memberUid").contains(&uid.as_str())
+                && !add_uids.contains(&uid)
+            {
+                add_uids.push(uid);
+            }
+        }
+        let mut changes = Vec::new();
+        if !add_dns.is_empty() {
+            changes.push(Modification::add("member", add_dns.iter()));
+            if e.strs("member")
+                .iter()
+                .any(|x| Dn::parse(x).is_ok_and(|d| d == placeholder))
+            {
+                changes.push(Modification::delete("member", [placeholder.to_string()]));
+            }
+        }
+        if !add_uids.is_empty() {
+            changes.push(Modification::add("memberUid", add_uids.iter()));
+        }
+        self.h.directory().modify(&e.dn, &changes).await?;
+        self.get(p, cn).await
+    }
+
+    /// Removes a member (uid or DN); 404 `USER_NOT_FOUND` if it is not a member.
+    pub async fn remove_member(&self, p: &Principal, cn: &str, member: &str) -> Result<Group> {
+        p.require_admin("group:write", cn)?;
+        let e = self.find(cn).await?;
+        let changes = self.removal(&e, member, None).await?;
+        if changes.is_empty() {
+            return Err(Error::new(
+                ErrorCode::UserNotFound,
+                format!("'{member}' is not a member of group '{cn}'"),
+            )
+            .with_detail("member", member)
+            .with_detail("cn", cn));
+        }
+        self.h.directory().modify(&e.dn, &changes).await?;
+        self.get(p, cn).await
+    }
+
+    /// The changes that remove `member` (a uid or a DN) from group entry `e`.
+    async fn removal(
+        &self,
+        e: &Entry,
+        member: &str,
+        user: Option<&Entry>,
+    ) -> Result<Vec<Modification>> {
+        let kind = GroupType::of(e);
+        let (dn, uid) = match user {
+            Some(u) => (Some(u.dn.clone()), u.first_str("uid").map(str::to_owned)),
+            None => match self.h.users().find_by_uid_or_dn(member).await {
+                Ok(u) => (Some(u.dn.clone()), u.first_str("uid").map(str::to_owned)),
+                Err(err) if err.code() == ErrorCode::UserNotFound => {
+                    // Not (or no longer) a user: remove by the given form.
+                    match Dn::parse(member) {
+                        Ok(d) if member.contains('=') => (Some(d), None),
+                        _ => (None, Some(member.to_owned())),
+                    }
+                }
+                Err(err) => return Err(err),
+            },
+        };
+        let mut changes = Vec::new();
+        if kind.has_dns() {
+            if let Some(dn) = &dn {
+                let current: Vec<&str> = e.strs("member");
+                let matching: Vec<&str> = current
+                    .iter()
+                    .copied()
+                    .filter(|x| Dn::parse(x).is_ok_and(|d| &d == dn))
+                    .collect();
+                if !matching.is_empty() {
+                    changes.push(Modification::delete("member", matching.iter().copied()));
+                    if matching.len() == current.len() {
+                        changes.push(Modification::add(
+                            "member",
+                            [placeholder_dn(self.h)?.to_string()],
+                        ));
+                    }
+                }
+            }
+        }
+        if kind.has_uids() {
+            if let Some(uid) = &uid {
+                if e.strs("memberUid").contains(&uid.as_str()) {
+                    changes.push(Modification::delete("memberUid", [uid.as_str()]));
+                }
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Removes a user from every group (used when the user is deleted).
+    pub(crate) async fn remove_everywhere(&self, user: &Entry) -> Result<()> {
+        let uid = user.first_str("uid").unwrap_or_default();
+        let found = self
+            .h
+            .directory()
+            .search(&SearchRequest::new(
+                self.h.base().clone(),
+                Scope::Subtree,
+                Filter::and([
+                    group_filter(),
+                    Filter::or([
+                        Filter::eq("member", user.dn.to_string()),
+                        Filter::eq("memberUid", uid),
+                    ]),
+                ]),
+            ))
+            .await?;
+        for g in found {
+            let changes = self.removal(&g, uid, Some(user)).await?;
+            self.h.directory().modify(&g.dn, &changes).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,603 @@
+//! Users: `inetOrgPerson` entries, optionally with `posixAccount` + `shadowAccount`.
+//!
+//! - `uid` is unique in the whole base; `/users/{uid}` finds a user wherever it lives (in
+//!   `ou=people` or in a department).
+//! - Bodies use LDAP attribute names; any attribute of the user's object classes is
+//!   accepted, anything else is a 400. `userPassword` is hashed (scheme from the settings)
+//!   after the password policy check, and never returned.
+//! - `posix: {uidNumber: null}` allocates the next free number atomically
+//!   ([`super::ids`]); `gidNumber` defaults to the same number, `homeDirectory` to the
+//!   configured pattern, `loginShell` to the configured shell, `gecos` to `cn`.
+//! - An update sends only the attributes that changed; `null` removes one.
+//! - Lock sets ppolicy's `pwdAccountLockedTime` (the account cannot bind; the hash is
+//!   untouched); unlock removes it.
+//! - Deleting a user removes it from every group (`member` and `memberUid`).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::attrs::{self, allowed_attributes, resolve_field, unknown_field, values_of};
+use super::common::{allow_list, list_entries, ListQuery, Principal};
+use super::ids::{allocate, IdKind};
+use super::{Container, Heracles};
+use crate::directory::{Entry, Modification, Scope, SearchRequest};
+use crate::dn::{Dn, Rdn};
+use crate::error::{Error, ErrorCode, Result};
+use crate::filter::Filter;
+use crate::page::Page;
+use crate::password;
+
+/// The object classes of a user, and with POSIX.
+const CLASSES: &[&str] = &["inetOrgPerson"];
+const POSIX_CLASSES: &[&str] = &["posixAccount", "shadowAccount"];
+/// Fields handled by the service itself rather than as plain attributes.
+const SPECIAL: &[&str] = &["department", "template", "posix", "userPassword"];
+/// Value of `pwdAccountLockedTime` that locks an account until unlocked (ppolicy).
+const LOCKED_FOREVER: &str = "000001010000Z";
+/// Attributes a user list can be filtered and sorted by.
+const LIST_FIELDS: &[&str] = &[
+    "uid",
+    "cn",
+    "sn",
+    "givenName",
+    "mail",
+    "displayName",
+    "title",
+    "telephoneNumber",
+    "mobile",
+    "employeeNumber",
+    "departmentNumber",
+    "uidNumber",
+    "gidNumber",
+    "homeDirectory",
+    "loginShell",
+    "description",
+];
+
+/// A user as answered by every front.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    /// Its DN.
+    pub dn: Dn,
+    /// Login name (RDN).
+    pub uid: String,
+    /// Full name.
+    pub cn: String,
+    /// Surname.
+    pub sn: String,
+    /// Object classes.
+    #[serde(rename = "objectClass")]
+    pub object_class: Vec<String>,
+    /// Groups it belongs to (their `cn`).
+    pub groups: Vec<String>,
+    /// Whether the account is locked.
+    pub locked: bool,
+    /// Every other attribute (`mail`, `givenName`, `uidNumber`, ...), never the password.
+    #[serde(flatten)]
+    pub attributes: Map<String, Value>,
+}
+
+impl User {
+    /// A field by name (`uid`, `cn`, `mail`, ...), as in the JSON answer.
+    pub fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "dn" => Some(Value::from(self.dn.to_string())),
+            "uid" => Some(Value::from(self.uid.clone())),
+            "cn" => Some(Value::from(self.cn.clone())),
+            "sn" => Some(Value::from(self.sn.clone())),
+            "groups" => Some(Value::from(self.groups.clone())),
+            "locked" => Some(Value::from(self.locked)),
+            "objectClass" => Some(Value::from(self.object_class.clone())),
+            other => self.attributes.get(other).cloned(),
+        }
+    }
+}
+
+/// The user operations. Get it with [`Heracles::users`].
+#[derive(Debug)]
+pub struct Users<'a> {
+    h: &'a Heracles,
+}
+
+fn not_found(uid: &str, base: &Dn) -> Error {
+    Error::new(
+        ErrorCode::UserNotFound,
+        format!("User with uid '{uid}' not found"),
+    )
+    .with_detail("uid", uid)
+    .with_detail("search_base", base.to_string())
+}
+
+/// `^[a-z_][a-z0-9._-]{0,31}$`
+pub(crate) fn check_uid(uid: &str) -> Result<()> {
+    let mut chars = uid.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && uid.len() <= 32
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "uid",
+            format!(
+                "invalid uid '{}': use 1-32 characters a-z 0-9 . _ -, starting with a letter or _",
+                crate::directory::truncate(uid, 40)
+            ),
+        ))
+    }
+}
+
+fn string_field(fields: &Map<String, Value>, name: &str) -> Result<Option<String>> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+        Some(_) => Err(Error::validation(
+            name,
+            format!("'{name}' must be a non-empty string"),
+        )),
+    }
+}
+
+fn expand_pattern(pattern: &str, uid: &str) -> String {
+    pattern.replace("{{uid}}", uid)
+}
+
+impl<'a> Users<'a> {
+    pub(super) fn new(h: &'a Heracles) -> Self {
+        Users { h }
+    }
+
+    fn allowed(&self, posix: bool) -> std::collections::BTreeSet<String> {
+        let mut classes: Vec<&str> = CLASSES.to_vec();
+        if posix {
+            classes.extend(POSIX_CLASSES);
+        }
+        allowed_attributes(self.h.schema(), &classes)
+    }
+
+    /// Finds the entry of `uid` anywhere below the base.
+    pub(crate) async fn find(&self, uid: &str) -> Result<Entry> {
+        let base = self.h.base();
+        let found = self
+            .h
+            .directory()
+            .search(
+                &SearchRequest::new(
+                    base.clone(),
+                    Scope::Subtree,
+                    Filter::and([
+                        Filter::eq("objectClass", "inetOrgPerson"),
+                        Filter::eq("uid", uid),
+                    ]),
+                )
+                .attributes(["*", "pwdAccountLockedTime"])
+                .size_limit(2),
+            )
+            .await?;
+        let mut it = found.into_iter();
+        match (it.next(), it.next()) {
+            (Some(e), None) => Ok(e),
+            (None, _) => Err(not_found(uid, base)),
+            (Some(_), Some(_)) => Err(Error::new(
+                ErrorCode::BusinessRuleViolation,
+                format!("several users have uid '{uid}'; fix the directory"),
+            )
+            .with_detail("uid", uid)),
+        }
+    }
+
+    /// Finds a user by uid or DN (for group membership and logins).
+    pub(crate) async fn find_by_uid_or_dn(&self, key: &str) -> Result<Entry> {
+        if key.contains('=') {
+            let dn = Dn::parse(key)?;
+            return match self
+                .h
+                .directory()
+                .get(&dn, &["*", "pwdAccountLockedTime"])
+                .await?
+            {
+                Some(e) if e.has_value("objectClass", "inetOrgPerson") => Ok(e),
+                _ => Err(
+                    Error::new(ErrorCode::UserNotFound, format!("User '{dn}' not found"))
+                        .with_detail("dn", dn.to_string()),
+                ),
+            };
+        }
+        self.find(key).await
+    }
+
+    async fn groups_of(&self, e: &Entry) -> Result<Vec<String>> {
+        let uid = e.first_str("uid").unwrap_or_default();
+        let found = self
+            .h
+            .directory()
+            .search(
+                &SearchRequest::new(
+                    self.h.base().clone(),
+                    Scope::Subtree,
+                    Filter::or([
+                        Filter::eq("member", e.dn.to_string()),
+                        Filter::eq("memberUid", uid),
+                    ]),
+                )
+                .attributes(["cn"]),
+            )
+            .await?;
+        let mut names: Vec<String> = found
+            .iter()
+            .filter_map(|g| g.first_str("cn").map(str::to_owned))
+            .collect();
+        names.sort_by_key(|n| n.to_lowercase());
+        Ok(names)
+    }
+
+    async fn to_user(&self, e: Entry) -> Result<User> {
+        let groups = self.groups_of(&e).await?;
+        Ok(self.shape(e, groups))
+    }
+
+    fn shape(&self, e: Entry, groups: Vec<String>) -> User {
+        let schema = self.h.schema();
+        User {
+            uid: e.first_str("uid").unwrap_or_default().to_owned(),
+            cn: e.first_str("cn").unwrap_or_default().to_owned(),
+            sn: e.first_str("sn").unwrap_or_default().to_owned(),
+            object_class: e
+                .strs("objectClass")
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            groups,
+            locked: !e.get("pwdAccountLockedTime").is_empty(),
+            attributes: attrs::other_fields(schema, &e, &["uid", "cn", "sn", "objectClass"]),
+            dn: e.dn,
+        }
+    }
+
+    /// One user.
+    pub async fn get(&self, p: &Principal, uid: &str) -> Result<User> {
+        let e = self.find(uid).await?;
+        if !p.is(&e.dn) {
+            p.require_admin("user:read", &e.dn.to_string())?;
+        }
+        self.to_user(e).await
+    }
+
+    /// A page of users (filters on the user fields, sort, paging).
+    pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<User>> {
+        p.require_admin("user:read", &self.h.base().to_string())?;
+        let allow = allow_list(self.h.schema(), LIST_FIELDS);
+        let page = list_entries(
+            self.h,
+            self.h.base(),
+            Filter::eq("objectClass", "inetOrgPerson"),
+            &allow,
+            q,
+            "uid",
+        )
+        .await?;
+        let mut data = Vec::with_capacity(page.data.len());
+        for e in page.data {
+            data.push(self.to_user(e).await?);
+        }
+        Ok(Page {
+            data,
+            pagination: page.pagination,
+        })
+    }
+
+    /// Creates a user from API fields (SPEC §3 body: `uid`, `cn`, `sn`, any attribute of
+    /// the user's classes, `userPassword`, `department`, `template`, `posix`).
+    pub async fn create(&self, p: &Principal, body: &Map<String, Value>) -> Result<User> {
+        p.require_admin("user:create", &self.h.base().to_string())?;
+        let settings = self.h.settings().effective().await?;
+        let mut fields = body.clone();
+        if let Some(name) = string_field(&fields, "template")? {
+            let template = self.h.templates().get(p, &name).await?;
+            fields = self.h.templates().apply(&template, &fields)?;
+        }
+        let uid = string_field(&fields, "uid")?
+            .ok_or_else(|| Error::validation("uid", "uid is required"))?;
+        check_uid(&uid)?;
+        for required in ["cn", "sn"] {
+            if string_field(&fields, required)?.is_none() {
+                return Err(Error::validation(
+                    required,
+                    format!("{required} is required"),
+                ));
+            }
+        }
+        let parent = match string_field(&fields, "department")? {
+            Some(d) => self.h.departments().resolve(p, &d).await?,
+            None => self.h.container(Container::People)?,
+        };
+        let posix_block = match fields.get("posix") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m.clone()),
+            Some(_) => return Err(Error::validation("posix", "posix must be an object")),
+        };
+        let flattened_posix = ["uidNumber", "gidNumber", "homeDirectory", "loginShell"]
+            .iter()
+            .any(|f| fields.contains_key(*f));
+        let posix = posix_block.is_some() || flattened_posix;
+        let allowed = self.allowed(posix);
+        let dn = parent.child(Rdn::new("uid", &uid)?);
+        let mut entry = Entry::new(dn.clone());
+        let mut classes: Vec<&str> = vec!["top", "inetOrgPerson"];
+        if posix {
+            classes.extend(POSIX_CLASSES);
+        }
+        entry.set("objectClass", classes);
+        let mut all = fields.clone();
+        if let Some(block) = &posix_block {
+            for (k, v) in block {
+                if !matches!(
+                    k.as_str(),
+                    "uidNumber" | "gidNumber" | "homeDirectory" | "loginShell" | "gecos"
+                ) {
+                    return Err(unknown_field(&format!("posix.{k}")));
+                }
+                all.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in &all {
+            if SPECIAL.contains(&k.as_str()) {
+                continue;
+            }
+            if matches!(k.as_str(), "uidNumber" | "gidNumber") && v.is_null() {
+                continue; // allocated below
+            }
+            let Some(name) = resolve_field(self.h.schema(), &allowed, k) else {
+                return Err(unknown_field(k));
+            };
+            if name.eq_ignore_ascii_case("objectClass") {
+                return Err(unknown_field(k));
+            }
+            if let Some(vals) = values_of(k, v)? {
+                entry.set(&name, vals);
+            }
+        }
+        if posix {
+            let uid_number = match entry.first_str("uidNumber") {
+                Some(n) => n.to_owned(),
+                None => allocate(
+                    self.h,
+                    IdKind::Uid,
+                    settings.uid_range.min,
+                    settings.uid_range.max,
+                )
+                .await?
+                .to_string(),
+            };
+            entry.set("uidNumber", [uid_number.as_str()]);
+            if entry.first_str("gidNumber").is_none() {
+                entry.set("gidNumber", [uid_number.as_str()]);
+            }
+            if entry.first_str("homeDirectory").is_none() {
+                entry.set(
+                    "homeDirectory",
+                    [expand_pattern(&settings.home_directory_pattern, &uid)],
+                );
+            }
+            if entry.first_str("loginShell").is_none() {
+                entry.set("loginShell", [settings.default_login_shell.as_str()]);
+            }
+            if entry.first_str("gecos").is_none() {
+                let cn = entry.first_str("cn").unwrap_or_default().to_owned();
+                // gecos is IA5: keep it ASCII.
+                let ascii: String = cn.chars().filter(char::is_ascii).collect();
+                if !ascii.is_empty() {
+                    entry.set("gecos", [ascii]);
+                }
+            }
+        }
+        if let Some(pw) = string_field(&fields, "userPassword")? {
+            settings.password_policy.check(&pw)?;
+            entry.set(
+                "userPassword",
+                [password::hash(&pw, settings.password_hash)?],
+            );
+        }
+        if self.find(&uid).await.is_ok() {
+            return Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!("a user with uid '{uid}' already exists"),
+            )
+            .with_detail("uid", uid.as_str()));
+        }
+        self.h.directory().add(&entry).await.map_err(|e| {
+            if e.code() == ErrorCode::AlreadyExists {
+                e.with_detail("uid", uid.as_str())
+            } else {
+                e
+            }
+        })?;
+        self.to_user(self.find(&uid).await?).await
+    }
+
+    /// Changes the given fields only (`null` removes one); the POSIX fields may be flat or in
+    /// a `posix` block. The password has its own operation.
+    pub async fn update(
+        &self,
+        p: &Principal,
+        uid: &str,
+        body: &Map<String, Value>,
+    ) -> Result<User> {
+        let e = self.find(uid).await?;
+        p.require_admin("user:write", &e.dn.to_string())?;
+        let mut fields = body.clone();
+        if let Some(block) = fields.remove("posix") {
+            match block {
+                Value::Object(m) => fields.extend(m),
+                Value::Null => {}
+                _ => return Err(Error::validation("posix", "posix must be an object")),
+            }
+        }
+        let has_posix = e.has_value("objectClass", "posixAccount");
+        let wants_posix = ["uidNumber", "gidNumber", "homeDirectory", "loginShell"]
+            .iter()
+            .any(|f| fields.get(*f).is_some_and(|v| !v.is_null()));
+        let allowed = self.allowed(has_posix || wants_posix);
+        let mut changes = Vec::new();
+        if wants_posix && !has_posix {
+            changes.push(Modification::add(
+                "objectClass",
+                POSIX_CLASSES.iter().copied(),
+            ));
+        }
+        for (k, v) in &fields {
+            match k.as_str() {
+                "uid" => {
+                    if v.as_str() != Some(uid) {
+                        return Err(Error::validation("uid", "uid cannot be changed"));
+                    }
+                    continue;
+                }
+                "userPassword" => {
+                    return Err(Error::validation(
+                        "userPassword",
+                        "change passwords with POST /users/{uid}/password",
+                    ))
+                }
+                "dn" | "groups" | "locked" | "objectClass" | "department" | "template" => {
+                    return Err(unknown_field(k))
+                }
+                _ => {}
+            }
+            let Some(name) = resolve_field(self.h.schema(), &allowed, k) else {
+                return Err(unknown_field(k));
+            };
+            let new = values_of(k, v)?.unwrap_or_default();
+            let old: Vec<&str> = e.strs(&name);
+            if old == new.iter().map(String::as_str).collect::<Vec<_>>() {
+                continue; // unchanged: not sent
+            }
+            if new.is_empty() && old.is_empty() {
+                continue;
+            }
+            changes.push(Modification::replace(&name, new));
+        }
+        self.h.directory().modify(&e.dn, &changes).await?;
+        self.to_user(self.find(uid).await?).await
+    }
+
+    /// Deletes a user and removes it from every group.
+    pub async fn delete(&self, p: &Principal, uid: &str) -> Result<()> {
+        let e = self.find(uid).await?;
+        p.require_admin("user:delete", &e.dn.to_string())?;
+        self.h.groups().remove_everywhere(&e).await?;
+        self.h.directory().delete(&e.dn).await
+    }
+
+    /// Sets a password: the caller's own needs `current`; the policy of the settings applies;
+    /// the hash scheme is the configured one.
+    pub async fn set_password(
+        &self,
+        p: &Principal,
+        uid: &str,
+        current: Option<&str>,
+        new: &str,
+    ) -> Result<()> {
+        let e = self.find(uid).await?;
+        if p.is(&e.dn) {
+            let Some(current) = current else {
+                return Err(Error::validation(
+                    "current_password",
+                    "the current password is needed to change one's own",
+                ));
+            };
+            if !self.h.directory().check_password(&e.dn, current).await? {
+                return Err(Error::new(
+                    ErrorCode::InvalidCredentials,
+                    "the current password is wrong",
+                ));
+            }
+        } else {
+            p.require_admin("user:write", &e.dn.to_string())?;
+        }
+        let settings = self.h.settings().effective().await?;
+        settings.password_policy.check(new)?;
+        let hashed = password::hash(new, settings.password_hash)?;
+        self.h
+            .directory()
+            .modify(&e.dn, &[Modification::replace("userPassword", [hashed])])
+            .await
+    }
+
+    /// Locks the account: it can no longer bind (nor log in).
+    pub async fn lock(&self, p: &Principal, uid: &str) -> Result<User> {
+        let e = self.find(uid).await?;
+        p.require_admin("user:write", &e.dn.to_string())?;
+        self.h
+            .directory()
+            .modify(
+                &e.dn,
+                &[Modification::replace(
+                    "pwdAccountLockedTime",
+                    [LOCKED_FOREVER],
+                )],
+            )
+            .await?;
+        self.to_user(self.find(uid).await?).await
+    }
+
+    /// Unlocks the account.
+    pub async fn unlock(&self, p: &Principal, uid: &str) -> Result<User> {
+        let e = self.find(uid).await?;
+        p.require_admin("user:write", &e.dn.to_string())?;
+        if !e.get("pwdAccountLockedTime").is_empty() {
+            self.h
+                .directory()
+                .modify(&e.dn, &[Modification::delete_all("pwdAccountLockedTime")])
+                .await?;
+        }
+        self.to_user(self.find(uid).await?).await
+    }
+
+    /// Checks a login (uid or DN + password) by a bind as that user; `None` when the
+    /// credentials are wrong, the user is unknown or locked — deliberately the same answer.
+    pub async fn authenticate(&self, login: &str, password: &str) -> Result<Option<User>> {
+        let entry = match self.find_by_uid_or_dn(login).await {
+            Ok(e) => e,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::UserNotFound | ErrorCode::InvalidDn | ErrorCode::ValidationFailed
+                ) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        if !entry.get("pwdAccountLockedTime").is_empty() {
+            return Ok(None);
+        }
+        if !self
+            .h
+            .directory()
+            .check_password(&entry.dn, password)
+            .await?
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.to_user(entry).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_rule() {
+        for ok in ["jdoe", "_svc", "a", "j.doe-2_x", &"a".repeat(32)] {
+            assert!(check_uid(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Jdoe", "1abc", "j doe", "j,doe", &"a".repeat(33), "jé"] {
+            assert!(check_uid(bad).is_err(), "{bad}");
+        }
+    }
+}
