@@ -1,9 +1,18 @@
 //! # heracles-core
 //!
-//! The core of Heracles: everything that manages an LDAP directory — parsing and escaping of
-//! distinguished names and filters, paging, the [`directory::Directory`] abstraction with its
-//! LDAP backend — lives here, so that the REST server, the Python package and Rust callers
-//! all behave the same.
+//! The core of Heracles: everything that manages an LDAP directory lives here, so that the
+//! REST server, the Python package and Rust callers all behave the same.
+//!
+//! - [`error`]: one [`Error`] with a stable [`ErrorCode`]; LDAP result codes mapped once.
+//! - [`dn`], [`filter`]: RFC 4514 DNs and RFC 4515 filters (plus the API's `attr:op:value`
+//!   syntax) — every value entering a DN or filter goes through these types.
+//! - [`page`]: page requests and pages.
+//! - [`directory`]: the [`directory::Directory`] trait and its two backends,
+//!   [`directory::LdapDirectory`] (a real server through `ldap3`) and
+//!   [`directory::EmbeddedDirectory`] (in-process, schema-aware, durable).
+//! - [`schema`]: LDAP schema loading, matching rules and entry checks as slapd applies them.
+//! - [`ldif`]: RFC 2849 reading and writing.
+//! - [`password`]: the password schemes slapd verifies on bind, and the password policy.
 //!
 //! ```
 //! use heracles_core::dn::{Dn, Rdn};

@@ -1,7 +1,9 @@
 //! The directory abstraction: what Heracles needs from an LDAP directory.
 //!
 //! [`Directory`] is implemented by [`LdapDirectory`] (a real server through `ldap3`, with a
-//! pool of bound connections) and, later, by an embedded directory. Every operation takes
+//! pool of bound connections) and by [`EmbeddedDirectory`] (in-process, schema-aware,
+//! durable; see its documentation for the storage format and crash behaviour). One
+//! conformance suite runs against both; slapd is the reference. Every operation takes
 //! parsed [`Dn`]s and [`Filter`]s, so no caller can build a DN or filter by string
 //! formatting.
 //!

@@ -76,7 +76,27 @@ struct Writer {
     csn_counter: u32,
 }
 
-/// The embedded directory. Cheap to share behind an `Arc`.
+/// The embedded directory: an in-process, schema-aware, durable [`Directory`] that behaves
+/// like slapd for everything Heracles does. Share it behind an `Arc`.
+///
+/// - **Schema**: the built-in schema ([`Schema::builtin`]: equivalents of slapd's core,
+///   cosine, inetorgperson, nis, misc plus the project's own), enforced with slapd's checks,
+///   order and result codes, so errors carry the same [`ErrorCode`]s as [`LdapDirectory`]'s.
+/// - **Matching**: each attribute's equality, ordering and substring rules; filter items
+///   without a rule are undefined (no match), as in slapd.
+/// - **Indexes**: equality indexes on the attributes Heracles looks things up by; substring
+///   filters on indexed attributes scan the index keys, not the entries.
+/// - **Durability**: every write is appended to a checksummed log and fsynced before the
+///   call returns; the log is compacted into a snapshot as it grows. A torn last record
+///   (a crash during an append that never returned) is dropped; any other damage is refused.
+/// - **Concurrency**: many readers at once; writes are serialised; each operation is
+///   atomic (readers see all of it or none).
+/// - **Not emulated**: slapd overlays (memberof, refint, ppolicy lockout counting). Heracles'
+///   services keep group membership consistent themselves and throttle logins themselves;
+///   a `pwdAccountLockedTime` value does block password checks, as ppolicy's does.
+///
+/// [`ErrorCode`]: crate::ErrorCode
+/// [`LdapDirectory`]: crate::directory::LdapDirectory
 #[derive(Debug)]
 pub struct EmbeddedDirectory {
     rules: Rules,
@@ -223,7 +243,7 @@ impl EmbeddedDirectory {
     /// timestamps, ...) are kept, as `slapadd` does, so an export re-imports unchanged.
     ///
     /// Records are checked one by one like any write, and made durable in batches of
-    /// [`IMPORT_BATCH`] (one fsync per batch, which is what makes bulk loads fast); a failing
+    /// `IMPORT_BATCH` (2000; one fsync per batch, which is what makes bulk loads fast); a failing
     /// record stops the import with an error naming it, and the records before it stay.
     /// `progress` is called after every record with the number done so far.
     pub fn import_ldif(

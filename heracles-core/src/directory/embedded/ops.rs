@@ -108,6 +108,7 @@ fn check_values(
     let Some(name) = rules.display_name(attr) else {
         return Err(err(op, 17, dn, format!("{attr}: attribute type undefined")));
     };
+    let mut seen = HashSet::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
         if !rules.valid_syntax(attr, v) {
             return Err(err(
@@ -117,7 +118,7 @@ fn check_values(
                 format!("{name}: value #{i} invalid per syntax"),
             ));
         }
-        if contains(rules, attr, &values[..i], v) {
+        if !seen.insert(rules.eq_key(attr, v)) {
             return Err(err(
                 op,
                 20,
@@ -244,8 +245,10 @@ fn apply_change(rules: &Rules, dn: &Dn, e: &mut Entry, change: &Modification) ->
             if values.is_empty() {
                 return Err(err(OP, 21, dn, format!("{name}: no values given to add")));
             }
+            let present: HashSet<Vec<u8>> =
+                existing.iter().map(|x| rules.eq_key(&name, x)).collect();
             for (i, v) in values.iter().enumerate() {
-                if contains(rules, &name, &existing, v) {
+                if present.contains(&rules.eq_key(&name, v)) {
                     return Err(err(
                         OP,
                         20,
@@ -270,12 +273,12 @@ fn apply_change(rules: &Rules, dn: &Dn, e: &mut Entry, change: &Modification) ->
             if values.is_empty() {
                 e.set(&name, Vec::<Vec<u8>>::new());
             } else {
-                let mut keep = existing.clone();
+                let keys: Vec<Vec<u8>> = existing.iter().map(|x| rules.eq_key(&name, x)).collect();
+                let present: HashSet<&Vec<u8>> = keys.iter().collect();
+                let mut remove = HashSet::with_capacity(values.len());
                 for (i, v) in values.iter().enumerate() {
                     let key = rules.eq_key(&name, v);
-                    let before = keep.len();
-                    keep.retain(|x| rules.eq_key(&name, x) != key);
-                    if keep.len() == before {
+                    if !present.contains(&key) {
                         return Err(err(
                             OP,
                             16,
@@ -283,7 +286,14 @@ fn apply_change(rules: &Rules, dn: &Dn, e: &mut Entry, change: &Modification) ->
                             format!("modify/delete: {name}: value #{i} not present"),
                         ));
                     }
+                    remove.insert(key);
                 }
+                let keep: Vec<Vec<u8>> = existing
+                    .into_iter()
+                    .zip(keys)
+                    .filter(|(_, k)| !remove.contains(k))
+                    .map(|(v, _)| v)
+                    .collect();
                 e.set(&name, keep);
             }
         }

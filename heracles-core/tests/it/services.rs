@@ -1,0 +1,369 @@
+//! The services (users, groups, bootstrap) on both backends.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use heracles_core::service::groups::{GroupType, NewGroup};
+use heracles_core::service::{Container, Heracles, ListQuery, Principal};
+use heracles_core::ErrorCode;
+use serde_json::{json, Map, Value};
+
+use crate::fixture::Target;
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+/// A unique short prefix for names made by one test.
+fn tag(name: &str) -> String {
+    format!(
+        "{name}{}x{}",
+        std::process::id() % 10_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn body(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => panic!("not an object"),
+    }
+}
+
+async fn ready(t: &Target) -> (Heracles, Principal) {
+    let h = Heracles::new(t.dir.clone(), t.base.clone());
+    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
+    let admin = Principal::system(&t.base);
+    (h, admin)
+}
+
+pub async fn bootstrap_is_idempotent_and_admin_can_log_in(t: &Target) {
+    let h = Heracles::new(t.dir.clone(), t.base.clone());
+    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
+    let again = h.bootstrap(Some("Other-Passw0rd-1")).await.unwrap();
+    assert!(
+        again.created.is_empty(),
+        "second start creates nothing: {:?}",
+        again.created
+    );
+    assert!(!again.admin_created);
+    for c in Container::ALL {
+        assert!(
+            t.dir()
+                .get(&h.container(*c).unwrap(), &[])
+                .await
+                .unwrap()
+                .is_some(),
+            "{c:?}"
+        );
+    }
+    let admin = h
+        .users()
+        .authenticate("admin", "Bootstrap-Passw0rd")
+        .await
+        .unwrap();
+    let admin = admin.expect("the bootstrap administrator can log in");
+    let p = h.principal(&admin.dn).await.unwrap();
+    assert!(p.admin);
+    assert!(h
+        .users()
+        .authenticate("admin", "wrong")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(h
+        .users()
+        .authenticate("nobody-at-all", "wrong")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn users_lifecycle(t: &Target) {
+    let (h, admin) = ready(t).await;
+    let uid = tag("jd");
+    let user = h
+        .users()
+        .create(
+            &admin,
+            &body(json!({
+                "uid": uid, "cn": "John Doe", "sn": "Doe", "givenName": "John",
+                "mail": format!("{uid}@example.com"), "userPassword": "SecureP@ss123",
+                "telephoneNumber": "+1 555 0100",
+                "posix": {"uidNumber": null, "loginShell": "/bin/zsh"}
+            })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(user.uid, uid);
+    assert_eq!(
+        user.field("mail"),
+        Some(json!(format!("{uid}@example.com")))
+    );
+    let uid_number = user
+        .field("uidNumber")
+        .and_then(|v| v.as_u64())
+        .expect("allocated");
+    assert!((10_000..60_000).contains(&uid_number));
+    assert_eq!(
+        user.field("gidNumber").and_then(|v| v.as_u64()),
+        Some(uid_number)
+    );
+    assert_eq!(
+        user.field("homeDirectory"),
+        Some(json!(format!("/home/{uid}")))
+    );
+    assert_eq!(user.field("loginShell"), Some(json!("/bin/zsh")));
+    assert!(user.field("userPassword").is_none(), "never returned");
+    // The directory itself verifies the hash (a bind on slapd).
+    assert!(t
+        .dir()
+        .check_password(&user.dn, "SecureP@ss123")
+        .await
+        .unwrap());
+
+    // Duplicates, unknown fields, bad values.
+    let dup = h
+        .users()
+        .create(&admin, &body(json!({"uid": uid, "cn": "x", "sn": "x"})))
+        .await
+        .unwrap_err();
+    assert_eq!(dup.code(), ErrorCode::AlreadyExists);
+    let unknown = h
+        .users()
+        .create(
+            &admin,
+            &body(json!({"uid": tag("u"), "cn": "x", "sn": "x", "shoeSize": 44})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), ErrorCode::ValidationFailed);
+    assert_eq!(unknown.details()["field"], "shoeSize");
+    let weak = h
+        .users()
+        .create(
+            &admin,
+            &body(json!({"uid": tag("u"), "cn": "x", "sn": "x", "userPassword": "short"})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(weak.code(), ErrorCode::ValidationFailed);
+
+    // Update: only what is given; null removes.
+    let updated = h
+        .users()
+        .update(
+            &admin,
+            &uid,
+            &body(json!({"mail": null, "title": "Engineer"})),
+        )
+        .await
+        .unwrap();
+    assert!(updated.field("mail").is_none());
+    assert_eq!(updated.field("title"), Some(json!("Engineer")));
+    assert_eq!(updated.field("telephoneNumber"), Some(json!("+1 555 0100")));
+
+    // List with a filter, sorted, paged.
+    let page = h
+        .users()
+        .list(
+            &admin,
+            &ListQuery::default().filter(format!("uid:eq:{uid}")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.pagination.total, 1);
+    assert_eq!(page.data[0].uid, uid);
+    let bad = h
+        .users()
+        .list(
+            &admin,
+            &ListQuery::default().filter("loginShell:contains:zsh"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad.code(),
+        ErrorCode::InvalidFilter,
+        "no SUBSTR rule on loginShell"
+    );
+
+    // Password change: own account needs the current password.
+    let me = h.principal(&user.dn).await.unwrap();
+    assert!(!me.admin);
+    let err = h
+        .users()
+        .set_password(&me, &uid, None, "Another-Passw0rd")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+    h.users()
+        .set_password(&me, &uid, Some("SecureP@ss123"), "Another-Passw0rd")
+        .await
+        .unwrap();
+    assert!(h
+        .users()
+        .authenticate(&uid, "Another-Passw0rd")
+        .await
+        .unwrap()
+        .is_some());
+    // ... and may not do more than that.
+    let denied = h
+        .users()
+        .list(&me, &ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), ErrorCode::AclDenied);
+
+    // Lock: no login, no bind; unlock restores it.
+    let locked = h.users().lock(&admin, &uid).await.unwrap();
+    assert!(locked.locked);
+    assert!(h
+        .users()
+        .authenticate(&uid, "Another-Passw0rd")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!t
+        .dir()
+        .check_password(&user.dn, "Another-Passw0rd")
+        .await
+        .unwrap());
+    let unlocked = h.users().unlock(&admin, &uid).await.unwrap();
+    assert!(!unlocked.locked);
+    assert!(t
+        .dir()
+        .check_password(&user.dn, "Another-Passw0rd")
+        .await
+        .unwrap());
+
+    h.users().delete(&admin, &uid).await.unwrap();
+    assert_eq!(
+        h.users().get(&admin, &uid).await.unwrap_err().code(),
+        ErrorCode::UserNotFound
+    );
+}
+
+pub async fn groups_keep_members_consistent(t: &Target) {
+    let (h, admin) = ready(t).await;
+    let (a, b) = (tag("ga"), tag("gb"));
+    for uid in [&a, &b] {
+        h.users()
+            .create(&admin, &body(json!({"uid": uid, "cn": uid, "sn": uid})))
+            .await
+            .unwrap();
+    }
+    let cn = tag("devs");
+    let g = h
+        .groups()
+        .create(
+            &admin,
+            &NewGroup {
+                cn: cn.clone(),
+                group_type: Some(GroupType::Mixed),
+                members: vec![a.clone()],
+                ..NewGroup::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(g.members, vec![a.clone()]);
+    assert_eq!(g.member_count, 1);
+    assert!(g.gid_number.is_some());
+    let entry = t.dir().get(&g.dn, &[]).await.unwrap().unwrap();
+    assert_eq!(entry.strs("memberUid"), vec![a.as_str()]);
+    assert_eq!(entry.get("member").len(), 1);
+
+    let user_b = h.users().get(&admin, &b).await.unwrap();
+    let g = h
+        .groups()
+        .add_members(&admin, &cn, &[user_b.dn.to_string()])
+        .await
+        .unwrap();
+    assert_eq!(g.member_count, 2);
+    assert!(h
+        .users()
+        .get(&admin, &b)
+        .await
+        .unwrap()
+        .groups
+        .contains(&cn));
+    let missing = h
+        .groups()
+        .add_members(&admin, &cn, &["no-such-user".to_owned()])
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::UserNotFound);
+
+    // Removing the last member leaves the placeholder, which never shows.
+    h.groups().remove_member(&admin, &cn, &a).await.unwrap();
+    let g = h.groups().remove_member(&admin, &cn, &b).await.unwrap();
+    assert_eq!(g.member_count, 0);
+    assert!(g.members.is_empty());
+    let entry = t.dir().get(&g.dn, &[]).await.unwrap().unwrap();
+    assert_eq!(
+        entry.get("member").len(),
+        1,
+        "placeholder keeps groupOfNames valid"
+    );
+    assert!(entry.strs("memberUid").is_empty());
+
+    // Deleting a user removes it from its groups.
+    h.groups()
+        .add_members(&admin, &cn, &[a.clone()])
+        .await
+        .unwrap();
+    h.users().delete(&admin, &a).await.unwrap();
+    let g = h.groups().get(&admin, &cn).await.unwrap();
+    assert_eq!(g.member_count, 0);
+    let ldap = h
+        .groups()
+        .create(
+            &admin,
+            &NewGroup {
+                cn: tag("plain"),
+                ..NewGroup::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ldap.group_type, GroupType::Ldap);
+    assert_eq!(ldap.member_count, 0);
+}
+
+pub async fn concurrent_uid_allocation_never_duplicates(t: &Target) {
+    let (h, admin) = ready(t).await;
+    // Two independent service instances on the same directory, creating at once.
+    let h2 = Heracles::new(t.dir.clone(), t.base.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, hh) in [h.clone(), h2].into_iter().enumerate() {
+        let admin = admin.clone();
+        let prefix = tag(&format!("c{i}"));
+        tasks.spawn(async move {
+            let mut numbers = Vec::new();
+            for n in 0..15 {
+                let uid = format!("{prefix}n{n}");
+                let u = hh
+                    .users()
+                    .create(
+                        &admin,
+                        &body(
+                            json!({"uid": uid, "cn": uid, "sn": "x", "posix": {"uidNumber": null}}),
+                        ),
+                    )
+                    .await
+                    .unwrap();
+                numbers.push(u.field("uidNumber").and_then(|v| v.as_u64()).unwrap());
+            }
+            numbers
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r.unwrap());
+    }
+    let distinct: HashSet<_> = all.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        all.len(),
+        "duplicate uidNumber allocated: {all:?}"
+    );
+}
