@@ -1,0 +1,634 @@
+//! The OpenAPI 3.0 document, built from the route table ([`crate::router::ROUTES`]) with the
+//! `openapiv3` types, so the document and the router cannot drift.
+//!
+//! Every operation gets, besides the responses its route lists, the standard error
+//! responses that can happen to it: 400 (it has parameters or a body), 401 and 403 (it needs
+//! a token), 404 (it has path parameters), 413 and 415 (it takes a body), 500 and 503
+//! (always: the directory may be down and every request has a time limit). They all use the
+//! one error envelope schema `Error`, whose `code` enumerates every `ErrorCode`. Every
+//! response documents the `X-Request-Id` header.
+
+use bytes::Bytes;
+use heracles_core::error::{Error, ErrorCode, Result};
+use openapiv3::{
+    Components, Info, MediaType, OpenAPI, Operation, PathItem, ReferenceOr, RequestBody, Response,
+    SecurityRequirement, SecurityScheme, StatusCode, Tag,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::router::{Access, DocBody, ParamType, Route};
+
+/// Name of the bearer token security scheme.
+pub const BEARER: &str = "bearerAuth";
+/// OpenAPI version of the document.
+pub const OPENAPI_VERSION: &str = "3.0.3";
+
+/// Tags, in display order, with their descriptions.
+pub const TAGS: &[(&str, &str)] = &[
+    (
+        "auth",
+        "Login, token refresh, logout and the current user (SPEC §2).",
+    ),
+    ("users", "People (inetOrgPerson, optionally POSIX)."),
+    ("groups", "Groups: ldap, posix or mixed."),
+    ("departments", "Organizational units."),
+    ("templates", "Defaults for new users."),
+    ("settings", "Server settings stored in the directory."),
+    (
+        "system",
+        "Health, version, this document and the documentation page.",
+    ),
+];
+
+fn reference<T>(kind: &str, name: &str) -> ReferenceOr<T> {
+    ReferenceOr::Reference {
+        reference: format!("#/components/{kind}/{name}"),
+    }
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value)
+        .map_err(|e| Error::internal(format!("the OpenAPI {what} is invalid: {e}")))
+}
+
+/// The JSON schema of a page of `item` (a component schema name), as every list answers:
+/// `{"data": [...], "pagination": {...}}`.
+pub fn page_schema(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["data", "pagination"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}},
+            "pagination": {"$ref": "#/components/schemas/Pagination"}
+        }
+    })
+}
+
+/// The component schemas, by name. Routes refer to them by name ([`DocBody::Json`],
+/// `RouteDoc::request`).
+pub fn schemas() -> Vec<(&'static str, Value)> {
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    vec![
+        (
+            "Error",
+            json!({
+                "type": "object",
+                "description": "The envelope of every error answer.",
+                "required": ["error"],
+                "properties": {"error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {
+                            "type": "string",
+                            "description": "Stable machine-readable code.",
+                            "enum": codes
+                        },
+                        "message": {"type": "string", "description": "Human-readable explanation."},
+                        "details": {
+                            "type": "object",
+                            "description": "Structured context (field, uid, dn, ...).",
+                            "additionalProperties": true
+                        }
+                    }
+                }},
+                "example": {"error": {
+                    "code": "USER_NOT_FOUND",
+                    "message": "User with uid 'jdoe' not found",
+                    "details": {"uid": "jdoe"}
+                }}
+            }),
+        ),
+        (
+            "Pagination",
+            json!({
+                "type": "object",
+                "required": ["total", "limit", "offset", "has_more"],
+                "properties": {
+                    "total": {"type": "integer", "minimum": 0, "description": "Matches in all pages."},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "offset": {"type": "integer", "minimum": 0},
+                    "has_more": {"type": "boolean", "description": "Whether matches follow this page."}
+                }
+            }),
+        ),
+        (
+            "Health",
+            json!({
+                "type": "object",
+                "required": ["status", "version", "services"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["healthy", "degraded"]},
+                    "version": {"type": "string", "example": env!("CARGO_PKG_VERSION")},
+                    "services": {
+                        "type": "object",
+                        "required": ["ldap"],
+                        "properties": {"ldap": {"type": "string", "enum": ["connected", "unreachable"]}}
+                    }
+                }
+            }),
+        ),
+        (
+            "Version",
+            json!({
+                "type": "object",
+                "required": ["name", "version", "api_version"],
+                "properties": {
+                    "name": {"type": "string", "example": "heracles"},
+                    "version": {"type": "string", "example": env!("CARGO_PKG_VERSION")},
+                    "api_version": {"type": "string", "example": "v1"}
+                }
+            }),
+        ),
+        (
+            "OpenApiDocument",
+            json!({
+                "type": "object",
+                "description": "An OpenAPI 3.0 document (this one).",
+                "additionalProperties": true
+            }),
+        ),
+    ]
+}
+
+/// The standard error responses: component name, status, description.
+const STANDARD_ERRORS: &[(&str, u16, &str)] = &[
+    (
+        "BadRequest",
+        400,
+        "Invalid input: VALIDATION_FAILED, INVALID_JSON, INVALID_FILTER, INVALID_DN, \
+         INVALID_PAGINATION, BAD_REQUEST, ...",
+    ),
+    (
+        "Unauthorized",
+        401,
+        "Missing, invalid, expired or revoked token (UNAUTHENTICATED).",
+    ),
+    (
+        "Forbidden",
+        403,
+        "The caller lacks the permission (ACL_DENIED).",
+    ),
+    ("NotFound", 404, "No such resource (*_NOT_FOUND)."),
+    (
+        "PayloadTooLarge",
+        413,
+        "The request body is over the configured limit (PAYLOAD_TOO_LARGE).",
+    ),
+    (
+        "UnsupportedMediaType",
+        415,
+        "The body is not declared as application/json (UNSUPPORTED_MEDIA_TYPE).",
+    ),
+    ("InternalError", 500, "A fault in the server (INTERNAL)."),
+    (
+        "ServiceUnavailable",
+        503,
+        "The directory is unreachable or did not answer in time, or the request ran out of \
+         time (DIRECTORY_UNAVAILABLE, TIMEOUT). Retry after the Retry-After delay.",
+    ),
+];
+
+fn request_id_header() -> Result<openapiv3::Header> {
+    from_json(
+        "X-Request-Id header",
+        json!({
+            "description": "The request's id: the client's X-Request-Id if it sent a sane one \
+                            (at most 128 visible ASCII characters), else a generated UUID.",
+            "schema": {"type": "string"}
+        }),
+    )
+}
+
+fn retry_after_header() -> Result<openapiv3::Header> {
+    from_json(
+        "Retry-After header",
+        json!({
+            "description": "Seconds to wait before retrying.",
+            "schema": {"type": "integer"}
+        }),
+    )
+}
+
+fn json_content(schema: &str) -> openapiv3::Content {
+    let mut content = openapiv3::Content::default();
+    content.insert(
+        "application/json".to_owned(),
+        MediaType {
+            schema: Some(reference("schemas", schema)),
+            ..MediaType::default()
+        },
+    );
+    content
+}
+
+fn response(description: &str, body: DocBody, retry_after: bool) -> Response {
+    let mut r = Response {
+        description: description.to_owned(),
+        ..Response::default()
+    };
+    r.headers.insert(
+        "X-Request-Id".to_owned(),
+        reference("headers", "X-Request-Id"),
+    );
+    if retry_after {
+        r.headers.insert(
+            "Retry-After".to_owned(),
+            reference("headers", "Retry-After"),
+        );
+    }
+    match body {
+        DocBody::Json(schema) => r.content = json_content(schema),
+        DocBody::Media(mime) => {
+            r.content.insert(mime.to_owned(), MediaType::default());
+        }
+        DocBody::Empty => {}
+    }
+    r
+}
+
+fn components() -> Result<Components> {
+    let mut c = Components::default();
+    for (name, schema) in schemas() {
+        c.schemas
+            .insert(name.to_owned(), ReferenceOr::Item(from_json(name, schema)?));
+    }
+    for (name, status, description) in STANDARD_ERRORS {
+        let retry = matches!(status, 503 | 429);
+        c.responses.insert(
+            (*name).to_owned(),
+            ReferenceOr::Item(response(description, DocBody::Json("Error"), retry)),
+        );
+    }
+    c.headers.insert(
+        "X-Request-Id".to_owned(),
+        ReferenceOr::Item(request_id_header()?),
+    );
+    c.headers.insert(
+        "Retry-After".to_owned(),
+        ReferenceOr::Item(retry_after_header()?),
+    );
+    c.security_schemes.insert(
+        BEARER.to_owned(),
+        ReferenceOr::Item(from_json::<SecurityScheme>(
+            "security scheme",
+            json!({
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "The access token from POST /api/v1/auth/login or \
+                                /api/v1/auth/refresh."
+            }),
+        )?),
+    );
+    Ok(c)
+}
+
+fn path_params(template: &str) -> Vec<&str> {
+    template
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
+fn parameters(route: &Route) -> Result<Vec<ReferenceOr<openapiv3::Parameter>>> {
+    let mut out = Vec::new();
+    for name in path_params(route.path) {
+        out.push(ReferenceOr::Item(from_json(
+            "path parameter",
+            json!({"in": "path", "name": name, "required": true, "schema": {"type": "string"}}),
+        )?));
+    }
+    for q in route.doc.query {
+        let (schema, explode) = match q.kind {
+            ParamType::Integer { min, max, default } => {
+                let mut s = json!({"type": "integer", "minimum": min, "default": default});
+                if let Some(max) = max {
+                    s["maximum"] = json!(max);
+                }
+                (s, None)
+            }
+            ParamType::String => (json!({"type": "string"}), None),
+            ParamType::Boolean => (json!({"type": "boolean", "default": false}), None),
+            ParamType::Repeated => (
+                json!({"type": "array", "items": {"type": "string"}}),
+                Some(true),
+            ),
+        };
+        let mut p = json!({
+            "in": "query",
+            "name": q.name,
+            "description": q.description,
+            "required": false,
+            "schema": schema
+        });
+        if let Some(explode) = explode {
+            p["explode"] = json!(explode);
+        }
+        out.push(ReferenceOr::Item(from_json("query parameter", p)?));
+    }
+    Ok(out)
+}
+
+fn operation(route: &Route) -> Result<Operation> {
+    let doc = &route.doc;
+    let mut op = Operation {
+        tags: vec![doc.tag.to_owned()],
+        summary: Some(doc.summary.to_owned()),
+        description: (!doc.description.is_empty()).then(|| doc.description.to_owned()),
+        operation_id: Some(doc.operation_id.to_owned()),
+        parameters: parameters(route)?,
+        ..Operation::default()
+    };
+    if let Some(schema) = doc.request {
+        op.request_body = Some(ReferenceOr::Item(RequestBody {
+            content: json_content(schema),
+            required: true,
+            ..RequestBody::default()
+        }));
+    }
+    for r in doc.responses {
+        op.responses.responses.insert(
+            StatusCode::Code(r.status),
+            ReferenceOr::Item(response(r.description, r.body, r.status == 503)),
+        );
+    }
+    let has_params = !path_params(route.path).is_empty();
+    let has_body = doc.request.is_some();
+    let bearer = doc.access == Access::Bearer;
+    for (name, status, _) in STANDARD_ERRORS {
+        let applies = match status {
+            400 => has_params || has_body || !doc.query.is_empty(),
+            401 | 403 => bearer,
+            404 => has_params,
+            413 | 415 => has_body,
+            _ => true,
+        };
+        if applies {
+            op.responses
+                .responses
+                .entry(StatusCode::Code(*status))
+                .or_insert_with(|| reference("responses", name));
+        }
+    }
+    let mut requirement = SecurityRequirement::default();
+    if bearer {
+        requirement.insert(BEARER.to_owned(), Vec::new());
+        op.security = Some(vec![requirement]);
+    } else {
+        // Explicitly public.
+        op.security = Some(Vec::new());
+    }
+    Ok(op)
+}
+
+fn slot<'a>(item: &'a mut PathItem, method: &http::Method) -> Result<&'a mut Option<Operation>> {
+    Ok(match *method {
+        http::Method::GET => &mut item.get,
+        http::Method::PUT => &mut item.put,
+        http::Method::POST => &mut item.post,
+        http::Method::DELETE => &mut item.delete,
+        http::Method::PATCH => &mut item.patch,
+        http::Method::OPTIONS => &mut item.options,
+        http::Method::HEAD => &mut item.head,
+        http::Method::TRACE => &mut item.trace,
+        _ => {
+            return Err(Error::internal(format!(
+                "the route table has a method OpenAPI cannot describe: {method}"
+            )))
+        }
+    })
+}
+
+/// Builds the document from a route table.
+pub fn document(routes: &[Route]) -> Result<OpenAPI> {
+    let mut doc = OpenAPI {
+        openapi: OPENAPI_VERSION.to_owned(),
+        info: Info {
+            title: "Heracles API".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: Some(
+                "Manage an LDAP directory: people, groups, departments and more, with access \
+                 control and audit. Every error uses one envelope, `{\"error\": {\"code\", \
+                 \"message\", \"details\"}}`; lists take `limit`/`offset`, `filter=ATTR:OP:VALUE`, \
+                 `attributes` and `sort`; every response carries `X-Request-Id`."
+                    .to_owned(),
+            ),
+            ..Info::default()
+        },
+        components: Some(components()?),
+        ..OpenAPI::default()
+    };
+    for (name, description) in TAGS {
+        if routes.iter().any(|r| r.doc.tag == *name) {
+            doc.tags.push(Tag {
+                name: (*name).to_owned(),
+                description: Some((*description).to_owned()),
+                ..Tag::default()
+            });
+        }
+    }
+    for route in routes {
+        if !TAGS.iter().any(|(t, _)| *t == route.doc.tag) {
+            return Err(Error::internal(format!(
+                "route {} {} has the unknown tag '{}'",
+                route.method, route.path, route.doc.tag
+            )));
+        }
+        let entry = doc
+            .paths
+            .paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| ReferenceOr::Item(PathItem::default()));
+        let ReferenceOr::Item(item) = entry else {
+            return Err(Error::internal("a path item is a reference"));
+        };
+        let slot = slot(item, &route.method)?;
+        if slot.is_some() {
+            return Err(Error::internal(format!(
+                "the route {} {} is in the table twice",
+                route.method, route.path
+            )));
+        }
+        *slot = Some(operation(route)?);
+    }
+    Ok(doc)
+}
+
+/// The document serialised as JSON.
+pub fn render(routes: &[Route]) -> Result<Bytes> {
+    let doc = document(routes)?;
+    serde_json::to_vec(&doc)
+        .map(Bytes::from)
+        .map_err(|e| Error::internal(format!("cannot serialise the OpenAPI document: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::router::ROUTES;
+
+    fn operations(doc: &OpenAPI) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let ReferenceOr::Item(item) = item else {
+                panic!("reference")
+            };
+            for (method, op) in [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+                ("OPTIONS", &item.options),
+                ("HEAD", &item.head),
+                ("TRACE", &item.trace),
+            ] {
+                if op.is_some() {
+                    out.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn document_and_router_have_the_same_routes() {
+        let doc = document(ROUTES).unwrap();
+        let in_doc = operations(&doc);
+        let in_router: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
+            .collect();
+        let missing: Vec<_> = in_router.difference(&in_doc).collect();
+        let extra: Vec<_> = in_doc.difference(&in_router).collect();
+        assert!(
+            missing.is_empty(),
+            "routes missing from the document: {missing:?}"
+        );
+        assert!(extra.is_empty(), "operations without a route: {extra:?}");
+        // And the path sets, as the router matches them.
+        let doc_paths: BTreeSet<&str> = doc.paths.paths.keys().map(String::as_str).collect();
+        let router_paths: BTreeSet<&str> = ROUTES.iter().map(|r| r.path).collect();
+        assert_eq!(doc_paths, router_paths);
+        for needed in [
+            "/api/v1/health",
+            "/api/v1/version",
+            "/openapi.json",
+            "/docs",
+        ] {
+            assert!(doc_paths.contains(needed), "{needed}");
+        }
+    }
+
+    /// Every `$ref` in the document points at something that exists.
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(v: &Value, root: &Value, seen: &mut usize) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        let pointer = r.strip_prefix('#').expect("local reference");
+                        assert!(root.pointer(pointer).is_some(), "dangling {r}");
+                        *seen += 1;
+                    }
+                    m.values().for_each(|x| walk(x, root, seen));
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, root, seen)),
+                _ => {}
+            }
+        }
+        let value = serde_json::to_value(document(ROUTES).unwrap()).unwrap();
+        let mut seen = 0;
+        walk(&value, &value, &mut seen);
+        assert!(seen > 10);
+        // The page helper is valid against the same components.
+        let page: openapiv3::Schema = serde_json::from_value(page_schema("Health")).unwrap();
+        let page = serde_json::to_value(page).unwrap();
+        walk(&page, &value, &mut seen);
+    }
+
+    #[test]
+    fn operations_carry_the_standard_errors_and_security() {
+        let doc = document(ROUTES).unwrap();
+        let value = serde_json::to_value(&doc).unwrap();
+        assert_eq!(value["openapi"], "3.0.3");
+        let health = &value["paths"]["/api/v1/health"]["get"];
+        assert_eq!(
+            health["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Health"
+        );
+        // The route's own 503 wins over the standard one.
+        assert_eq!(
+            health["responses"]["503"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Health"
+        );
+        assert_eq!(
+            health["responses"]["500"]["$ref"],
+            "#/components/responses/InternalError"
+        );
+        assert_eq!(health["security"], json!([]));
+        let asset = &value["paths"]["/docs/{file}"]["get"];
+        assert_eq!(asset["parameters"][0]["in"], "path");
+        assert_eq!(
+            asset["responses"]["400"]["$ref"],
+            "#/components/responses/BadRequest"
+        );
+        let codes = &value["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+            ["code"]["enum"];
+        assert_eq!(codes.as_array().unwrap().len(), ErrorCode::ALL.len());
+        assert_eq!(
+            value["components"]["securitySchemes"][BEARER]["scheme"],
+            "bearer"
+        );
+    }
+
+    #[test]
+    fn a_protected_route_with_a_body_is_described_fully() {
+        fn noop(_: crate::request::Ctx) -> crate::router::HandlerFuture {
+            Box::pin(async { Ok(crate::reply::Reply::no_content()) })
+        }
+        static TABLE: &[Route] = &[Route {
+            method: http::Method::POST,
+            path: "/api/v1/groups/{cn}/members",
+            handler: noop,
+            doc: crate::router::RouteDoc {
+                operation_id: "addMember",
+                summary: "Add a member",
+                description: "",
+                tag: "groups",
+                access: Access::Bearer,
+                query: crate::router::LIST_QUERY,
+                request: Some("Version"),
+                responses: &[crate::router::DocResponse {
+                    status: 200,
+                    description: "ok",
+                    body: DocBody::Json("Version"),
+                }],
+            },
+        }];
+        let value = serde_json::to_value(document(TABLE).unwrap()).unwrap();
+        let op = &value["paths"]["/api/v1/groups/{cn}/members"]["post"];
+        for status in [
+            "200", "400", "401", "403", "404", "413", "415", "500", "503",
+        ] {
+            assert!(op["responses"].get(status).is_some(), "{status}");
+        }
+        assert_eq!(op["security"][0][BEARER], json!([]));
+        assert_eq!(op["requestBody"]["required"], true);
+        assert_eq!(
+            op["parameters"].as_array().unwrap().len(),
+            1 + crate::router::LIST_QUERY.len()
+        );
+        let filter = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "filter")
+            .unwrap();
+        assert_eq!(filter["schema"]["type"], "array");
+    }
+}

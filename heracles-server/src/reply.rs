@@ -1,0 +1,129 @@
+//! What a handler answers: a status, extra headers and a body. The server adds the common
+//! headers (`Content-Type` of JSON bodies, `X-Request-Id`, ...) when it turns a [`Reply`]
+//! into a response.
+
+use bytes::Bytes;
+use heracles_core::error::{Error, Result};
+use http::header::{HeaderName, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Serialize;
+
+/// The media type of every JSON answer (SPEC §1).
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+/// The body of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Body {
+    /// No body (204).
+    Empty,
+    /// Serialised JSON.
+    Json(Bytes),
+    /// Anything else, with its media type.
+    Other(HeaderValue, Bytes),
+}
+
+/// A handler's answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Body,
+}
+
+impl Reply {
+    /// A JSON answer with this status.
+    pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Result<Reply> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::internal(format!("cannot serialise the answer: {e}")))?;
+        Ok(Self::json_bytes(status, bytes.into()))
+    }
+
+    /// 200 with a JSON body.
+    pub fn ok<T: Serialize + ?Sized>(value: &T) -> Result<Reply> {
+        Self::json(StatusCode::OK, value)
+    }
+
+    /// 201 with a JSON body.
+    pub fn created<T: Serialize + ?Sized>(value: &T) -> Result<Reply> {
+        Self::json(StatusCode::CREATED, value)
+    }
+
+    /// 204 without a body.
+    pub fn no_content() -> Reply {
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// Already serialised JSON.
+    pub fn json_bytes(status: StatusCode, bytes: Bytes) -> Reply {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Body::Json(bytes),
+        }
+    }
+
+    /// A non-JSON body (the docs page and its assets).
+    pub fn other(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Reply {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Body::Other(HeaderValue::from_static(content_type), bytes),
+        }
+    }
+
+    /// Adds (or replaces) a header.
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The extra headers set so far.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Mutable access to the headers.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// The body's bytes (empty for 204).
+    pub fn body_bytes(&self) -> &[u8] {
+        match &self.body {
+            Body::Empty => &[],
+            Body::Json(b) | Body::Other(_, b) => b,
+        }
+    }
+
+    /// Whether the body is JSON.
+    pub fn is_json(&self) -> bool {
+        matches!(self.body, Body::Json(_))
+    }
+
+    /// Status, headers (with `Content-Type` set from the body) and body.
+    pub fn into_parts(self) -> (StatusCode, HeaderMap, Bytes) {
+        let mut headers = self.headers;
+        let bytes = match self.body {
+            Body::Empty => Bytes::new(),
+            Body::Json(b) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+                b
+            }
+            Body::Other(ct, b) => {
+                headers.insert(CONTENT_TYPE, ct);
+                b
+            }
+        };
+        (self.status, headers, bytes)
+    }
+}

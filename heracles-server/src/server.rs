@@ -1,0 +1,332 @@
+//! Startup, the accept loop, what happens around every request, and graceful shutdown.
+//!
+//! Around every request ([`handle`]):
+//! - `X-Request-Id`: the client's, if it is 1–128 visible ASCII characters, else a new UUID
+//!   v4; echoed on the response and logged.
+//! - a body declared larger than `max_body_bytes` is a 413 before routing (streamed bodies
+//!   are limited while they are read, see [`crate::request`]);
+//! - the handler runs in its own task under the request time limit: past it, the task is
+//!   cancelled and the answer is 503 `TIMEOUT` with `Retry-After`; a panic becomes a 500;
+//! - JSON answers get `Content-Type: application/json; charset=utf-8` and
+//!   `Cache-Control: no-store` (unless the handler set one); all get
+//!   `X-Content-Type-Options: nosniff`;
+//! - one log line: method, path, status, duration, request id, client address.
+//!
+//! Shutdown ([`Server::serve`]): when the shutdown future completes (SIGTERM or SIGINT in
+//! the binary), the listener closes, idle connections close, in-flight requests finish (for
+//! at most `shutdown_timeout`), and `serve` returns.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use heracles_core::error::{Error, ErrorCode, Result};
+use http::header::{HeaderName, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, DirectoryConfig};
+use crate::error::error_reply;
+use crate::handlers::system::HEALTH_TIMEOUT;
+use crate::reply::Reply;
+use crate::router;
+use crate::state::{bootstrap, AppState};
+
+/// The request id header.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Time a client has to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest request id accepted from a client.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// The client's request id if it is sane: 1–128 visible ASCII characters.
+pub fn sane_request_id(value: &HeaderValue) -> Option<String> {
+    let bytes = value.as_bytes();
+    let ok = !bytes.is_empty()
+        && bytes.len() <= MAX_REQUEST_ID_LEN
+        && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
+    // Visible ASCII is valid UTF-8.
+    ok.then(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// A new random request id (UUID version 4, lower-case hex with hyphens).
+pub fn new_request_id() -> String {
+    static FALLBACK: AtomicU64 = AtomicU64::new(0);
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // No randomness: still unique within the process.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() & u128::from(u64::MAX));
+        b[..8].copy_from_slice(&u64::try_from(nanos).unwrap_or(0).to_be_bytes());
+        b[8..].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = crate::hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Cancels the task when dropped (the client went away, or the time limit passed).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Serves one request: request id, time limit, dispatch, common headers, log line.
+pub async fn handle<B>(
+    state: Arc<AppState>,
+    req: Request<B>,
+    remote: Option<SocketAddr>,
+) -> Response<Full<Bytes>>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<crate::request::BoxError>,
+{
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(sane_request_id)
+        .unwrap_or_else(new_request_id);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let req = req.map(|b| b.map_err(Into::into).boxed_unsync());
+    let limit = state.config().request_timeout;
+    let mut task = AbortOnDrop(tokio::spawn(router::dispatch(
+        state,
+        req,
+        request_id.clone(),
+    )));
+    let reply = match tokio::time::timeout(limit, &mut task.0).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(join)) => {
+            tracing::error!(request_id = %request_id, error = %join, "the request handler failed");
+            error_reply(&Error::internal(
+                "the request failed unexpectedly; the server log has the details",
+            ))
+        }
+        Err(_) => error_reply(
+            &Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the request did not complete within {} ms",
+                    limit.as_millis()
+                ),
+            )
+            .with_detail(
+                "timeout_ms",
+                u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+            ),
+        ),
+    };
+    drop(task);
+    let response = finish(reply, &request_id);
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let duration_ms = format_args!("{elapsed_ms:.3}");
+    let remote = remote.map(|a| a.to_string()).unwrap_or_default();
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, %duration_ms, request_id = %request_id, %remote, "request");
+    } else {
+        tracing::info!(%method, %path, status, %duration_ms, request_id = %request_id, %remote, "request");
+    }
+    response
+}
+
+/// Turns a reply into a response with the common headers.
+fn finish(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
+    let json = reply.is_json();
+    let (status, mut headers, body) = reply.into_parts();
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert(X_REQUEST_ID.clone(), v);
+    }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if json && !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// A started server: the directory is open and the port is bound.
+#[derive(Debug)]
+pub struct Server {
+    state: Arc<AppState>,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl Server {
+    /// Opens the directory, runs the bootstrap hook and binds the listening socket.
+    ///
+    /// In LDAP mode the server is asked for its health first: credentials it refuses are
+    /// an `INVALID_CONFIG` error; a server that cannot be reached only logs a warning (the
+    /// server starts degraded, `/api/v1/health` says so, and connections are retried on
+    /// each request).
+    pub async fn start(config: Config) -> Result<Server> {
+        let listen = config.listen;
+        let ldap = matches!(config.directory, DirectoryConfig::Ldap(_));
+        let state = Arc::new(AppState::open(config)?);
+        if ldap {
+            match tokio::time::timeout(HEALTH_TIMEOUT, state.directory().health()).await {
+                Ok(Ok(())) => tracing::info!("connected to the LDAP directory"),
+                Ok(Err(e))
+                    if matches!(
+                        e.code(),
+                        ErrorCode::InvalidConfig
+                            | ErrorCode::InvalidCredentials
+                            | ErrorCode::InvalidDn
+                    ) =>
+                {
+                    return Err(e.with_code(ErrorCode::InvalidConfig));
+                }
+                Ok(Err(e)) => tracing::warn!(
+                    code = %e.code(),
+                    error = %e.message(),
+                    "the LDAP directory is not reachable; starting degraded"
+                ),
+                Err(_) => {
+                    tracing::warn!("the LDAP directory did not answer in time; starting degraded")
+                }
+            }
+        }
+        bootstrap(&state).await?;
+        let listener = TcpListener::bind(listen).await.map_err(|e| {
+            Error::internal(format!("cannot listen on {listen}: {e}"))
+                .with_detail("listen", listen.to_string())
+        })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| Error::internal(format!("cannot read the listening address: {e}")))?;
+        Ok(Server {
+            state,
+            listener,
+            local_addr,
+        })
+    }
+
+    /// The address actually listened on (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests (bounded by
+    /// `shutdown_timeout`).
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) {
+        let Server {
+            state, listener, ..
+        } = self;
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .keep_alive(true);
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, remote)) => {
+                        if let Err(e) = stream.set_nodelay(true) {
+                            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                        }
+                        let state = state.clone();
+                        let service = service_fn(move |req: Request<Incoming>| {
+                            let state = state.clone();
+                            async move { Ok::<_, Infallible>(handle(state, req, Some(remote)).await) }
+                        });
+                        let conn = builder.serve_connection(TokioIo::new(stream), service);
+                        let conn = graceful.watch(conn);
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, %remote, "connection ended with an error");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                () = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        let bound = state.config().shutdown_timeout;
+        tracing::info!(
+            timeout_ms = bound.as_millis(),
+            "shutting down: no new connections, waiting for in-flight requests"
+        );
+        if tokio::time::timeout(bound, graceful.shutdown())
+            .await
+            .is_ok()
+        {
+            tracing::info!("all connections closed");
+        } else {
+            tracing::warn!(
+                "in-flight requests did not finish within the shutdown timeout; closing anyway"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids() {
+        let ok = |s: &str| sane_request_id(&HeaderValue::from_str(s).unwrap());
+        assert_eq!(ok("abc-123_X.y:z").as_deref(), Some("abc-123_X.y:z"));
+        assert_eq!(ok(&"a".repeat(128)).map(|s| s.len()), Some(128));
+        assert_eq!(ok(&"a".repeat(129)), None);
+        assert_eq!(ok("has space"), None);
+        assert_eq!(ok(""), None);
+        assert_eq!(
+            sane_request_id(&HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap()),
+            None
+        );
+        let id = new_request_id();
+        assert_eq!(id.len(), 36);
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
+        assert_ne!(new_request_id(), id);
+    }
+}

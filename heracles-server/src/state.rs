@@ -1,0 +1,232 @@
+//! The state shared by every request: configuration, the directory, token secrets and the
+//! pre-rendered OpenAPI document. The core services join it here as they arrive.
+
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use heracles_core::directory::{Bind, Directory, EmbeddedDirectory, LdapConfig, LdapDirectory};
+use heracles_core::error::{Error, ErrorCode, Result};
+
+use crate::config::{Config, DirectoryConfig, LdapBind, Secret, MIN_SECRET_BYTES};
+use crate::{openapi, router};
+
+/// Name of the file keeping the generated token secret in the data folder.
+pub const JWT_SECRET_FILE: &str = "jwt-secret";
+
+/// Which kind of directory is in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded directory in this folder.
+    Embedded(PathBuf),
+    /// The LDAP server at this URL.
+    Ldap(String),
+}
+
+/// Shared by every request (behind an `Arc`).
+pub struct AppState {
+    config: Config,
+    directory: Arc<dyn Directory>,
+    backend: Backend,
+    jwt_secrets: Vec<Secret>,
+    openapi_json: Bytes,
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .field("backend", &self.backend)
+            .field("jwt_secrets", &self.jwt_secrets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Opens the directory the configuration names and assembles the state.
+    ///
+    /// Embedded mode opens (creating) the data folder, which stays locked by this process,
+    /// and reads or generates the token secret. LDAP mode prepares the connection pool
+    /// without contacting the server (the server checks it at startup, see
+    /// [`crate::server`]).
+    pub fn open(config: Config) -> Result<AppState> {
+        let (directory, backend, jwt_secrets): (Arc<dyn Directory>, _, _) = match &config.directory
+        {
+            DirectoryConfig::Embedded { data_dir } => {
+                let dir = EmbeddedDirectory::open(data_dir, &config.base_dn)?;
+                let secrets = if config.jwt_secrets.is_empty() {
+                    vec![load_or_create_secret(data_dir)?]
+                } else {
+                    config.jwt_secrets.clone()
+                };
+                (Arc::new(dir), Backend::Embedded(data_dir.clone()), secrets)
+            }
+            DirectoryConfig::Ldap(l) => {
+                let bind = match &l.bind {
+                    LdapBind::Simple { dn, password } => Bind::Simple {
+                        dn: dn.clone(),
+                        password: password.expose().to_owned(),
+                    },
+                    LdapBind::SaslExternal => Bind::SaslExternal,
+                };
+                let mut ldap = LdapConfig::new(&l.url, bind).with_starttls(l.starttls);
+                if let Some(ca) = &l.ca_file {
+                    ldap = ldap.with_ca_file(ca);
+                }
+                let dir = LdapDirectory::new(ldap)?;
+                (
+                    Arc::new(dir),
+                    Backend::Ldap(l.url.clone()),
+                    config.jwt_secrets.clone(),
+                )
+            }
+        };
+        Self::with_directory(config, directory, backend, jwt_secrets)
+    }
+
+    /// The state over an already opened directory (tests, embedding the server).
+    pub fn with_directory(
+        config: Config,
+        directory: Arc<dyn Directory>,
+        backend: Backend,
+        jwt_secrets: Vec<Secret>,
+    ) -> Result<AppState> {
+        if jwt_secrets.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "no token signing secret is configured",
+            ));
+        }
+        let openapi_json = openapi::render(router::ROUTES)?;
+        Ok(AppState {
+            config,
+            directory,
+            backend,
+            jwt_secrets,
+            openapi_json,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The directory.
+    pub fn directory(&self) -> &Arc<dyn Directory> {
+        &self.directory
+    }
+
+    /// Which directory is in use.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Token secrets; the first signs, all verify.
+    pub fn jwt_secrets(&self) -> &[Secret] {
+        &self.jwt_secrets
+    }
+
+    /// The OpenAPI document, serialised once at startup.
+    pub fn openapi_json(&self) -> &Bytes {
+        &self.openapi_json
+    }
+}
+
+/// Creates what the directory needs before the API is usable: the SPEC §4 tree and, while
+/// no administrator exists, the bootstrap administrator.
+///
+/// **Hook, a no-op today.** The bootstrap logic belongs to the core services
+/// (`heracles-core`'s service layer, so that the Python package and Rust callers share it);
+/// when they land, this calls them with the state's directory, base DN and the
+/// `HERACLES_ADMIN_PASSWORD` setting, and prints a generated password once. The server
+/// calls it on every start, after the directory is open and before it accepts requests.
+#[allow(clippy::unused_async)] // async because the core's bootstrap is
+pub async fn bootstrap(state: &AppState) -> Result<()> {
+    tracing::debug!(backend = ?state.backend(), "bootstrap: nothing to do yet");
+    Ok(())
+}
+
+/// Hex digits of the generated secret (32 random bytes).
+fn random_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::internal(format!("no randomness for the token secret: {e}")))?;
+    Ok(crate::hex(&bytes))
+}
+
+/// Reads `<data_dir>/jwt-secret`, or creates it (mode 0600) with a random secret.
+pub fn load_or_create_secret(data_dir: &Path) -> Result<Secret> {
+    let path = data_dir.join(JWT_SECRET_FILE);
+    let io_err = |what: &str, e: std::io::Error| {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "cannot {what} the token secret file {}: {e}",
+                path.display()
+            ),
+        )
+    };
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let secret = text.trim();
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!(
+                        "the token secret in {} is shorter than {MIN_SECRET_BYTES} bytes; \
+                         delete the file to generate a new one (this logs everyone out)",
+                        path.display()
+                    ),
+                ));
+            }
+            return Ok(Secret::new(secret));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("read", e)),
+    }
+    let secret = random_secret()?;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| io_err("create", e))?;
+    file.write_all(secret.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_err("write", e))?;
+    tracing::info!(file = %path.display(), "generated a new token signing secret");
+    Ok(Secret::new(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_is_created_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(a.expose().len(), 64);
+        let b = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(a, b);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join(JWT_SECRET_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        fs::write(dir.path().join(JWT_SECRET_FILE), "short\n").unwrap();
+        let e = load_or_create_secret(dir.path()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidConfig);
+    }
+}
