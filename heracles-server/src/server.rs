@@ -212,7 +212,7 @@ impl Server {
                     "the LDAP directory is not reachable; starting degraded"
                 ),
                 Err(_) => {
-                    tracing::warn!("the LDAP directory did not answer in time; starting degraded")
+                    tracing::warn!("the LDAP directory did not answer in time; starting degraded");
                 }
             }
         }
