@@ -7,6 +7,8 @@
 //!   are limited while they are read, see [`crate::request`]);
 //! - the handler runs in its own task under the request time limit: past it, the task is
 //!   cancelled and the answer is 503 `TIMEOUT` with `Retry-After`; a panic becomes a 500;
+//!   a client that disconnects cancels its handler too (a cancelled handler is like a crash
+//!   between two directory operations, which the core must tolerate anyway);
 //! - JSON answers get `Content-Type: application/json; charset=utf-8` and
 //!   `Cache-Control: no-store` (unless the handler set one); all get
 //!   `X-Content-Type-Options: nosniff`;
