@@ -19,6 +19,19 @@ use heracles_core::directory::{
 use heracles_core::dn::Dn;
 use heracles_core::filter::Filter;
 
+/// Stops the benchmark's slapd when main ends, also on a failed assertion.
+struct StopOnDrop(PathBuf, PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("sh")
+            .arg(self.0.join("ldap/test-slapd.sh"))
+            .arg("stop")
+            .arg(&self.1)
+            .status();
+    }
+}
+
 fn users_ldif(path: &Path, n: usize) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for i in 0..n {
@@ -185,17 +198,6 @@ fn main() {
         .success();
     assert!(ok, "test-slapd.sh start failed");
     let slapd_load = t.elapsed();
-    // Stops the slapd when main ends, also on a failed assertion.
-    struct StopOnDrop(PathBuf, PathBuf);
-    impl Drop for StopOnDrop {
-        fn drop(&mut self) {
-            let _ = Command::new("sh")
-                .arg(self.0.join("ldap/test-slapd.sh"))
-                .arg("stop")
-                .arg(&self.1)
-                .status();
-        }
-    }
     let _stop = StopOnDrop(root.clone(), sdir.clone());
     let env = env_file(&sdir.join("env"));
     let slapd_disk = dir_size(&sdir.join("data"));

@@ -39,5 +39,6 @@ pub mod ldif;
 pub mod page;
 pub mod password;
 pub mod schema;
+pub mod service;
 
 pub use error::{Error, ErrorCode, Result};

@@ -162,12 +162,11 @@ async fn bootstrap_admin(
         .child(Rdn::new("uid", "admin")?);
     if h.directory().get(&admin, &["1.1"]).await?.is_none() {
         let settings = h.settings().effective().await?;
-        let (password, generated) = match admin_password {
-            Some(p) => (p.to_owned(), None),
-            None => {
-                let p = generate_password()?;
-                (p.clone(), Some(p))
-            }
+        let (password, generated) = if let Some(p) = admin_password {
+            (p.to_owned(), None)
+        } else {
+            let p = generate_password()?;
+            (p.clone(), Some(p))
         };
         settings.password_policy.check(&password)?;
         let hashed = password::hash(&password, settings.password_hash)?;

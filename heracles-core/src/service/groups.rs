@@ -160,7 +160,7 @@ impl<'a> Groups<'a> {
         }
     }
 
-    async fn to_group(&self, e: &Entry) -> Result<Group> {
+    fn to_group(&self, e: &Entry) -> Result<Group> {
         let placeholder = placeholder_dn(self.h)?;
         let kind = GroupType::of(e);
         let mut members: Vec<String> = Vec::new();
@@ -203,7 +203,7 @@ impl<'a> Groups<'a> {
     pub async fn get(&self, p: &Principal, cn: &str) -> Result<Group> {
         p.require_admin("group:read", cn)?;
         let e = self.find(cn).await?;
-        self.to_group(&e).await
+        self.to_group(&e)
     }
 
     /// A page of groups.
@@ -213,7 +213,7 @@ impl<'a> Groups<'a> {
         let page = list_entries(self.h, self.h.base(), group_filter(), &allow, q, "cn").await?;
         let mut data = Vec::with_capacity(page.data.len());
         for e in &page.data {
-            data.push(self.to_group(e).await?);
+            data.push(self.to_group(e)?);
         }
         Ok(Page {
             data,

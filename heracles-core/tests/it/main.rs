@@ -18,6 +18,7 @@ mod embedded;
 mod fixture;
 mod ldap_faults;
 mod ldap_transport;
+mod services;
 mod suite;
 mod suite_errors;
 
@@ -50,4 +51,8 @@ conformance!(
     suite_errors::directory_errors_have_stable_codes,
     suite_errors::rename_and_modify_errors,
     suite_errors::hashed_passwords_verify_on_both,
+    services::bootstrap_is_idempotent_and_admin_can_log_in,
+    services::users_lifecycle,
+    services::groups_keep_members_consistent,
+    services::concurrent_uid_allocation_never_duplicates,
 );

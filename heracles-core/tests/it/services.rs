@@ -308,7 +308,7 @@ pub async fn groups_keep_members_consistent(t: &Target) {
 
     // Deleting a user removes it from its groups.
     h.groups()
-        .add_members(&admin, &cn, &[a.clone()])
+        .add_members(&admin, &cn, std::slice::from_ref(&a))
         .await
         .unwrap();
     h.users().delete(&admin, &a).await.unwrap();
