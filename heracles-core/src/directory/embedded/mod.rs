@@ -139,10 +139,7 @@ impl EmbeddedDirectory {
         }
         let rules = Rules::new(Arc::new(schema));
         let (log, recovered) = Log::open(&path)?;
-        let mut state = State::default();
-        for e in recovered.snapshot {
-            state.put(&rules, e);
-        }
+        let mut state = State::load(&rules, recovered.snapshot);
         for batch in recovered.batches {
             for op in batch {
                 match op {

@@ -18,37 +18,53 @@ use crate::dn::Dn;
 /// Internal id of an entry.
 pub(super) type Id = u32;
 
-/// Attributes with an equality index (lower-case canonical names).
+/// Attributes with an equality index (lower-case canonical names, sorted).
 pub(super) const INDEXED: &[&str] = &[
-    "objectclass",
-    "uid",
     "cn",
-    "mail",
-    "uidnumber",
-    "gidnumber",
-    "member",
-    "memberuid",
-    "uniquemember",
-    "entryuuid",
-    "ou",
-    "zonename",
-    "relativedomainname",
     "dhcphwaddress",
-    "iphostnumber",
-    "machwaddress",
-    "sudouser",
-    "sudohost",
-    "sshpublickey",
-    "heraclespolicyname",
+    "entryuuid",
+    "gidnumber",
     "heraclesassignmentid",
-    "heraclessubjectdn",
-    "heraclestemplatename",
-    "heraclessettingkey",
-    "heraclessessionid",
     "heracleseventid",
+    "heraclespolicyname",
     "heraclesrefreshtokenhash",
     "heraclesrequestid",
+    "heraclessessionid",
+    "heraclessettingkey",
+    "heraclessubjectdn",
+    "heraclestemplatename",
+    "iphostnumber",
+    "machwaddress",
+    "mail",
+    "member",
+    "memberuid",
+    "objectclass",
+    "ou",
+    "relativedomainname",
+    "sshpublickey",
+    "sudohost",
+    "sudouser",
+    "uid",
+    "uidnumber",
+    "uniquemember",
+    "zonename",
 ];
+
+/// The index name of an attribute as stored (entries carry the schema's names, see
+/// `ops::add`), if it is indexed.
+fn indexed_name(attr: &str) -> Option<&'static str> {
+    let mut buf = [0u8; 32];
+    let bytes = attr.as_bytes();
+    let lower = buf.get_mut(..bytes.len())?;
+    for (d, s) in lower.iter_mut().zip(bytes) {
+        *d = s.to_ascii_lowercase();
+    }
+    let key = std::str::from_utf8(lower).ok()?;
+    INDEXED
+        .binary_search(&key)
+        .ok()
+        .and_then(|i| INDEXED.get(i).copied())
+}
 
 /// The directory's contents.
 #[derive(Debug, Default)]
@@ -131,13 +147,29 @@ impl State {
     }
 
     pub(super) fn is_indexed(attr: &str) -> bool {
-        INDEXED.contains(&attr)
+        INDEXED.binary_search(&attr).is_ok()
+    }
+
+    /// A state holding `entries` (in DN order, as snapshots store them): the DN map is
+    /// built in one pass instead of one insertion per entry.
+    pub(super) fn load(rules: &Rules, entries: Vec<Entry>) -> State {
+        let mut st = State::default();
+        let mut keys = Vec::with_capacity(entries.len());
+        st.slab.reserve(entries.len());
+        for e in entries {
+            let id = Id::try_from(st.slab.len()).unwrap_or(Id::MAX);
+            st.index_entry(rules, id, &e, true);
+            keys.push((e.dn.clone(), id));
+            st.slab.push(Some(Arc::new(e)));
+        }
+        st.by_dn = keys.into_iter().collect();
+        st
     }
 
     fn index_entry(&mut self, rules: &Rules, id: Id, entry: &Entry, add: bool) {
         for attr in entry.attrs.iter() {
             // Stored entries carry the schema's names (see ops::add), so no alias lookup.
-            let Some(&name) = INDEXED.iter().find(|n| n.eq_ignore_ascii_case(attr.name())) else {
+            let Some(name) = indexed_name(attr.name()) else {
                 continue;
             };
             for v in attr.values() {
