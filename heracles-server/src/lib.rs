@@ -18,7 +18,9 @@
 //!   error envelope.
 //! - [`server`]: request ids, time limits, the access log, the accept loop and graceful
 //!   shutdown.
-//! - [`handlers`]: health, version, the OpenAPI document and the `/docs` page.
+//! - [`auth`]: JWTs (HS256, several secrets) and the failed-login throttle; the router's
+//!   bearer check uses it, and the `/auth` handlers.
+//! - [`handlers`]: auth, health, version, the OpenAPI document and the `/docs` page.
 //!
 //! Run it with `cargo run --release -p heracles-server` (embedded directory in
 //! `./heracles-data`, API at <http://127.0.0.1:8000/api/v1>, docs at
@@ -45,6 +47,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod handlers;

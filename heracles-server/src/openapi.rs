@@ -142,6 +142,95 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "LoginRequest",
+            json!({
+                "type": "object",
+                "required": ["username", "password"],
+                "additionalProperties": false,
+                "properties": {
+                    "username": {"type": "string", "description": "A uid, or a full DN.", "example": "admin"},
+                    "password": {"type": "string", "format": "password"}
+                }
+            }),
+        ),
+        (
+            "RefreshRequest",
+            json!({
+                "type": "object",
+                "required": ["refresh_token"],
+                "additionalProperties": false,
+                "properties": {
+                    "refresh_token": {"type": "string", "description": "The refresh token of the last login or refresh (single use)."}
+                }
+            }),
+        ),
+        (
+            "TokenPair",
+            json!({
+                "type": "object",
+                "required": ["access_token", "refresh_token", "token_type", "expires_in"],
+                "properties": {
+                    "access_token": {"type": "string", "description": "HS256 JWT; send it as `Authorization: Bearer <token>`."},
+                    "refresh_token": {"type": "string", "description": "Single-use HS256 JWT for POST /api/v1/auth/refresh."},
+                    "token_type": {"type": "string", "enum": ["bearer"]},
+                    "expires_in": {"type": "integer", "description": "Seconds until the access token expires (setting access_token_ttl_seconds)."}
+                }
+            }),
+        ),
+        (
+            "LoginResponse",
+            json!({
+                "type": "object",
+                "required": ["access_token", "refresh_token", "token_type", "expires_in", "user"],
+                "properties": {
+                    "access_token": {"type": "string"},
+                    "refresh_token": {"type": "string"},
+                    "token_type": {"type": "string", "enum": ["bearer"]},
+                    "expires_in": {"type": "integer"},
+                    "user": {
+                        "type": "object",
+                        "required": ["dn", "uid", "cn"],
+                        "properties": {
+                            "dn": {"type": "string"},
+                            "uid": {"type": "string"},
+                            "cn": {"type": "string"}
+                        }
+                    }
+                }
+            }),
+        ),
+        (
+            "Me",
+            json!({
+                "type": "object",
+                "required": ["dn", "uid", "cn", "mail", "admin", "permissions"],
+                "properties": {
+                    "dn": {"type": "string"},
+                    "uid": {"type": "string", "nullable": true},
+                    "cn": {"type": "string", "nullable": true},
+                    "mail": {"type": "string", "nullable": true},
+                    "admin": {"type": "boolean", "description": "Whether the caller is a Heracles administrator."},
+                    "permissions": {
+                        "type": "array",
+                        "items": {"type": "string", "example": "user:read"},
+                        "description": "`object:action` permissions held. Interim rule: every permission of the catalogue for an administrator, `user:read` (own entry) for anyone else."
+                    }
+                }
+            }),
+        ),
+        (
+            "PasswordChange",
+            json!({
+                "type": "object",
+                "required": ["new_password"],
+                "additionalProperties": false,
+                "properties": {
+                    "current_password": {"type": "string", "format": "password", "description": "Needed to change one's own password."},
+                    "new_password": {"type": "string", "format": "password", "description": "Checked against the password policy settings."}
+                }
+            }),
+        ),
+        (
             "OpenApiDocument",
             json!({
                 "type": "object",
@@ -351,7 +440,11 @@ fn operation(route: &Route) -> Result<Operation> {
     for r in doc.responses {
         op.responses.responses.insert(
             StatusCode::Code(r.status),
-            ReferenceOr::Item(response(r.description, r.body, r.status == 503)),
+            ReferenceOr::Item(response(
+                r.description,
+                r.body,
+                matches!(r.status, 503 | 429),
+            )),
         );
     }
     let has_params = !path_params(route.path).is_empty();

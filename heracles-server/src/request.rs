@@ -8,6 +8,7 @@
 //! 400 `VALIDATION_FAILED`.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -19,6 +20,7 @@ use http::{HeaderMap, Method, Uri};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::BodyExt;
 use hyper::body::Body;
+use heracles_core::service::Principal;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
@@ -31,6 +33,19 @@ pub type RequestBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Decoded path parameters, in template order.
 pub type Params = Vec<(&'static str, String)>;
+
+/// The client's socket address (a request extension set by the server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// Who is calling a bearer route (a request extension set by the router's bearer check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The caller.
+    pub principal: Principal,
+    /// The session of its token (the `sid` claim).
+    pub session_id: String,
+}
 
 /// The context of one request, handed to its handler.
 pub struct Ctx {
@@ -93,6 +108,24 @@ impl Ctx {
     /// The request id (echoed in `X-Request-Id`, logged, and recorded in audit events).
     pub fn request_id(&self) -> &str {
         &self.request_id
+    }
+
+    /// The client's address, when known.
+    pub fn client_addr(&self) -> Option<SocketAddr> {
+        self.parts.extensions.get::<ClientAddr>().map(|c| c.0)
+    }
+
+    /// The authenticated caller of a bearer route (`UNAUTHENTICATED` on a public route).
+    pub fn auth(&self) -> Result<&Authenticated> {
+        self.parts
+            .extensions
+            .get::<Authenticated>()
+            .ok_or_else(|| Error::new(ErrorCode::Unauthenticated, "this route needs a bearer token"))
+    }
+
+    /// The caller of a bearer route.
+    pub fn principal(&self) -> Result<&Principal> {
+        self.auth().map(|a| &a.principal)
     }
 
     /// A path parameter of the route's template, percent-decoded.

@@ -18,14 +18,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
-use http::header::{ALLOW, CONTENT_LENGTH};
-use http::{HeaderValue, Method, Request};
+use http::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 
+use crate::auth::TokenType;
 use crate::error::error_reply;
-use crate::handlers::{docs, system};
+use crate::handlers::{auth, docs, system};
 use crate::reply::Reply;
-use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody};
+use crate::request::{decode_path_segment, too_large, Authenticated, Ctx, Params, RequestBody};
 use crate::state::AppState;
 
 /// What a handler returns.
@@ -170,6 +172,152 @@ pub const LIST_QUERY: &[QueryParam] = &[
 
 /// The route table.
 pub static ROUTES: &[Route] = &[
+    Route {
+        method: Method::POST,
+        path: "/api/v1/auth/login",
+        handler: auth::login,
+        doc: RouteDoc {
+            operation_id: "login",
+            summary: "Log in: an access and a refresh token",
+            description: "`username` is a uid or a full DN; the password is checked by a bind \
+                          as that user. Wrong password, unknown user and locked account all \
+                          answer the same 401 `INVALID_CREDENTIALS`. Failed logins are \
+                          throttled per account and per client address (settings \
+                          `login_throttle`, counted per server instance): past the limit, 429 \
+                          `RATE_LIMITED` with `Retry-After`, even for the right password. \
+                          Opens a session (an entry under `ou=sessions`).",
+            tag: "auth",
+            access: Access::Public,
+            query: &[],
+            request: Some("LoginRequest"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "Logged in.",
+                    body: DocBody::Json("LoginResponse"),
+                },
+                DocResponse {
+                    status: 401,
+                    description: "Wrong credentials, unknown or locked user \
+                                  (INVALID_CREDENTIALS).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 429,
+                    description: "Too many failed logins for this account or client address \
+                                  (RATE_LIMITED); retry after Retry-After seconds.",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/auth/refresh",
+        handler: auth::refresh,
+        doc: RouteDoc {
+            operation_id: "refreshToken",
+            summary: "Exchange a refresh token for a new token pair",
+            description: "Refresh tokens are single use: the answer carries the next one. \
+                          Presenting a spent refresh token again revokes the whole session \
+                          (both tokens stop working on every instance).",
+            tag: "auth",
+            access: Access::Public,
+            query: &[],
+            request: Some("RefreshRequest"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A new access and refresh token.",
+                    body: DocBody::Json("TokenPair"),
+                },
+                DocResponse {
+                    status: 401,
+                    description: "Invalid, expired or spent refresh token, or the session was \
+                                  revoked (UNAUTHENTICATED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/auth/logout",
+        handler: auth::logout,
+        doc: RouteDoc {
+            operation_id: "logout",
+            summary: "Log out: revoke the bearer token's session",
+            description: "Both tokens of the session stop working, on every instance within \
+                          1 s.",
+            tag: "auth",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 204,
+                description: "Logged out.",
+                body: DocBody::Empty,
+            }],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/auth/me",
+        handler: auth::me,
+        doc: RouteDoc {
+            operation_id: "getMe",
+            summary: "The current user and its permissions",
+            description: "Interim rule until fine-grained access control: an administrator \
+                          holds every `object:action` permission of the catalogue; anyone \
+                          else holds `user:read` (its own entry) and may change its own \
+                          password.",
+            tag: "auth",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "The caller.",
+                body: DocBody::Json("Me"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/users/{uid}/password",
+        handler: auth::change_password,
+        doc: RouteDoc {
+            operation_id: "changePassword",
+            summary: "Change a user's password",
+            description: "One's own password needs `current_password` (a wrong one is 401 \
+                          `INVALID_CREDENTIALS` and counts as a failed login); another user's \
+                          needs an administrator (403 `ACL_DENIED` otherwise). The new \
+                          password must pass the password policy (400) and is hashed in the \
+                          configured scheme.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("PasswordChange"),
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Changed.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 401,
+                    description: "Missing or invalid token (UNAUTHENTICATED), or a wrong \
+                                  current password (INVALID_CREDENTIALS).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 429,
+                    description: "Too many wrong current passwords (RATE_LIMITED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
     Route {
         method: Method::GET,
         path: "/api/v1/health",
@@ -365,15 +513,46 @@ pub fn lookup<'t>(table: &'t [Route], method: &Method, path: &str) -> Lookup<'t>
     Lookup::Found(route, params)
 }
 
-/// Checks the caller of a route that needs a bearer token.
-///
-/// Token verification (JWT, sessions) arrives with the authentication work; until then
-/// this fails closed, so a protected route can never be reached without it.
-fn authenticate(_state: &AppState, _req: &Request<RequestBody>) -> Result<()> {
-    Err(Error::new(
-        ErrorCode::Unauthenticated,
-        "this route needs a bearer token, and token authentication is not available yet",
-    ))
+fn unauthenticated(message: &str) -> Error {
+    Error::new(ErrorCode::Unauthenticated, message)
+}
+
+/// Checks the caller of a route that needs a bearer token: `Authorization: Bearer <access
+/// token>` whose signature, lifetime, issuer, audience and type check out
+/// ([`crate::auth::Tokens::verify`]), whose session is still active (not logged out,
+/// revoked or expired; seen within 1 s on every instance), and whose user still exists.
+/// Answers the caller as the core's `Principal`.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated> {
+    let header = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthenticated("this route needs the header Authorization: Bearer <token>"))?;
+    let text = header
+        .to_str()
+        .map_err(|_| unauthenticated("the Authorization header is not a bearer token"))?;
+    let (scheme, token) = text
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| unauthenticated("the Authorization header is not a bearer token"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(unauthenticated(
+            "the Authorization header is not a bearer token",
+        ));
+    }
+    let claims = state.tokens().verify(token.trim(), TokenType::Access)?;
+    if !state.heracles().sessions().is_active(&claims.sid).await? {
+        return Err(unauthenticated(
+            "the token's session has ended (logged out, revoked or expired)",
+        ));
+    }
+    let dn = Dn::parse(&claims.sub).map_err(|_| unauthenticated("the token is invalid"))?;
+    let principal = state.heracles().principal(&dn).await?;
+    if principal.uid.is_none() {
+        return Err(unauthenticated("the token's user no longer exists"));
+    }
+    Ok(Authenticated {
+        principal,
+        session_id: claims.sid,
+    })
 }
 
 /// Routes one request and runs its handler; every failure becomes an error envelope.
@@ -433,12 +612,28 @@ pub async fn dispatch_in(
         }
         Lookup::BadParam(e) => return error_reply(&e),
     };
+    let (mut parts, body) = req.into_parts();
     if route.doc.access == Access::Bearer {
-        if let Err(e) = authenticate(&state, &req) {
-            return error_reply(&e);
+        match authenticate(&state, &parts.headers).await {
+            Ok(auth) => {
+                parts.extensions.insert(auth);
+            }
+            Err(e) => {
+                let mut reply = error_reply(&e);
+                if reply.status() == StatusCode::UNAUTHORIZED {
+                    let challenge = if parts.headers.contains_key(AUTHORIZATION) {
+                        "Bearer realm=\"heracles\", error=\"invalid_token\""
+                    } else {
+                        "Bearer realm=\"heracles\""
+                    };
+                    reply
+                        .headers_mut()
+                        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                }
+                return reply;
+            }
         }
     }
-    let (parts, body) = req.into_parts();
     let ctx = Ctx::new(state, parts, params, request_id, body);
     match (route.handler)(ctx).await {
         Ok(reply) => reply,

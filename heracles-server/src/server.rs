@@ -116,7 +116,11 @@ where
         .unwrap_or_else(new_request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let req = req.map(|b| b.map_err(Into::into).boxed_unsync());
+    let mut req = req.map(|b| b.map_err(Into::into).boxed_unsync());
+    if let Some(addr) = remote {
+        req.extensions_mut()
+            .insert(crate::request::ClientAddr(addr));
+    }
     let limit = state.config().request_timeout;
     let mut task = AbortOnDrop(tokio::spawn(router::dispatch(
         state,

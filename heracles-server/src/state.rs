@@ -5,14 +5,28 @@ use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use heracles_core::directory::{Bind, Directory, EmbeddedDirectory, LdapConfig, LdapDirectory};
 use heracles_core::error::{Error, ErrorCode, Result};
+use heracles_core::service::{BootstrapReport, Heracles};
 
+use crate::auth::{Throttle, Tokens};
 use crate::config::{Config, DirectoryConfig, LdapBind, Secret, MIN_SECRET_BYTES};
 use crate::{openapi, router};
+
+/// The environment variable with the bootstrap administrator's password.
+pub const ADMIN_PASSWORD_ENV: &str = "HERACLES_ADMIN_PASSWORD";
+
+/// How long the bootstrap may take at startup before it continues in the background.
+pub const BOOTSTRAP_WAIT: Duration = Duration::from_secs(5);
+/// Delay between bootstrap attempts while the directory is unreachable.
+pub const BOOTSTRAP_RETRY: Duration = Duration::from_secs(5);
+/// Least time between two purges of expired sessions by one instance.
+pub const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Name of the file keeping the generated token secret in the data folder.
 pub const JWT_SECRET_FILE: &str = "jwt-secret";
@@ -33,6 +47,10 @@ pub struct AppState {
     backend: Backend,
     jwt_secrets: Vec<Secret>,
     openapi_json: Bytes,
+    heracles: Heracles,
+    tokens: Tokens,
+    throttle: Throttle,
+    last_purge: AtomicU64,
 }
 
 impl fmt::Debug for AppState {
@@ -101,12 +119,18 @@ impl AppState {
             ));
         }
         let openapi_json = openapi::render(router::ROUTES)?;
+        let tokens = Tokens::new(&jwt_secrets)?;
+        let heracles = Heracles::new(directory.clone(), config.base_dn.clone());
         Ok(AppState {
             config,
             directory,
             backend,
             jwt_secrets,
             openapi_json,
+            heracles,
+            tokens,
+            throttle: Throttle::default(),
+            last_purge: AtomicU64::new(0),
         })
     }
 
@@ -134,20 +158,139 @@ impl AppState {
     pub fn openapi_json(&self) -> &Bytes {
         &self.openapi_json
     }
+
+    /// The core services over the directory.
+    pub fn heracles(&self) -> &Heracles {
+        &self.heracles
+    }
+
+    /// Token signing and verification.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Failed-login counters of this instance.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
+    /// Deletes expired sessions, at most once per [`SESSION_PURGE_INTERVAL`] per instance,
+    /// in the background (called on logins).
+    pub fn maybe_purge_sessions(&self) {
+        let now = heracles_core::service::sessions::now_secs();
+        let last = self.last_purge.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < SESSION_PURGE_INTERVAL.as_secs() {
+            return;
+        }
+        if self
+            .last_purge
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let h = self.heracles.clone();
+        tokio::spawn(async move {
+            match h.sessions().purge_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+                Err(e) => {
+                    tracing::warn!(code = %e.code(), error = %e.message(), "purging expired sessions failed");
+                }
+            }
+        });
+    }
 }
 
 /// Creates what the directory needs before the API is usable: the SPEC §4 tree and, while
-/// no administrator exists, the bootstrap administrator.
+/// no administrator exists, the bootstrap administrator `uid=admin`, whose password is
+/// `HERACLES_ADMIN_PASSWORD` or, when that is unset, generated and printed once on standard
+/// output. Runs at every start, after the directory is open and before requests are
+/// accepted.
 ///
-/// **Hook, a no-op today.** The bootstrap logic belongs to the core services
-/// (`heracles-core`'s service layer, so that the Python package and Rust callers share it);
-/// when they land, this calls them with the state's directory, base DN and the
-/// `HERACLES_ADMIN_PASSWORD` setting, and prints a generated password once. The server
-/// calls it on every start, after the directory is open and before it accepts requests.
-#[allow(clippy::unused_async)] // async because the core's bootstrap is
+/// A directory that cannot be reached (or does not answer within [`BOOTSTRAP_WAIT`]) does
+/// not stop the start: the server starts degraded and the bootstrap is retried in the
+/// background every [`BOOTSTRAP_RETRY`] until it succeeds. Any other failure (e.g. an
+/// administrator password the password policy refuses) stops the start.
 pub async fn bootstrap(state: &AppState) -> Result<()> {
-    tracing::debug!(backend = ?state.backend(), "bootstrap: nothing to do yet");
-    Ok(())
+    let password = std::env::var(ADMIN_PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty());
+    let h = state.heracles().clone();
+    match tokio::time::timeout(BOOTSTRAP_WAIT, h.bootstrap(password.as_deref())).await {
+        Ok(Ok(report)) => {
+            announce(&report);
+            Ok(())
+        }
+        Ok(Err(e)) if retryable(&e) => {
+            tracing::warn!(code = %e.code(), error = %e.message(), "bootstrap failed; retrying in the background");
+            retry_in_background(h, password);
+            Ok(())
+        }
+        Ok(Err(e)) if e.code() == ErrorCode::ValidationFailed => Err(e
+            .with_code(ErrorCode::InvalidConfig)
+            .with_detail("setting", ADMIN_PASSWORD_ENV)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => {
+            tracing::warn!(
+                wait_ms = BOOTSTRAP_WAIT.as_millis(),
+                "the directory did not finish the bootstrap in time; retrying in the background"
+            );
+            retry_in_background(h, password);
+            Ok(())
+        }
+    }
+}
+
+fn retryable(e: &Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::DirectoryUnavailable | ErrorCode::Timeout
+    )
+}
+
+fn retry_in_background(h: Heracles, password: Option<String>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(BOOTSTRAP_RETRY).await;
+            match h.bootstrap(password.as_deref()).await {
+                Ok(report) => {
+                    announce(&report);
+                    tracing::info!("bootstrap done");
+                    return;
+                }
+                Err(e) if retryable(&e) => {
+                    tracing::debug!(code = %e.code(), "bootstrap: the directory is still unreachable");
+                }
+                Err(e) => {
+                    tracing::error!(code = %e.code(), error = %e.message(), "bootstrap failed");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Logs what the bootstrap created and prints a generated administrator password once.
+fn announce(report: &BootstrapReport) {
+    if !report.created.is_empty() {
+        tracing::info!(entries = report.created.len(), "bootstrap created missing entries");
+    }
+    if report.admin_created {
+        let dn = report
+            .admin_dn
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match &report.generated_password {
+            Some(pw) => println!(
+                "heracles-server: created the administrator {dn} (login 'admin') with the \
+                 generated password: {pw}\nheracles-server: it is shown only this once; \
+                 set {ADMIN_PASSWORD_ENV} on the first start to choose it instead"
+            ),
+            None => tracing::info!(admin = %dn, "created the administrator with the password from {ADMIN_PASSWORD_ENV}"),
+        }
+    }
 }
 
 /// Hex digits of the generated secret (32 random bytes).

@@ -29,6 +29,7 @@ mod common;
 pub mod departments;
 pub mod groups;
 mod ids;
+pub mod sessions;
 pub mod settings;
 pub mod templates;
 pub mod users;
@@ -145,6 +146,7 @@ struct Inner {
     dir: Arc<dyn Directory>,
     base: Dn,
     schema: Schema,
+    sessions: sessions::ActivityCache,
 }
 
 /// The core of Heracles over one directory. Clone it freely.
@@ -161,6 +163,7 @@ impl Heracles {
                 dir,
                 base,
                 schema: Schema::builtin(),
+                sessions: sessions::ActivityCache::default(),
             }),
         }
     }
@@ -229,5 +232,14 @@ impl Heracles {
     /// Settings.
     pub fn settings(&self) -> settings::SettingsService<'_> {
         settings::SettingsService::new(self)
+    }
+
+    /// Login sessions (an internal API of the fronts: no principal).
+    pub fn sessions(&self) -> sessions::SessionsService<'_> {
+        sessions::SessionsService::new(self)
+    }
+
+    pub(crate) fn sessions_cache(&self) -> &sessions::ActivityCache {
+        &self.inner.sessions
     }
 }
