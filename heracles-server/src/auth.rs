@@ -237,11 +237,12 @@ pub fn account_key(username: &str) -> String {
 }
 
 fn retry_after(w: &Window, now: Instant, window: Duration) -> u64 {
-    w.0.front().map_or(1, |oldest| {
-        let left = window.saturating_sub(now.duration_since(*oldest));
-        left.as_secs() + u64::from(left.subsec_nanos() > 0)
-    })
-    .max(1)
+    w.0.front()
+        .map_or(1, |oldest| {
+            let left = window.saturating_sub(now.duration_since(*oldest));
+            left.as_secs() + u64::from(left.subsec_nanos() > 0)
+        })
+        .max(1)
 }
 
 fn rate_limited(what: &str, secs: u64) -> Error {
@@ -264,10 +265,7 @@ impl Throttle {
         if let Some(w) = c.accounts.get_mut(account) {
             w.prune(now, account_window);
             if w.0.len() >= limits.account_failures as usize {
-                return Err(rate_limited(
-                    "account",
-                    retry_after(w, now, account_window),
-                ));
+                return Err(rate_limited("account", retry_after(w, now, account_window)));
             }
         }
         let address_window = Duration::from_secs(limits.address_window_seconds);
@@ -410,7 +408,15 @@ mod tests {
             .message()
             .contains("expired"));
         let future = t
-            .issue(TokenType::Access, &dn(), "jdoe", "s", "j", now() + 100, 1000)
+            .issue(
+                TokenType::Access,
+                &dn(),
+                "jdoe",
+                "s",
+                "j",
+                now() + 100,
+                1000,
+            )
             .unwrap();
         assert!(t.verify(&future, TokenType::Access).is_err());
         assert!(t.verify("garbage", TokenType::Access).is_err());

@@ -142,6 +142,23 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "OpenApiDocument",
+            json!({
+                "type": "object",
+                "description": "An OpenAPI 3.0 document (this one).",
+                "additionalProperties": true
+            }),
+        ),
+    ]
+    .into_iter()
+    .chain(auth_schemas())
+    .collect()
+}
+
+/// The schemas of the `/auth` routes and the password change.
+fn auth_schemas() -> Vec<(&'static str, Value)> {
+    vec![
+        (
             "LoginRequest",
             json!({
                 "type": "object",
@@ -228,14 +245,6 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                     "current_password": {"type": "string", "format": "password", "description": "Needed to change one's own password."},
                     "new_password": {"type": "string", "format": "password", "description": "Checked against the password policy settings."}
                 }
-            }),
-        ),
-        (
-            "OpenApiDocument",
-            json!({
-                "type": "object",
-                "description": "An OpenAPI 3.0 document (this one).",
-                "additionalProperties": true
             }),
         ),
     ]

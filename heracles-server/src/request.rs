@@ -14,13 +14,13 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::page::PageRequest;
+use heracles_core::service::Principal;
 use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use http::{HeaderMap, Method, Uri};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::BodyExt;
 use hyper::body::Body;
-use heracles_core::service::Principal;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
@@ -117,10 +117,12 @@ impl Ctx {
 
     /// The authenticated caller of a bearer route (`UNAUTHENTICATED` on a public route).
     pub fn auth(&self) -> Result<&Authenticated> {
-        self.parts
-            .extensions
-            .get::<Authenticated>()
-            .ok_or_else(|| Error::new(ErrorCode::Unauthenticated, "this route needs a bearer token"))
+        self.parts.extensions.get::<Authenticated>().ok_or_else(|| {
+            Error::new(
+                ErrorCode::Unauthenticated,
+                "this route needs a bearer token",
+            )
+        })
     }
 
     /// The caller of a bearer route.

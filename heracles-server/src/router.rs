@@ -523,9 +523,9 @@ fn unauthenticated(message: &str) -> Error {
 /// revoked or expired; seen within 1 s on every instance), and whose user still exists.
 /// Answers the caller as the core's `Principal`.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated> {
-    let header = headers
-        .get(AUTHORIZATION)
-        .ok_or_else(|| unauthenticated("this route needs the header Authorization: Bearer <token>"))?;
+    let header = headers.get(AUTHORIZATION).ok_or_else(|| {
+        unauthenticated("this route needs the header Authorization: Bearer <token>")
+    })?;
     let text = header
         .to_str()
         .map_err(|_| unauthenticated("the Authorization header is not a bearer token"))?;

@@ -274,7 +274,10 @@ fn retry_in_background(h: Heracles, password: Option<String>) {
 /// Logs what the bootstrap created and prints a generated administrator password once.
 fn announce(report: &BootstrapReport) {
     if !report.created.is_empty() {
-        tracing::info!(entries = report.created.len(), "bootstrap created missing entries");
+        tracing::info!(
+            entries = report.created.len(),
+            "bootstrap created missing entries"
+        );
     }
     if report.admin_created {
         let dn = report
@@ -282,13 +285,14 @@ fn announce(report: &BootstrapReport) {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
-        match &report.generated_password {
-            Some(pw) => println!(
+        if let Some(pw) = &report.generated_password {
+            println!(
                 "heracles-server: created the administrator {dn} (login 'admin') with the \
                  generated password: {pw}\nheracles-server: it is shown only this once; \
                  set {ADMIN_PASSWORD_ENV} on the first start to choose it instead"
-            ),
-            None => tracing::info!(admin = %dn, "created the administrator with the password from {ADMIN_PASSWORD_ENV}"),
+            );
+        } else {
+            tracing::info!(admin = %dn, "created the administrator with the password from {ADMIN_PASSWORD_ENV}");
         }
     }
 }

@@ -162,13 +162,18 @@ impl<'a> SessionsService<'a> {
 
     /// Opens a session for `subject_dn`, valid for the refresh token lifetime of the
     /// settings; the answer carries the id of its first refresh token.
-    pub async fn create(&self, subject_dn: &Dn) -> Result<Session> {
-        let ttl = self.h.settings().effective().await?.refresh_token_ttl_seconds;
+    pub async fn create(self, subject_dn: &Dn) -> Result<Session> {
+        let ttl = self
+            .h
+            .settings()
+            .effective()
+            .await?
+            .refresh_token_ttl_seconds;
         self.create_with_ttl(subject_dn, ttl).await
     }
 
     /// [`SessionsService::create`] with an explicit lifetime in seconds.
-    pub async fn create_with_ttl(&self, subject_dn: &Dn, ttl_seconds: u64) -> Result<Session> {
+    pub async fn create_with_ttl(self, subject_dn: &Dn, ttl_seconds: u64) -> Result<Session> {
         let id = random_id()?;
         let refresh_jti = random_id()?;
         let issued_at = now_secs();
@@ -200,7 +205,7 @@ impl<'a> SessionsService<'a> {
         })
     }
 
-    async fn load(&self, id: &str) -> Result<Option<Entry>> {
+    async fn load(self, id: &str) -> Result<Option<Entry>> {
         let Ok(dn) = self.dn(id) else {
             return Ok(None); // not even a valid RDN value: no such session
         };
@@ -218,8 +223,13 @@ impl<'a> SessionsService<'a> {
     /// expired, and when `presented_jti` is not the token now valid — a spent token
     /// presented again, or a concurrent refresh with the same token that lost the race: then
     /// the session is revoked, so both of its tokens stop working everywhere.
-    pub async fn rotate(&self, id: &str, presented_jti: &str) -> Result<Session> {
-        let ttl = self.h.settings().effective().await?.refresh_token_ttl_seconds;
+    pub async fn rotate(self, id: &str, presented_jti: &str) -> Result<Session> {
+        let ttl = self
+            .h
+            .settings()
+            .effective()
+            .await?
+            .refresh_token_ttl_seconds;
         self.rotate_with_ttl(id, presented_jti, ttl).await
     }
 
@@ -231,7 +241,9 @@ impl<'a> SessionsService<'a> {
         ttl_seconds: u64,
     ) -> Result<Session> {
         let Some(entry) = self.load(id).await? else {
-            return Err(unauthenticated("the session does not exist (logged out or expired)"));
+            return Err(unauthenticated(
+                "the session does not exist (logged out or expired)",
+            ));
         };
         let now = now_secs();
         if is_revoked(&entry) {
@@ -281,7 +293,9 @@ impl<'a> SessionsService<'a> {
                 ));
             }
             Err(e) if e.code() == ErrorCode::EntryNotFound => {
-                return Err(unauthenticated("the session does not exist (logged out or expired)"));
+                return Err(unauthenticated(
+                    "the session does not exist (logged out or expired)",
+                ));
             }
             Err(e) => return Err(e),
         }
@@ -297,7 +311,7 @@ impl<'a> SessionsService<'a> {
 
     /// Revokes a session (logout): both of its tokens stop working on every instance.
     /// Revoking a session that does not exist (any more) is not an error.
-    pub async fn revoke(&self, id: &str) -> Result<()> {
+    pub async fn revoke(self, id: &str) -> Result<()> {
         self.h.sessions_cache().put(id, None);
         let Ok(dn) = self.dn(id) else {
             return Ok(());
@@ -327,7 +341,7 @@ impl<'a> SessionsService<'a> {
 
     /// Revokes every session of `subject_dn` (for a locked, deleted or re-keyed account);
     /// returns how many were revoked.
-    pub async fn revoke_all(&self, subject_dn: &Dn) -> Result<usize> {
+    pub async fn revoke_all(self, subject_dn: &Dn) -> Result<usize> {
         let found = self
             .h
             .directory()
@@ -358,7 +372,7 @@ impl<'a> SessionsService<'a> {
 
     /// Whether session `id` exists, is not revoked and has not expired. The directory is
     /// asked at most once per [`ACTIVE_CACHE_TTL`] per session and [`Heracles`] value.
-    pub async fn is_active(&self, id: &str) -> Result<bool> {
+    pub async fn is_active(self, id: &str) -> Result<bool> {
         let now = now_secs();
         if let Some(c) = self.h.sessions_cache().get(id) {
             return Ok(c.expires_at.is_some_and(|e| e > now));
@@ -372,7 +386,7 @@ impl<'a> SessionsService<'a> {
     }
 
     /// The session `id` as stored (`None`: no such session), whatever its state.
-    pub async fn get(&self, id: &str) -> Result<Option<StoredSession>> {
+    pub async fn get(self, id: &str) -> Result<Option<StoredSession>> {
         let Some(e) = self.load(id).await? else {
             return Ok(None);
         };
@@ -387,7 +401,7 @@ impl<'a> SessionsService<'a> {
     }
 
     /// Deletes every session that has expired; returns how many.
-    pub async fn purge_expired(&self) -> Result<usize> {
+    pub async fn purge_expired(self) -> Result<usize> {
         let found = self
             .h
             .directory()
@@ -464,6 +478,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::many_single_char_names)]
     fn create_rotate_reuse_revoke_purge() {
         let (_dir, h) = fixture();
         block_on(async {
@@ -479,10 +494,18 @@ mod tests {
             let r = h.sessions().rotate(&s.id, &s.refresh_jti).await.unwrap();
             assert_ne!(r.refresh_jti, s.refresh_jti);
             // The spent token again: the session dies.
-            let e = h.sessions().rotate(&s.id, &s.refresh_jti).await.unwrap_err();
+            let e = h
+                .sessions()
+                .rotate(&s.id, &s.refresh_jti)
+                .await
+                .unwrap_err();
             assert_eq!(e.code(), ErrorCode::Unauthenticated);
             assert!(!h.sessions().is_active(&s.id).await.unwrap());
-            let e = h.sessions().rotate(&s.id, &r.refresh_jti).await.unwrap_err();
+            let e = h
+                .sessions()
+                .rotate(&s.id, &r.refresh_jti)
+                .await
+                .unwrap_err();
             assert_eq!(e.code(), ErrorCode::Unauthenticated);
             assert!(h.sessions().get(&s.id).await.unwrap().unwrap().revoked);
 

@@ -107,7 +107,10 @@ pub struct Me {
 }
 
 fn invalid_credentials() -> Error {
-    Error::new(ErrorCode::InvalidCredentials, "invalid username or password")
+    Error::new(
+        ErrorCode::InvalidCredentials,
+        "invalid username or password",
+    )
 }
 
 fn unauthenticated(message: &str) -> Error {
@@ -287,7 +290,12 @@ pub fn change_password(mut ctx: Ctx) -> HandlerFuture {
         }
         match h
             .users()
-            .set_password(&p, &uid, body.current_password.as_deref(), &body.new_password)
+            .set_password(
+                &p,
+                &uid,
+                body.current_password.as_deref(),
+                &body.new_password,
+            )
             .await
         {
             Ok(()) => {
