@@ -2,8 +2,11 @@
 //!
 //! - `login`: the password is checked by the core (an LDAP bind as the user); wrong password,
 //!   unknown user and locked account are the same 401 `INVALID_CREDENTIALS`. Failures are
-//!   throttled per account and per client address ([`crate::auth::Throttle`]). Success opens
-//!   a session (an entry under `ou=sessions`) and answers an access and a refresh token.
+//!   throttled per account and per client address ([`crate::auth::Throttle`]), and every
+//!   failure is answered no sooner than [`FAILED_LOGIN_FLOOR`] after the request began, so
+//!   the time taken does not tell an unknown user (no password to check) from a wrong
+//!   password (a hash verification). Success opens a session (an entry under
+//!   `ou=sessions`) and answers an access and a refresh token.
 //! - `refresh`: spends the refresh token (single use) and answers a new pair; a spent token
 //!   presented again revokes the whole session (see `SessionsService::rotate`). The account
 //!   must still exist and not be locked, else the session is revoked.
@@ -13,6 +16,8 @@
 //! - `change_password`: any caller may change its own password (with `current_password`);
 //!   changing another's needs an administrator. Wrong current passwords count as failed
 //!   logins of that account.
+
+use std::time::Duration;
 
 use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
@@ -106,6 +111,9 @@ pub struct Me {
     pub permissions: Vec<String>,
 }
 
+/// The least time a failed login takes to answer (longer than checking a password hash).
+pub const FAILED_LOGIN_FLOOR: Duration = Duration::from_millis(250);
+
 fn invalid_credentials() -> Error {
     Error::new(
         ErrorCode::InvalidCredentials,
@@ -156,6 +164,7 @@ fn issue_pair(
 /// `POST /api/v1/auth/login`.
 pub fn login(mut ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
+        let started = tokio::time::Instant::now();
         let body: LoginRequest = ctx.json().await?;
         let state = ctx.state().clone();
         let h = state.heracles();
@@ -173,6 +182,7 @@ pub fn login(mut ctx: Ctx) -> HandlerFuture {
         else {
             state.throttle().failed(&key, ip, &settings.login_throttle);
             tracing::info!(account = %key, client = ?ip, request_id = ctx.request_id(), "login failed");
+            tokio::time::sleep_until(started + FAILED_LOGIN_FLOOR).await;
             return Err(invalid_credentials());
         };
         state.throttle().succeeded(&key);

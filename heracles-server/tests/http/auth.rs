@@ -239,6 +239,38 @@ fn failed_logins_look_alike_and_are_throttled() {
 }
 
 #[test]
+fn failures_take_as_long_for_unknown_users_as_for_wrong_passwords() {
+    let (_tmp, s) = start_prepared(&[]);
+    for user in ["jdoe", "nobody", "locked"] {
+        let started = Instant::now();
+        login(&s, user, "Not-the-passw0rd").assert_error(401, "INVALID_CREDENTIALS");
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(250), "{user}: {took:?}");
+    }
+}
+
+#[test]
+fn failures_from_one_address_are_throttled() {
+    let (_tmp, s) = start_prepared(&[]);
+    // 30 failures (default: 30 per minute per address), each for another account.
+    let s = Arc::new(s);
+    let workers: Vec<_> = (0..30)
+        .map(|i| {
+            let s = s.clone();
+            thread::spawn(move || login(&s, &format!("nobody{i}"), "Not-the-passw0rd"))
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap().assert_error(401, "INVALID_CREDENTIALS");
+    }
+    let r = login(&s, "admin", ADMIN_PW);
+    let v = r.assert_error(429, "RATE_LIMITED");
+    assert_eq!(v["error"]["details"]["limit"], "client address");
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+}
+
+#[test]
 fn refresh_rotates_and_reuse_revokes_the_session() {
     let (_tmp, s) = start_prepared(&[]);
     let (access1, refresh1) = tokens(&s, "jdoe", JDOE_PW);
@@ -542,6 +574,26 @@ fn logout_on_one_instance_is_honoured_by_another_within_a_second() {
     .assert_error(401, "UNAUTHENTICATED");
     thread::sleep(Duration::from_millis(1100));
     assert_unauthenticated(&get(&b, "/api/v1/auth/me", &access2));
+
+    // Two concurrent refreshes with one token, one per instance: at most one wins.
+    let (_, refresh) = tokens(&a, &uid, JDOE_PW);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let racers: Vec<_> = [a.clone(), b.clone(), a.clone(), b.clone()]
+        .into_iter()
+        .map(|s| {
+            let body = json!({ "refresh_token": refresh });
+            thread::spawn(move || post(&s, "/api/v1/auth/refresh", &body, None).status)
+        })
+        .collect();
+    let statuses: Vec<u16> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() <= 1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| matches!(s, 200 | 401)),
+        "{statuses:?}"
+    );
 
     // A fresh session: used on A (so A has it cached), logged out on B.
     let (access, refresh) = tokens(&a, &uid, JDOE_PW);
