@@ -16,7 +16,10 @@
 //! `login_throttle`. Once a key has as many failures in its window as the limit allows, every
 //! further attempt for it — even with the right password — is refused with 429
 //! `RATE_LIMITED` and `Retry-After` (the seconds until the oldest counted failure leaves the
-//! window). A successful login clears the account's failures (not the address's).
+//! window). An attempt counts as a failure from its start (so concurrent attempts cannot
+//! all slip past the check) until it turns out otherwise: a successful login clears the
+//! account's failures, and an attempt that failed for another reason (directory down) no
+//! longer counts.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -255,20 +258,28 @@ fn rate_limited(what: &str, secs: u64) -> Error {
 }
 
 impl Throttle {
-    /// Refuses (429) when the account or the address has used up its failures.
-    pub fn check(&self, account: &str, addr: Option<IpAddr>, limits: &LoginThrottle) -> Result<()> {
+    /// Starts a login attempt: refuses it (429) when the account or the address has used up
+    /// its failures, else counts it as a failure right away — so that concurrent attempts
+    /// cannot all pass the check before any failure is recorded — and answers the mark to
+    /// give to [`Throttle::succeeded`] or [`Throttle::release`] when it did not fail.
+    pub fn attempt(
+        &self,
+        account: &str,
+        addr: Option<IpAddr>,
+        limits: &LoginThrottle,
+    ) -> Result<Instant> {
         let now = Instant::now();
         let Ok(mut c) = self.0.lock() else {
-            return Ok(());
+            return Ok(now);
         };
         let account_window = Duration::from_secs(limits.account_window_seconds);
+        let address_window = Duration::from_secs(limits.address_window_seconds);
         if let Some(w) = c.accounts.get_mut(account) {
             w.prune(now, account_window);
             if w.0.len() >= limits.account_failures as usize {
                 return Err(rate_limited("account", retry_after(w, now, account_window)));
             }
         }
-        let address_window = Duration::from_secs(limits.address_window_seconds);
         if let Some(w) = addr.and_then(|a| c.addresses.get_mut(&a)) {
             w.prune(now, address_window);
             if w.0.len() >= limits.address_failures as usize {
@@ -278,17 +289,6 @@ impl Throttle {
                 ));
             }
         }
-        Ok(())
-    }
-
-    /// Counts a failed login.
-    pub fn failed(&self, account: &str, addr: Option<IpAddr>, limits: &LoginThrottle) {
-        let now = Instant::now();
-        let Ok(mut c) = self.0.lock() else {
-            return;
-        };
-        let account_window = Duration::from_secs(limits.account_window_seconds);
-        let address_window = Duration::from_secs(limits.address_window_seconds);
         if c.accounts.len() >= SWEEP_AT {
             c.accounts.retain(|_, w| {
                 w.prune(now, account_window);
@@ -309,10 +309,32 @@ impl Throttle {
         if let Some(a) = addr {
             c.addresses.entry(a).or_default().0.push_back(now);
         }
+        Ok(now)
     }
 
-    /// Clears an account's failures after a successful login.
-    pub fn succeeded(&self, account: &str) {
+    /// The attempt `at` did not fail on its credentials (e.g. the directory was down): it
+    /// no longer counts.
+    pub fn release(&self, account: &str, addr: Option<IpAddr>, at: Instant) {
+        let Ok(mut c) = self.0.lock() else {
+            return;
+        };
+        let remove = |w: &mut Window| {
+            if let Some(i) = w.0.iter().position(|t| *t == at) {
+                w.0.remove(i);
+            }
+        };
+        if let Some(w) = c.accounts.get_mut(account) {
+            remove(w);
+        }
+        if let Some(w) = addr.and_then(|a| c.addresses.get_mut(&a)) {
+            remove(w);
+        }
+    }
+
+    /// The attempt `at` succeeded: the account's failures are forgotten, and the attempt
+    /// no longer counts for the address.
+    pub fn succeeded(&self, account: &str, addr: Option<IpAddr>, at: Instant) {
+        self.release(account, addr, at);
         if let Ok(mut c) = self.0.lock() {
             c.accounts.remove(account);
         }
@@ -454,21 +476,24 @@ mod tests {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let k = account_key("JDoe");
         assert_eq!(k, account_key("uid=jdoe,ou=people,dc=example,dc=com"));
-        th.check(&k, Some(ip), &limits).unwrap();
-        th.failed(&k, Some(ip), &limits);
-        th.check(&k, Some(ip), &limits).unwrap();
-        th.failed(&k, Some(ip), &limits);
-        let e = th.check(&k, Some(ip), &limits).unwrap_err();
+        th.attempt(&k, Some(ip), &limits).unwrap();
+        th.attempt(&k, Some(ip), &limits).unwrap();
+        let e = th.attempt(&k, Some(ip), &limits).unwrap_err();
         assert_eq!(e.code(), ErrorCode::RateLimited);
         let secs = e.details()["retry_after"].as_u64().unwrap();
         assert!((1..=60).contains(&secs), "{secs}");
         // Another account from the same address: one more failure allowed.
-        th.check("other", Some(ip), &limits).unwrap();
-        th.failed("other", Some(ip), &limits);
-        let e = th.check("third", Some(ip), &limits).unwrap_err();
+        let at = th.attempt("other", Some(ip), &limits).unwrap();
+        let e = th.attempt("third", Some(ip), &limits).unwrap_err();
         assert_eq!(e.details()["limit"], "client address");
+        // A released attempt does not count.
+        th.release("other", Some(ip), at);
+        let at = th.attempt("third", Some(ip), &limits).unwrap();
+        // A success forgets the account's failures and does not count for the address.
+        th.succeeded("third", Some(ip), at);
+        th.attempt("third", Some(ip), &limits).unwrap();
         // Another address is fine for a fresh account.
-        th.check("third", Some("10.0.0.1".parse().unwrap()), &limits)
+        th.attempt("fourth", Some("10.0.0.1".parse().unwrap()), &limits)
             .unwrap();
     }
 

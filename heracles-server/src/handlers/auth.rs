@@ -171,21 +171,27 @@ pub fn login(mut ctx: Ctx) -> HandlerFuture {
         let settings = h.settings().effective().await?;
         let key = account_key(&body.username);
         let ip = ctx.client_addr().map(|a| a.ip());
-        if let Err(e) = state.throttle().check(&key, ip, &settings.login_throttle) {
-            tracing::warn!(account = %key, client = ?ip, request_id = ctx.request_id(), "login refused: too many failures");
-            return Err(e);
-        }
-        let Some(user) = h
-            .users()
-            .authenticate(&body.username, &body.password)
-            .await?
-        else {
-            state.throttle().failed(&key, ip, &settings.login_throttle);
-            tracing::info!(account = %key, client = ?ip, request_id = ctx.request_id(), "login failed");
-            tokio::time::sleep_until(started + FAILED_LOGIN_FLOOR).await;
-            return Err(invalid_credentials());
+        let at = match state.throttle().attempt(&key, ip, &settings.login_throttle) {
+            Ok(at) => at,
+            Err(e) => {
+                tracing::warn!(account = %key, client = ?ip, request_id = ctx.request_id(), "login refused: too many failures");
+                return Err(e);
+            }
         };
-        state.throttle().succeeded(&key);
+        let user = match h.users().authenticate(&body.username, &body.password).await {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                // Counted as a failure by `attempt`.
+                tracing::info!(account = %key, client = ?ip, request_id = ctx.request_id(), "login failed");
+                tokio::time::sleep_until(started + FAILED_LOGIN_FLOOR).await;
+                return Err(invalid_credentials());
+            }
+            Err(e) => {
+                state.throttle().release(&key, ip, at);
+                return Err(e);
+            }
+        };
+        state.throttle().succeeded(&key, ip, at);
         let session = h
             .sessions()
             .create_with_ttl(&user.dn, settings.refresh_token_ttl_seconds)
@@ -295,10 +301,16 @@ pub fn change_password(mut ctx: Ctx) -> HandlerFuture {
         let key = account_key(&uid);
         let ip = ctx.client_addr().map(|a| a.ip());
         let own = p.uid.as_deref() == Some(uid.as_str());
-        if own {
-            state.throttle().check(&key, ip, &settings.login_throttle)?;
-        }
-        match h
+        let at = if own {
+            Some(
+                state
+                    .throttle()
+                    .attempt(&key, ip, &settings.login_throttle)?,
+            )
+        } else {
+            None
+        };
+        let result = h
             .users()
             .set_password(
                 &p,
@@ -306,17 +318,15 @@ pub fn change_password(mut ctx: Ctx) -> HandlerFuture {
                 body.current_password.as_deref(),
                 &body.new_password,
             )
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(actor = %p.dn, uid = %uid, request_id = ctx.request_id(), "password changed");
-                Ok(Reply::no_content())
+            .await;
+        if let Some(at) = at {
+            // A wrong current password stays counted as a failed login.
+            if !matches!(&result, Err(e) if e.code() == ErrorCode::InvalidCredentials) {
+                state.throttle().release(&key, ip, at);
             }
-            Err(e) if e.code() == ErrorCode::InvalidCredentials => {
-                state.throttle().failed(&key, ip, &settings.login_throttle);
-                Err(e)
-            }
-            Err(e) => Err(e),
         }
+        result?;
+        tracing::info!(actor = %p.dn, uid = %uid, request_id = ctx.request_id(), "password changed");
+        Ok(Reply::no_content())
     })
 }

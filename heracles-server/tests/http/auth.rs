@@ -250,6 +250,22 @@ fn failures_take_as_long_for_unknown_users_as_for_wrong_passwords() {
 }
 
 #[test]
+fn concurrent_attempts_cannot_slip_past_the_account_limit() {
+    let (_tmp, s) = start_prepared(&[]);
+    let s = Arc::new(s);
+    let workers: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            thread::spawn(move || login(&s, "jdoe", "Not-the-passw0rd").status)
+        })
+        .collect();
+    let statuses: Vec<u16> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    let failures = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((failures, limited), (5, 15), "{statuses:?}");
+}
+
+#[test]
 fn failures_from_one_address_are_throttled() {
     let (_tmp, s) = start_prepared(&[]);
     // 30 failures (default: 30 per minute per address), each for another account.
