@@ -1,5 +1,6 @@
-//! The state shared by every request: configuration, the directory, token secrets and the
-//! pre-rendered OpenAPI document. The core services join it here as they arrive.
+//! The state shared by every request: configuration, the directory, the core services over
+//! it ([`Heracles`]), token keys, the failed-login counters and the pre-rendered OpenAPI
+//! document; and the [`bootstrap`] hook run at every start.
 
 use std::fmt;
 use std::fs::{self, OpenOptions};

@@ -5,7 +5,8 @@
 //! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
 //! directory, the base DN and the schema; each area has its own handle:
 //! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
-//! [`Heracles::templates`], [`Heracles::settings`].
+//! [`Heracles::templates`], [`Heracles::settings`], and for the fronts' own use (no
+//! principal) the login sessions, [`Heracles::sessions`].
 //!
 //! ```
 //! use std::sync::Arc;
