@@ -148,6 +148,20 @@ impl EmbeddedDirectory {
                 }
             }
         }
+        // Entries sort root first: the first one must lie in this naming context, or the
+        // folder belongs to another base DN.
+        if let Some(first) = state.first_dn() {
+            if !first.is_descendant_or_self(suffix) {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!(
+                        "the data folder '{}' holds '{first}', which is not below the base DN '{suffix}'",
+                        path.display()
+                    ),
+                )
+                .with_detail("path", path.display().to_string()));
+            }
+        }
         let identity = suffix.child(Rdn::new("cn", "admin")?);
         Ok(EmbeddedDirectory {
             rules,
