@@ -1,10 +1,14 @@
 //! The resource routes (users, groups, departments, templates, settings), dispatched
-//! in-process through the real route table on an embedded directory, on behalf of a
-//! principal (`router::dispatch_as`): token authentication is not part of these tests.
-//! Over HTTP, without a token, the same routes answer 401 (checked at the end).
+//! in-process through the real route table on behalf of a principal
+//! (`router::dispatch_as`): token authentication is not part of these tests. Every
+//! scenario runs on a fresh embedded directory and on a private throwaway slapd
+//! (`ldap/test-slapd.sh`, stopped when the test ends). Over HTTP, without a token, the same
+//! routes answer 401 (checked at the end).
 // One scenario per area reads best as one function.
 #![allow(clippy::too_many_lines)]
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -23,12 +27,56 @@ use crate::support::Server;
 
 const BASE: &str = "dc=example,dc=com";
 
-/// A state over a fresh, bootstrapped embedded directory.
+/// A state over a fresh, bootstrapped directory.
 struct App {
     state: Arc<AppState>,
     admin: Principal,
     rt: tokio::runtime::Runtime,
+    _slapd: Option<OwnSlapd>,
     _dir: TempDir,
+}
+
+/// A private slapd instance, stopped on drop.
+struct OwnSlapd {
+    dir: PathBuf,
+    env: std::collections::HashMap<String, String>,
+}
+
+fn slapd_script(action: &str, dir: &Path) -> std::process::Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ldap/test-slapd.sh");
+    Command::new("sh")
+        .arg(script)
+        .arg(action)
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+impl OwnSlapd {
+    fn start(tmp: &Path) -> OwnSlapd {
+        let dir = tmp.join("s");
+        let out = slapd_script("start", &dir);
+        assert!(
+            out.status.success(),
+            "test-slapd.sh start failed (is slapd installed? scripts/test.sh installs it): \
+             {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.join("env")).unwrap();
+        let env = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+            .collect();
+        OwnSlapd { dir, env }
+    }
+}
+
+impl Drop for OwnSlapd {
+    fn drop(&mut self) {
+        let _ = slapd_script("stop", &self.dir);
+    }
 }
 
 /// An answer.
@@ -69,16 +117,40 @@ fn non_admin() -> Principal {
     }
 }
 
+/// Which directory a scenario runs on.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Embedded,
+    Slapd,
+}
+
 impl App {
-    fn new() -> App {
-        let dir = tempfile::tempdir().unwrap();
-        let args = Args {
+    fn new(backend: Backend) -> App {
+        // Short path: the ldapi socket path of slapd must stay under ~107 bytes.
+        let dir = tempfile::Builder::new().prefix("hx-").tempdir().unwrap();
+        let mut args = Args {
             listen: Some("127.0.0.1:0".into()),
             data_dir: Some(dir.path().join("data").to_str().unwrap().into()),
             base_dn: Some(BASE.into()),
             ..Args::default()
         };
-        let config = Config::load(&args, &|_| None).unwrap();
+        let mut env = std::collections::HashMap::new();
+        let slapd = match backend {
+            Backend::Embedded => None,
+            Backend::Slapd => {
+                let slapd = OwnSlapd::start(dir.path());
+                assert_eq!(slapd.env["BASE_DN"], BASE);
+                args.ldap_url = Some(slapd.env["LDAP_URI"].clone());
+                args.bind_dn = Some(slapd.env["SERVICE_DN"].clone());
+                args.jwt_secret = Some(crate::support::JWT_SECRET.into());
+                env.insert(
+                    "HERACLES_BIND_PASSWORD".to_owned(),
+                    slapd.env["SERVICE_PW"].clone(),
+                );
+                Some(slapd)
+            }
+        };
+        let config = Config::load(&args, &|k| env.get(k).cloned()).unwrap();
         let state = Arc::new(AppState::open(config).unwrap());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -91,6 +163,7 @@ impl App {
             state,
             admin,
             rt,
+            _slapd: slapd,
             _dir: dir,
         }
     }
@@ -176,8 +249,16 @@ fn uids(page: &Value) -> Vec<String> {
 }
 
 #[test]
-fn users_crud_lists_and_preconditions() {
-    let app = App::new();
+fn users_crud_lists_and_preconditions_embedded() {
+    users_crud_lists_and_preconditions(&App::new(Backend::Embedded));
+}
+
+#[test]
+fn users_crud_lists_and_preconditions_slapd() {
+    users_crud_lists_and_preconditions(&App::new(Backend::Slapd));
+}
+
+fn users_crud_lists_and_preconditions(app: &App) {
     // Create: 201, Location, ETag, the user.
     let r = app.post("/api/v1/users", &user("jdoe"));
     let u = r.ok(201);
@@ -382,8 +463,16 @@ fn users_crud_lists_and_preconditions() {
 }
 
 #[test]
-fn groups_and_membership() {
-    let app = App::new();
+fn groups_and_membership_embedded() {
+    groups_and_membership(&App::new(Backend::Embedded));
+}
+
+#[test]
+fn groups_and_membership_slapd() {
+    groups_and_membership(&App::new(Backend::Slapd));
+}
+
+fn groups_and_membership(app: &App) {
     for uid in ["jdoe", "alice"] {
         app.post("/api/v1/users", &user(uid)).ok(201);
     }
@@ -521,8 +610,16 @@ fn groups_and_membership() {
 }
 
 #[test]
-fn departments_tree_and_deletes() {
-    let app = App::new();
+fn departments_tree_and_deletes_embedded() {
+    departments_tree_and_deletes(&App::new(Backend::Embedded));
+}
+
+#[test]
+fn departments_tree_and_deletes_slapd() {
+    departments_tree_and_deletes(&App::new(Backend::Slapd));
+}
+
+fn departments_tree_and_deletes(app: &App) {
     let r = app.post(
         "/api/v1/departments",
         &json!({"ou": "Engineering", "description": "Eng"}),
@@ -646,8 +743,16 @@ fn departments_tree_and_deletes() {
 }
 
 #[test]
-fn templates_crud_and_use() {
-    let app = App::new();
+fn templates_crud_and_use_embedded() {
+    templates_crud_and_use(&App::new(Backend::Embedded));
+}
+
+#[test]
+fn templates_crud_and_use_slapd() {
+    templates_crud_and_use(&App::new(Backend::Slapd));
+}
+
+fn templates_crud_and_use(app: &App) {
     let r = app.post(
         "/api/v1/templates",
         &json!({"name": "staff", "description": "Staff",
@@ -730,8 +835,16 @@ fn templates_crud_and_use() {
 }
 
 #[test]
-fn settings_list_get_set_reset() {
-    let app = App::new();
+fn settings_list_get_set_reset_embedded() {
+    settings_list_get_set_reset(&App::new(Backend::Embedded));
+}
+
+#[test]
+fn settings_list_get_set_reset_slapd() {
+    settings_list_get_set_reset(&App::new(Backend::Slapd));
+}
+
+fn settings_list_get_set_reset(app: &App) {
     let r = app.get("/api/v1/settings");
     let all = r.ok(200)["data"].as_array().unwrap().clone();
     assert!(all.len() > 3);
