@@ -12,7 +12,14 @@
 //!
 //! To add a route: write a handler `fn(Ctx) -> HandlerFuture` and add one entry to
 //! [`ROUTES`]; the request and response schemas it names must exist in
-//! [`crate::openapi::schemas`] (a test checks).
+//! [`crate::openapi::schemas`] (a test checks). A handler of a protected
+//! ([`Access::Bearer`]) route is written as `async fn(Ctx, Principal) -> Result<Reply>` and
+//! wrapped with [`with_principal`]; its caller comes from [`principal_of`], the only place
+//! handlers learn who calls.
+//!
+//! Callers: [`dispatch`] (the HTTP server) authenticates protected routes from the request;
+//! [`dispatch_as`] (in-process embedding and tests) runs the same table on behalf of a
+//! principal the calling program established itself.
 
 use std::future::Future;
 use std::pin::Pin;
