@@ -13,7 +13,8 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::page::PageRequest;
-use http::header::CONTENT_TYPE;
+use heracles_core::service::{ListQuery, Principal};
+use http::header::{CONTENT_TYPE, IF_MATCH};
 use http::request::Parts;
 use http::{HeaderMap, Method, Uri};
 use http_body_util::combinators::UnsyncBoxBody;
@@ -39,6 +40,7 @@ pub struct Ctx {
     params: Params,
     request_id: String,
     body: Option<RequestBody>,
+    principal: Option<Principal>,
 }
 
 impl fmt::Debug for Ctx {
@@ -67,7 +69,21 @@ impl Ctx {
             params,
             request_id,
             body: Some(body),
+            principal: None,
         }
+    }
+
+    /// The context with the authenticated caller attached (set by the router once the
+    /// route's access check has passed).
+    #[must_use]
+    pub fn with_principal(mut self, principal: Principal) -> Ctx {
+        self.principal = Some(principal);
+        self
+    }
+
+    /// The authenticated caller, if the router attached one.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_ref()
     }
 
     /// The application state.
@@ -126,6 +142,67 @@ impl Ctx {
         PageRequest::from_query(one("limit")?.as_deref(), one("offset")?.as_deref())
     }
 
+    /// The list query of SPEC §1: `limit`/`offset` ([`Ctx::page`]), repeatable `filter=`,
+    /// `sort=` and `attributes=a,b`. `sort` and `attributes` may be given once, and not
+    /// empty (400 `VALIDATION_FAILED`); the fields they name are checked by the service.
+    pub fn list_query(&self) -> Result<ListQuery> {
+        let q = self.query()?;
+        let page = self.page()?;
+        let filters = q.all("filter").into_iter().map(str::to_owned).collect();
+        let sort = single(&q, "sort")?;
+        let attributes = match single(&q, "attributes")? {
+            None => None,
+            Some(list) => {
+                let names: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if names.is_empty() {
+                    return Err(Error::validation(
+                        "attributes",
+                        "attributes must name at least one field",
+                    ));
+                }
+                Some(names)
+            }
+        };
+        Ok(ListQuery {
+            filters,
+            page,
+            sort,
+            attributes,
+        })
+    }
+
+    /// A boolean query parameter (`true`/`false`, absent: `false`); anything else is a 400.
+    pub fn flag(&self, name: &str) -> Result<bool> {
+        let q = self.query()?;
+        match single_raw(&q, name)?.as_deref() {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+            Some(v) => Err(Error::validation(
+                name,
+                format!("{name} must be true or false, got '{v}'"),
+            )
+            .with_detail("value", v)),
+        }
+    }
+
+    /// A string query parameter given at most once; empty is a 400.
+    pub fn query_param(&self, name: &str) -> Result<Option<String>> {
+        single(&self.query()?, name)
+    }
+
+    /// Checks `If-Match` against the current entity tag of the target (SPEC §1): absent, or
+    /// `*`, or a list holding `current` (strong comparison: weak tags never match) passes;
+    /// anything else is 412 `PRECONDITION_FAILED`.
+    pub fn check_if_match(&self, current: &str) -> Result<()> {
+        check_if_match(self.headers(), current)
+    }
+
     /// Reads and parses the JSON body (once; a second call is an internal error).
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T> {
         let body = self
@@ -177,6 +254,50 @@ impl Query {
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
     }
+}
+
+/// A parameter given at most once (possibly empty).
+fn single_raw(q: &Query, name: &str) -> Result<Option<String>> {
+    let all = q.all(name);
+    if all.len() > 1 {
+        return Err(
+            Error::validation(name, format!("{name} is given more than once"))
+                .with_detail("value", all.join(",")),
+        );
+    }
+    Ok(all.first().map(|s| (*s).to_owned()))
+}
+
+/// A parameter given at most once, not empty.
+fn single(q: &Query, name: &str) -> Result<Option<String>> {
+    match single_raw(q, name)? {
+        Some(v) if v.trim().is_empty() => {
+            Err(Error::validation(name, format!("{name} must not be empty")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// [`Ctx::check_if_match`] over a header map.
+pub fn check_if_match(headers: &HeaderMap, current: &str) -> Result<()> {
+    let mut given = Vec::new();
+    for value in headers.get_all(IF_MATCH) {
+        let text = value
+            .to_str()
+            .map_err(|_| Error::new(ErrorCode::BadRequest, "the If-Match header is not ASCII"))?;
+        given.extend(text.split(',').map(str::trim).filter(|t| !t.is_empty()));
+    }
+    if given.is_empty() && headers.get(IF_MATCH).is_none() {
+        return Ok(());
+    }
+    if given.iter().any(|t| *t == "*" || *t == current) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::PreconditionFailed,
+        "the resource has changed since it was read (If-Match does not match its ETag)",
+    )
+    .with_detail("if_match", given.join(", ")))
 }
 
 fn decode_query_part(s: &str) -> Result<String> {

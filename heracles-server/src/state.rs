@@ -10,6 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use heracles_core::directory::{Bind, Directory, EmbeddedDirectory, LdapConfig, LdapDirectory};
 use heracles_core::error::{Error, ErrorCode, Result};
+use heracles_core::service::Heracles;
 
 use crate::config::{Config, DirectoryConfig, LdapBind, Secret, MIN_SECRET_BYTES};
 use crate::{openapi, router};
@@ -30,6 +31,7 @@ pub enum Backend {
 pub struct AppState {
     config: Config,
     directory: Arc<dyn Directory>,
+    heracles: Heracles,
     backend: Backend,
     jwt_secrets: Vec<Secret>,
     openapi_json: Bytes,
@@ -101,9 +103,11 @@ impl AppState {
             ));
         }
         let openapi_json = openapi::render(router::ROUTES)?;
+        let heracles = Heracles::new(directory.clone(), config.base_dn.clone());
         Ok(AppState {
             config,
             directory,
+            heracles,
             backend,
             jwt_secrets,
             openapi_json,
@@ -118,6 +122,11 @@ impl AppState {
     /// The directory.
     pub fn directory(&self) -> &Arc<dyn Directory> {
         &self.directory
+    }
+
+    /// The core services over the directory.
+    pub fn heracles(&self) -> &Heracles {
+        &self.heracles
     }
 
     /// Which directory is in use.

@@ -1,5 +1,10 @@
 //! Request handlers, one module per area. Each handler is `fn(Ctx) -> HandlerFuture` and is
 //! listed in [`crate::router::ROUTES`].
 
+pub mod departments;
 pub mod docs;
+pub mod groups;
+pub mod settings;
 pub mod system;
+pub mod templates;
+pub mod users;
