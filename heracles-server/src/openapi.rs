@@ -68,6 +68,17 @@ pub fn page_schema(item: &str) -> Value {
 /// The component schemas, by name. Routes refer to them by name ([`DocBody::Json`],
 /// `RouteDoc::request`).
 pub fn schemas() -> Vec<(&'static str, Value)> {
+    let mut all = base_schemas();
+    all.extend(crate::handlers::users::schemas());
+    all.extend(crate::handlers::groups::schemas());
+    all.extend(crate::handlers::departments::schemas());
+    all.extend(crate::handlers::templates::schemas());
+    all.extend(crate::handlers::settings::schemas());
+    all
+}
+
+/// The schemas of the framework itself (errors, pagination, system routes).
+fn base_schemas() -> Vec<(&'static str, Value)> {
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     vec![
         (

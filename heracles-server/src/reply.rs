@@ -4,9 +4,12 @@
 
 use bytes::Bytes;
 use heracles_core::error::{Error, Result};
-use http::header::{HeaderName, CONTENT_TYPE};
+use heracles_core::page::Page;
+use http::header::{HeaderName, CONTENT_TYPE, ETAG, LOCATION};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 /// The media type of every JSON answer (SPEC §1).
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -75,6 +78,24 @@ impl Reply {
         }
     }
 
+    /// Adds the `ETag` header (see [`etag_of`]).
+    #[must_use]
+    pub fn with_etag(self, etag: &str) -> Reply {
+        match HeaderValue::from_str(etag) {
+            Ok(v) => self.with_header(ETAG, v),
+            Err(_) => self,
+        }
+    }
+
+    /// Adds the `Location` header (a path; built from percent-encoded segments).
+    #[must_use]
+    pub fn with_location(self, path: &str) -> Reply {
+        match HeaderValue::from_str(path) {
+            Ok(v) => self.with_header(LOCATION, v),
+            Err(_) => self,
+        }
+    }
+
     /// Adds (or replaces) a header.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
@@ -126,4 +147,69 @@ impl Reply {
         };
         (self.status, headers, bytes)
     }
+}
+
+/// The entity tag of an object (SPEC §1): a strong, quoted tag from the SHA-256 of its JSON
+/// answer, so any change of what a client sees changes the tag, and every instance computes
+/// the same one.
+pub fn etag_of<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    let bytes = serde_json::to_vec(value)
+        .map_err(|e| Error::internal(format!("cannot serialise the answer: {e}")))?;
+    let digest = Sha256::digest(&bytes);
+    Ok(format!("\"{}\"", crate::hex(&digest[..16])))
+}
+
+/// Characters escaped in a path segment: everything but RFC 3986 unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A path segment, percent-encoded (for `Location` headers).
+pub fn encode_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// Keeps only the requested fields of an answer object (`?attributes=`), plus its `dn`.
+/// Names match case-insensitively; `aliases` maps a list field to the answer field that
+/// shows it (`member` → `members`). Fields the object does not have are left out.
+pub fn project(value: Value, fields: Option<&[String]>, aliases: &[(&str, &str)]) -> Value {
+    let (Some(fields), Value::Object(map)) = (fields, &value) else {
+        return value;
+    };
+    let wanted: Vec<&str> = fields
+        .iter()
+        .map(|f| {
+            aliases
+                .iter()
+                .find(|(from, _)| from.eq_ignore_ascii_case(f))
+                .map_or(f.as_str(), |(_, to)| *to)
+        })
+        .collect();
+    let kept: Map<String, Value> = map
+        .iter()
+        .filter(|(k, _)| k.as_str() == "dn" || wanted.iter().any(|w| w.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Value::Object(kept)
+}
+
+/// 200 with a list answer `{data, pagination}`, each item limited to `fields` (see
+/// [`project`]).
+pub fn page_reply<T: Serialize>(
+    page: &Page<T>,
+    fields: Option<&[String]>,
+    aliases: &[(&str, &str)],
+) -> Result<Reply> {
+    let mut data = Vec::with_capacity(page.data.len());
+    for item in &page.data {
+        let v = serde_json::to_value(item)
+            .map_err(|e| Error::internal(format!("cannot serialise the answer: {e}")))?;
+        data.push(project(v, fields, aliases));
+    }
+    Reply::ok(&Page {
+        data,
+        pagination: page.pagination,
+    })
 }

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::page::PageRequest;
-use heracles_core::service::Principal;
-use http::header::CONTENT_TYPE;
+use heracles_core::service::{ListQuery, Principal};
+use http::header::{CONTENT_TYPE, IF_MATCH};
 use http::request::Parts;
 use http::{HeaderMap, Method, Uri};
 use http_body_util::combinators::UnsyncBoxBody;
@@ -38,14 +38,10 @@ pub type Params = Vec<(&'static str, String)>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub SocketAddr);
 
-/// Who is calling a bearer route (a request extension set by the router's bearer check).
+/// The session of the bearer token of a request (its `sid` claim; a request extension set
+/// by the router's bearer check).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authenticated {
-    /// The caller.
-    pub principal: Principal,
-    /// The session of its token (the `sid` claim).
-    pub session_id: String,
-}
+pub struct SessionId(pub String);
 
 /// The context of one request, handed to its handler.
 pub struct Ctx {
@@ -54,6 +50,7 @@ pub struct Ctx {
     params: Params,
     request_id: String,
     body: Option<RequestBody>,
+    principal: Option<Principal>,
 }
 
 impl fmt::Debug for Ctx {
@@ -82,7 +79,21 @@ impl Ctx {
             params,
             request_id,
             body: Some(body),
+            principal: None,
         }
+    }
+
+    /// The context with the authenticated caller attached (set by the router once the
+    /// route's access check has passed).
+    #[must_use]
+    pub fn with_principal(mut self, principal: Principal) -> Ctx {
+        self.principal = Some(principal);
+        self
+    }
+
+    /// The authenticated caller, if the router attached one.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_ref()
     }
 
     /// The application state.
@@ -115,19 +126,19 @@ impl Ctx {
         self.parts.extensions.get::<ClientAddr>().map(|c| c.0)
     }
 
-    /// The authenticated caller of a bearer route (`UNAUTHENTICATED` on a public route).
-    pub fn auth(&self) -> Result<&Authenticated> {
-        self.parts.extensions.get::<Authenticated>().ok_or_else(|| {
-            Error::new(
-                ErrorCode::Unauthenticated,
-                "this route needs a bearer token",
-            )
-        })
-    }
-
-    /// The caller of a bearer route.
-    pub fn principal(&self) -> Result<&Principal> {
-        self.auth().map(|a| &a.principal)
+    /// The session of the request's bearer token (`UNAUTHENTICATED` when the request was
+    /// not authenticated by a token, e.g. on a public route or through `dispatch_as`).
+    pub fn session_id(&self) -> Result<&str> {
+        self.parts
+            .extensions
+            .get::<SessionId>()
+            .map(|s| s.0.as_str())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Unauthenticated,
+                    "this request carries no session token",
+                )
+            })
     }
 
     /// A path parameter of the route's template, percent-decoded.
@@ -159,6 +170,67 @@ impl Ctx {
             Ok(all.first().map(|s| (*s).to_owned()))
         };
         PageRequest::from_query(one("limit")?.as_deref(), one("offset")?.as_deref())
+    }
+
+    /// The list query of SPEC §1: `limit`/`offset` ([`Ctx::page`]), repeatable `filter=`,
+    /// `sort=` and `attributes=a,b`. `sort` and `attributes` may be given once, and not
+    /// empty (400 `VALIDATION_FAILED`); the fields they name are checked by the service.
+    pub fn list_query(&self) -> Result<ListQuery> {
+        let q = self.query()?;
+        let page = self.page()?;
+        let filters = q.all("filter").into_iter().map(str::to_owned).collect();
+        let sort = single(&q, "sort")?;
+        let attributes = match single(&q, "attributes")? {
+            None => None,
+            Some(list) => {
+                let names: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if names.is_empty() {
+                    return Err(Error::validation(
+                        "attributes",
+                        "attributes must name at least one field",
+                    ));
+                }
+                Some(names)
+            }
+        };
+        Ok(ListQuery {
+            filters,
+            page,
+            sort,
+            attributes,
+        })
+    }
+
+    /// A boolean query parameter (`true`/`false`, absent: `false`); anything else is a 400.
+    pub fn flag(&self, name: &str) -> Result<bool> {
+        let q = self.query()?;
+        match single_raw(&q, name)?.as_deref() {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+            Some(v) => Err(Error::validation(
+                name,
+                format!("{name} must be true or false, got '{v}'"),
+            )
+            .with_detail("value", v)),
+        }
+    }
+
+    /// A string query parameter given at most once; empty is a 400.
+    pub fn query_param(&self, name: &str) -> Result<Option<String>> {
+        single(&self.query()?, name)
+    }
+
+    /// Checks `If-Match` against the current entity tag of the target (SPEC §1): absent, or
+    /// `*`, or a list holding `current` (strong comparison: weak tags never match) passes;
+    /// anything else is 412 `PRECONDITION_FAILED`.
+    pub fn check_if_match(&self, current: &str) -> Result<()> {
+        check_if_match(self.headers(), current)
     }
 
     /// Reads and parses the JSON body (once; a second call is an internal error).
@@ -212,6 +284,50 @@ impl Query {
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
     }
+}
+
+/// A parameter given at most once (possibly empty).
+fn single_raw(q: &Query, name: &str) -> Result<Option<String>> {
+    let all = q.all(name);
+    if all.len() > 1 {
+        return Err(
+            Error::validation(name, format!("{name} is given more than once"))
+                .with_detail("value", all.join(",")),
+        );
+    }
+    Ok(all.first().map(|s| (*s).to_owned()))
+}
+
+/// A parameter given at most once, not empty.
+fn single(q: &Query, name: &str) -> Result<Option<String>> {
+    match single_raw(q, name)? {
+        Some(v) if v.trim().is_empty() => {
+            Err(Error::validation(name, format!("{name} must not be empty")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// [`Ctx::check_if_match`] over a header map.
+pub fn check_if_match(headers: &HeaderMap, current: &str) -> Result<()> {
+    let mut given = Vec::new();
+    for value in headers.get_all(IF_MATCH) {
+        let text = value
+            .to_str()
+            .map_err(|_| Error::new(ErrorCode::BadRequest, "the If-Match header is not ASCII"))?;
+        given.extend(text.split(',').map(str::trim).filter(|t| !t.is_empty()));
+    }
+    if given.is_empty() && headers.get(IF_MATCH).is_none() {
+        return Ok(());
+    }
+    if given.iter().any(|t| *t == "*" || *t == current) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::PreconditionFailed,
+        "the resource has changed since it was read (If-Match does not match its ETag)",
+    )
+    .with_detail("if_match", given.join(", ")))
 }
 
 fn decode_query_part(s: &str) -> Result<String> {

@@ -12,7 +12,14 @@
 //!
 //! To add a route: write a handler `fn(Ctx) -> HandlerFuture` and add one entry to
 //! [`ROUTES`]; the request and response schemas it names must exist in
-//! [`crate::openapi::schemas`] (a test checks).
+//! [`crate::openapi::schemas`] (a test checks). A handler of a protected
+//! ([`Access::Bearer`]) route is written as `async fn(Ctx, Principal) -> Result<Reply>` and
+//! wrapped with [`with_principal`]; its caller comes from [`principal_of`], the only place
+//! handlers learn who calls.
+//!
+//! Callers: [`dispatch`] (the HTTP server) authenticates protected routes from the request;
+//! [`dispatch_as`] (in-process embedding and tests) runs the same table on behalf of a
+//! principal the calling program established itself.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,14 +27,15 @@ use std::sync::Arc;
 
 use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
+use heracles_core::service::Principal;
 use http::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 
 use crate::auth::TokenType;
 use crate::error::error_reply;
-use crate::handlers::{auth, docs, system};
+use crate::handlers::{auth, departments, docs, groups, settings, system, templates, users};
 use crate::reply::Reply;
-use crate::request::{decode_path_segment, too_large, Authenticated, Ctx, Params, RequestBody};
+use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody, SessionId};
 use crate::state::AppState;
 
 /// What a handler returns.
@@ -428,6 +436,725 @@ pub static ROUTES: &[Route] = &[
             ],
         },
     },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/users",
+        handler: users::list,
+        doc: RouteDoc {
+            operation_id: "listUsers",
+            summary: "List users",
+            description: "Filter on uid, cn, sn, givenName, mail, uidNumber, ... (`filter=ATTR:OP:VALUE`); `attributes` limits the fields of each user (`dn` is always kept).",
+            tag: "users",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of users.",
+                    body: DocBody::Json("UserList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/users",
+        handler: users::create,
+        doc: RouteDoc {
+            operation_id: "createUser",
+            summary: "Create a user",
+            description: "Fields are LDAP attribute names; `template` applies a template's defaults, `department` creates the user in a department, `posix` with `uidNumber: null` allocates a number. Answers with `Location`.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("UserCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new user.",
+                    body: DocBody::Json("User"),
+                },
+                DocResponse {
+                    status: 404,
+                    description: "The template or department does not exist.",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "A user with this uid already exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 422,
+                    description: "A business rule refused it (e.g. the uid range is exhausted).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/users/{uid}",
+        handler: users::get,
+        doc: RouteDoc {
+            operation_id: "getUser",
+            summary: "Get a user",
+            description: "Answers with an `ETag`.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The user.",
+                    body: DocBody::Json("User"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/users/{uid}",
+        handler: users::update,
+        doc: RouteDoc {
+            operation_id: "updateUser",
+            summary: "Change a user",
+            description: "Only the fields given change; `null` removes an attribute; unknown fields are a 400. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("UserUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed user.",
+                    body: DocBody::Json("User"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/users/{uid}",
+        handler: users::delete,
+        doc: RouteDoc {
+            operation_id: "deleteUser",
+            summary: "Delete a user",
+            description: "Also removes it from every group. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/users/{uid}/lock",
+        handler: users::lock,
+        doc: RouteDoc {
+            operation_id: "lockUser",
+            summary: "Lock an account",
+            description: "A locked account cannot log in or bind.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The locked user.",
+                    body: DocBody::Json("User"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/users/{uid}/unlock",
+        handler: users::unlock,
+        doc: RouteDoc {
+            operation_id: "unlockUser",
+            summary: "Unlock an account",
+            description: "",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The unlocked user.",
+                    body: DocBody::Json("User"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/groups",
+        handler: groups::list,
+        doc: RouteDoc {
+            operation_id: "listGroups",
+            summary: "List groups",
+            description: "Filter on cn, description, gidNumber, member, memberUid; `attributes=member` (or memberUid) keeps `members`.",
+            tag: "groups",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of groups.",
+                    body: DocBody::Json("GroupList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/groups",
+        handler: groups::create,
+        doc: RouteDoc {
+            operation_id: "createGroup",
+            summary: "Create a group",
+            description: "`groupType` ldap (default), posix or mixed; `gidNumber` null or absent is allocated for posix and mixed groups. Answers with `Location`.",
+            tag: "groups",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("GroupCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new group.",
+                    body: DocBody::Json("Group"),
+                },
+                DocResponse {
+                    status: 404,
+                    description: "A member or the department does not exist.",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "A group with this cn already exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 422,
+                    description: "A business rule refused it (e.g. the gid range is exhausted).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/groups/{cn}",
+        handler: groups::get,
+        doc: RouteDoc {
+            operation_id: "getGroup",
+            summary: "Get a group",
+            description: "Answers with an `ETag`.",
+            tag: "groups",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The group.",
+                    body: DocBody::Json("Group"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/groups/{cn}",
+        handler: groups::update,
+        doc: RouteDoc {
+            operation_id: "updateGroup",
+            summary: "Change a group",
+            description: "Changes `description` and/or `gidNumber`. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "groups",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("GroupUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed group.",
+                    body: DocBody::Json("Group"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/groups/{cn}",
+        handler: groups::delete,
+        doc: RouteDoc {
+            operation_id: "deleteGroup",
+            summary: "Delete a group",
+            description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "groups",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/groups/{cn}/members",
+        handler: groups::add_members,
+        doc: RouteDoc {
+            operation_id: "addGroupMembers",
+            summary: "Add members",
+            description: "`{member}` or `{members: [...]}`, uids or DNs of users; members already present are skipped.",
+            tag: "groups",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("GroupMembers"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The group with its new members.",
+                    body: DocBody::Json("Group"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/groups/{cn}/members/{uid}",
+        handler: groups::remove_member,
+        doc: RouteDoc {
+            operation_id: "removeGroupMember",
+            summary: "Remove a member",
+            description: "`uid` is a uid or a DN; 404 if it is not a member. Answers with the resulting group. Honours `If-Match` (412 on mismatch, `*` matches any existing). (against the group)",
+            tag: "groups",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The group without that member.",
+                    body: DocBody::Json("Group"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/departments",
+        handler: departments::list,
+        doc: RouteDoc {
+            operation_id: "listDepartments",
+            summary: "List departments",
+            description: "All departments at any depth; filter and sort on ou, description.",
+            tag: "departments",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of departments.",
+                    body: DocBody::Json("DepartmentList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/departments",
+        handler: departments::create,
+        doc: RouteDoc {
+            operation_id: "createDepartment",
+            summary: "Create a department",
+            description: "`parent`: DN or unique ou of the parent; absent: top level. Answers with `Location`.",
+            tag: "departments",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DepartmentCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new department.",
+                    body: DocBody::Json("Department"),
+                },
+                DocResponse {
+                    status: 404,
+                    description: "The parent does not exist.",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "An entry of this name in that parent already exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/departments/tree",
+        handler: departments::tree,
+        doc: RouteDoc {
+            operation_id: "getDepartmentTree",
+            summary: "The department tree",
+            description: "Top-level departments with their sub-departments, each level ordered by ou.",
+            tag: "departments",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The tree.",
+                    body: DocBody::Json("DepartmentTree"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/departments/{ou}",
+        handler: departments::get,
+        doc: RouteDoc {
+            operation_id: "getDepartment",
+            summary: "Get a department",
+            description: "`{ou}` is a unique name or a DN; `parent` narrows it. Answers with an `ETag`.",
+            tag: "departments",
+            access: Access::Bearer,
+            query: &[departments::PARENT],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The department.",
+                    body: DocBody::Json("Department"),
+                },
+                DocResponse {
+                    status: 422,
+                    description: "The name is ambiguous (details: candidates).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/departments/{ou}",
+        handler: departments::update,
+        doc: RouteDoc {
+            operation_id: "updateDepartment",
+            summary: "Change a department",
+            description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "departments",
+            access: Access::Bearer,
+            query: &[departments::PARENT],
+            request: Some("DepartmentUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed department.",
+                    body: DocBody::Json("Department"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/departments/{ou}",
+        handler: departments::delete,
+        doc: RouteDoc {
+            operation_id: "deleteDepartment",
+            summary: "Delete a department",
+            description: "A department that still holds entries is 422 unless `recursive=true`. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "departments",
+            access: Access::Bearer,
+            query: &[departments::PARENT, departments::RECURSIVE],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 422,
+                    description: "The department is not empty (BUSINESS_RULE_VIOLATION).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/templates",
+        handler: templates::list,
+        doc: RouteDoc {
+            operation_id: "listTemplates",
+            summary: "List templates",
+            description: "Filter and sort on name, description.",
+            tag: "templates",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of templates.",
+                    body: DocBody::Json("TemplateList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/templates",
+        handler: templates::create,
+        doc: RouteDoc {
+            operation_id: "createTemplate",
+            summary: "Create a template",
+            description: "Answers with `Location`.",
+            tag: "templates",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("TemplateCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new template.",
+                    body: DocBody::Json("Template"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "A template of this name already exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/templates/{name}",
+        handler: templates::get,
+        doc: RouteDoc {
+            operation_id: "getTemplate",
+            summary: "Get a template",
+            description: "Answers with an `ETag`.",
+            tag: "templates",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The template.",
+                    body: DocBody::Json("Template"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/templates/{name}",
+        handler: templates::update,
+        doc: RouteDoc {
+            operation_id: "updateTemplate",
+            summary: "Change a template",
+            description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "templates",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("TemplateUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed template.",
+                    body: DocBody::Json("Template"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/templates/{name}",
+        handler: templates::delete,
+        doc: RouteDoc {
+            operation_id: "deleteTemplate",
+            summary: "Delete a template",
+            description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "templates",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/settings",
+        handler: settings::list,
+        doc: RouteDoc {
+            operation_id: "listSettings",
+            summary: "List settings",
+            description: "Every setting with its value in force; filter and sort on key, value, default, description.",
+            tag: "settings",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of settings.",
+                    body: DocBody::Json("SettingList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/settings/{key}",
+        handler: settings::get,
+        doc: RouteDoc {
+            operation_id: "getSetting",
+            summary: "Get a setting",
+            description: "Answers with an `ETag`.",
+            tag: "settings",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The setting.",
+                    body: DocBody::Json("Setting"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/settings/{key}",
+        handler: settings::update,
+        doc: RouteDoc {
+            operation_id: "setSetting",
+            summary: "Change a setting",
+            description: "Body `{value}`, validated per key. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "settings",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SettingUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The stored setting.",
+                    body: DocBody::Json("Setting"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/settings/{key}",
+        handler: settings::delete,
+        doc: RouteDoc {
+            operation_id: "resetSetting",
+            summary: "Reset a setting to its default",
+            description: "Answers with the default now in force. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "settings",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The setting, back at its default.",
+                    body: DocBody::Json("Setting"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
 ];
 
 /// The result of looking a request up in a table.
@@ -522,7 +1249,7 @@ fn unauthenticated(message: &str) -> Error {
 /// ([`crate::auth::Tokens::verify`]), whose session is still active (not logged out,
 /// revoked or expired; seen within 1 s on every instance), and whose user still exists.
 /// Answers the caller as the core's `Principal`.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Principal, SessionId)> {
     let header = headers.get(AUTHORIZATION).ok_or_else(|| {
         unauthenticated("this route needs the header Authorization: Bearer <token>")
     })?;
@@ -549,10 +1276,41 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authentic
     if principal.uid.is_none() {
         return Err(unauthenticated("the token's user no longer exists"));
     }
-    Ok(Authenticated {
-        principal,
-        session_id: claims.sid,
+    Ok((principal, SessionId(claims.sid)))
+}
+
+/// The caller of a request, as the router established it: the one place handlers get their
+/// [`Principal`] from. A handler of a [`Access::Bearer`] route always has one (the router
+/// refuses the request otherwise); elsewhere this is 401 `UNAUTHENTICATED`.
+pub fn principal_of(ctx: &Ctx) -> Result<Principal> {
+    ctx.principal().cloned().ok_or_else(|| {
+        Error::new(
+            ErrorCode::Unauthenticated,
+            "this route needs an authenticated caller",
+        )
     })
+}
+
+/// Runs `f` with the caller of the request ([`principal_of`]): how the handlers of
+/// protected routes are written, `fn(Ctx) -> HandlerFuture` around an
+/// `async fn(Ctx, Principal) -> Result<Reply>`.
+pub fn with_principal<F, Fut>(ctx: Ctx, f: F) -> HandlerFuture
+where
+    F: FnOnce(Ctx, Principal) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Reply>> + Send + 'static,
+{
+    Box::pin(async move {
+        let principal = principal_of(&ctx)?;
+        f(ctx, principal).await
+    })
+}
+
+/// Who the caller of a dispatch is.
+enum Caller {
+    /// Whoever the request's credentials say ([`authenticate`]).
+    FromRequest,
+    /// Established by the embedding program itself (in-process calls, tests).
+    Given(Principal),
 }
 
 /// Routes one request and runs its handler; every failure becomes an error envelope.
@@ -570,6 +1328,30 @@ pub async fn dispatch_in(
     state: Arc<AppState>,
     req: Request<RequestBody>,
     request_id: String,
+) -> Reply {
+    run(table, state, req, request_id, Caller::FromRequest).await
+}
+
+/// In-process dispatch on behalf of a principal the calling program has established
+/// itself (embedding, tests): routing, body limits, handlers and error rendering as in
+/// [`dispatch`], but the request's credentials are not looked at. The HTTP server never
+/// calls this; it is a Rust API, like calling the core services with a `Principal`.
+pub async fn dispatch_as(
+    table: &'static [Route],
+    state: Arc<AppState>,
+    req: Request<RequestBody>,
+    request_id: String,
+    principal: Principal,
+) -> Reply {
+    run(table, state, req, request_id, Caller::Given(principal)).await
+}
+
+async fn run(
+    table: &'static [Route],
+    state: Arc<AppState>,
+    req: Request<RequestBody>,
+    request_id: String,
+    caller: Caller,
 ) -> Reply {
     let limit = state.config().max_body_bytes;
     let declared = req
@@ -613,28 +1395,36 @@ pub async fn dispatch_in(
         Lookup::BadParam(e) => return error_reply(&e),
     };
     let (mut parts, body) = req.into_parts();
-    if route.doc.access == Access::Bearer {
-        match authenticate(&state, &parts.headers).await {
-            Ok(auth) => {
-                parts.extensions.insert(auth);
-            }
-            Err(e) => {
-                let mut reply = error_reply(&e);
-                if reply.status() == StatusCode::UNAUTHORIZED {
-                    let challenge = if parts.headers.contains_key(AUTHORIZATION) {
-                        "Bearer realm=\"heracles\", error=\"invalid_token\""
-                    } else {
-                        "Bearer realm=\"heracles\""
-                    };
-                    reply
-                        .headers_mut()
-                        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    let principal = match caller {
+        Caller::Given(p) => Some(p),
+        Caller::FromRequest if route.doc.access == Access::Bearer => {
+            match authenticate(&state, &parts.headers).await {
+                Ok((p, session)) => {
+                    parts.extensions.insert(session);
+                    Some(p)
                 }
-                return reply;
+                Err(e) => {
+                    let mut reply = error_reply(&e);
+                    if reply.status() == StatusCode::UNAUTHORIZED {
+                        let challenge = if parts.headers.contains_key(AUTHORIZATION) {
+                            "Bearer realm=\"heracles\", error=\"invalid_token\""
+                        } else {
+                            "Bearer realm=\"heracles\""
+                        };
+                        reply
+                            .headers_mut()
+                            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                    }
+                    return reply;
+                }
             }
         }
+        Caller::FromRequest => None,
+    };
+    let mut ctx = Ctx::new(state, parts, params, request_id, body);
+    if let Some(p) = principal {
+        ctx = ctx.with_principal(p);
     }
-    let ctx = Ctx::new(state, parts, params, request_id, body);
     match (route.handler)(ctx).await {
         Ok(reply) => reply,
         Err(e) => {

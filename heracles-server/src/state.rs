@@ -45,10 +45,10 @@ pub enum Backend {
 pub struct AppState {
     config: Config,
     directory: Arc<dyn Directory>,
+    heracles: Heracles,
     backend: Backend,
     jwt_secrets: Vec<Secret>,
     openapi_json: Bytes,
-    heracles: Heracles,
     tokens: Tokens,
     throttle: Throttle,
     last_purge: AtomicU64,
@@ -125,10 +125,10 @@ impl AppState {
         Ok(AppState {
             config,
             directory,
+            heracles,
             backend,
             jwt_secrets,
             openapi_json,
-            heracles,
             tokens,
             throttle: Throttle::default(),
             last_purge: AtomicU64::new(0),
@@ -145,6 +145,11 @@ impl AppState {
         &self.directory
     }
 
+    /// The core services over the directory.
+    pub fn heracles(&self) -> &Heracles {
+        &self.heracles
+    }
+
     /// Which directory is in use.
     pub fn backend(&self) -> &Backend {
         &self.backend
@@ -158,11 +163,6 @@ impl AppState {
     /// The OpenAPI document, serialised once at startup.
     pub fn openapi_json(&self) -> &Bytes {
         &self.openapi_json
-    }
-
-    /// The core services over the directory.
-    pub fn heracles(&self) -> &Heracles {
-        &self.heracles
     }
 
     /// Token signing and verification.

@@ -54,6 +54,10 @@ async fn writes_survive_reopen_and_compaction() {
         let err = EmbeddedDirectory::open(folder.path(), &base()).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidConfig);
     }
+    // ... and so is opening it with another base DN.
+    let err =
+        EmbeddedDirectory::open(folder.path(), &Dn::parse("dc=other,dc=org").unwrap()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig, "{err}");
     let dir = EmbeddedDirectory::open(folder.path(), &base()).unwrap();
     let all = dir
         .search(&SearchRequest::new(

@@ -48,6 +48,7 @@ conformance!(
     suite::paged_search_beyond_the_size_limit_as_service_account,
     suite::dn_values_are_escaped_end_to_end,
     suite::sorted_searches,
+    suite::matching_rules_follow_the_schema,
     suite_errors::directory_errors_have_stable_codes,
     suite_errors::rename_and_modify_errors,
     suite_errors::hashed_passwords_verify_on_both,

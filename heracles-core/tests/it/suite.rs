@@ -343,3 +343,56 @@ pub async fn sorted_searches(t: &Target) {
         "limit applies after sorting"
     );
 }
+
+pub async fn matching_rules_follow_the_schema(t: &Target) {
+    let dir = t.dir();
+    let ou = sandbox(dir, &t.base, "rules").await;
+    let a = person(&ou, "ma")
+        .with("objectClass", ["inetOrgPerson", "posixAccount"])
+        .with("uidNumber", ["7"])
+        .with("gidNumber", ["7"])
+        .with("homeDirectory", ["/home/Ma"])
+        .with("x121Address", ["1234 5678"]);
+    dir.add(&a).await.unwrap();
+    let group = Entry::new(ou.child(Rdn::new("cn", "g").unwrap()))
+        .with("objectClass", ["groupOfNames"])
+        .with("cn", ["g"])
+        .with("member", [a.dn.to_string()]);
+    dir.add(&group).await.unwrap();
+    for (stamp, id) in [
+        ("20230101000000Z", "e1"),
+        ("20240601120000Z", "e2"),
+        ("20240101003000+0100", "e3"), // 2023-12-31T23:30Z
+    ] {
+        dir.add(
+            &Entry::new(ou.child(Rdn::new("heraclesEventId", id).unwrap()))
+                .with("objectClass", ["heraclesAuditEvent"])
+                .with("heraclesEventId", [id])
+                .with("heraclesTimestamp", [stamp])
+                .with("heraclesAction", ["create"])
+                .with("heraclesResult", ["success"]),
+        )
+        .await
+        .unwrap();
+    }
+    let count = |f: &str| {
+        let req = SearchRequest::new(ou.clone(), Scope::One, Filter::parse(f).unwrap());
+        async move { dir.search(&req).await.unwrap().len() }
+    };
+    // caseExactIA5 (homeDirectory): case matters; caseIgnore (cn): it does not.
+    assert_eq!(count("(homeDirectory=/home/Ma)").await, 1);
+    assert_eq!(count("(homeDirectory=/home/ma)").await, 0);
+    assert_eq!(count("(cn=USER MA)").await, 1);
+    // numericString: spaces are insignificant.
+    assert_eq!(count("(x121Address=12345678)").await, 1);
+    assert_eq!(count("(x121Address=1234*)").await, 1);
+    // distinguishedNameMatch: case and spacing of the DN do not matter.
+    let shouty = a.dn.to_string().to_uppercase().replace(',', ", ");
+    assert_eq!(count(&format!("(member={shouty})")).await, 1);
+    // generalizedTime ordering compares instants, time zones included.
+    assert_eq!(count("(heraclesTimestamp>=20240101000000Z)").await, 1);
+    assert_eq!(count("(heraclesTimestamp<=20231231235959Z)").await, 2);
+    // integer ordering.
+    assert_eq!(count("(uidNumber>=10)").await, 0);
+    assert_eq!(count("(uidNumber<=10)").await, 1);
+}

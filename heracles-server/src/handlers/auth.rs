@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{account_key, permissions, TokenType};
 use crate::reply::Reply;
 use crate::request::Ctx;
-use crate::router::HandlerFuture;
+use crate::router::{principal_of, HandlerFuture};
 use crate::state::AppState;
 
 /// `POST /auth/login` body.
@@ -251,13 +251,10 @@ pub fn refresh(mut ctx: Ctx) -> HandlerFuture {
 /// `POST /api/v1/auth/logout`.
 pub fn logout(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
-        let auth = ctx.auth()?;
-        ctx.state()
-            .heracles()
-            .sessions()
-            .revoke(&auth.session_id)
-            .await?;
-        tracing::info!(user = %auth.principal.dn, session = %auth.session_id, request_id = ctx.request_id(), "logout");
+        let p = principal_of(&ctx)?;
+        let session = ctx.session_id()?;
+        ctx.state().heracles().sessions().revoke(session).await?;
+        tracing::info!(user = %p.dn, session = %session, request_id = ctx.request_id(), "logout");
         Ok(Reply::no_content())
     })
 }
@@ -265,7 +262,7 @@ pub fn logout(ctx: Ctx) -> HandlerFuture {
 /// `GET /api/v1/auth/me`.
 pub fn me(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
-        let p = ctx.principal()?;
+        let p = principal_of(&ctx)?;
         let entry = ctx
             .state()
             .heracles()
@@ -294,7 +291,7 @@ pub fn change_password(mut ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let body: PasswordChange = ctx.json().await?;
         let state = ctx.state().clone();
-        let p = ctx.principal()?.clone();
+        let p = principal_of(&ctx)?;
         let uid = ctx.param("uid")?.to_owned();
         let h = state.heracles();
         let settings = h.settings().effective().await?;

@@ -2,5 +2,10 @@
 //! listed in [`crate::router::ROUTES`].
 
 pub mod auth;
+pub mod departments;
 pub mod docs;
+pub mod groups;
+pub mod settings;
 pub mod system;
+pub mod templates;
+pub mod users;

@@ -148,6 +148,20 @@ impl EmbeddedDirectory {
                 }
             }
         }
+        // Entries sort root first: the first one must lie in this naming context, or the
+        // folder belongs to another base DN.
+        if let Some(first) = state.first_dn() {
+            if !first.is_descendant_or_self(suffix) {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!(
+                        "the data folder '{}' holds '{first}', which is not below the base DN '{suffix}'",
+                        path.display()
+                    ),
+                )
+                .with_detail("path", path.display().to_string()));
+            }
+        }
         let identity = suffix.child(Rdn::new("cn", "admin")?);
         Ok(EmbeddedDirectory {
             rules,
@@ -582,12 +596,25 @@ impl Directory for EmbeddedDirectory {
         if !entry.get("pwdAccountLockedTime").is_empty() {
             return Ok(false);
         }
-        for stored in entry.get("userPassword") {
-            if crate::password::verify(password, stored)? {
-                return Ok(true);
+        // Hash verification is deliberately slow (argon2: tens of ms): keep it off the
+        // async workers.
+        let stored: Vec<Vec<u8>> = entry.get("userPassword").to_vec();
+        let password = password.to_owned();
+        let verify = move || -> Result<bool> {
+            for s in &stored {
+                if crate::password::verify(&password, s)? {
+                    return Ok(true);
+                }
             }
+            Ok(false)
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle
+                .spawn_blocking(verify)
+                .await
+                .map_err(|e| Error::internal(format!("password check failed: {e}")))?,
+            Err(_) => verify(),
         }
-        Ok(false)
     }
 
     async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> Result<bool> {

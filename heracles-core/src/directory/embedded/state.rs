@@ -81,6 +81,11 @@ impl State {
         self.by_dn.len()
     }
 
+    /// The first DN in hierarchical order (the highest entry).
+    pub(super) fn first_dn(&self) -> Option<&Dn> {
+        self.by_dn.keys().next()
+    }
+
     pub(super) fn id_of(&self, dn: &Dn) -> Option<Id> {
         self.by_dn.get(dn).copied()
     }
