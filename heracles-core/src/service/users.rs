@@ -470,12 +470,15 @@ impl<'a> Users<'a> {
         self.to_user(self.find(uid).await?).await
     }
 
-    /// Deletes a user and removes it from every group.
+    /// Deletes a user, removes it from every group and ends its sessions.
     pub async fn delete(&self, p: &Principal, uid: &str) -> Result<()> {
         let e = self.find(uid).await?;
         p.require_admin("user:delete", &e.dn.to_string())?;
         self.h.groups().remove_everywhere(&e).await?;
-        self.h.directory().delete(&e.dn).await
+        self.h.directory().delete(&e.dn).await?;
+        // Its tokens stop working on every instance (sessions are directory entries).
+        self.h.sessions().revoke_all(&e.dn).await?;
+        Ok(())
     }
 
     /// Sets a password: the caller's own needs `current`; the policy of the settings applies;
@@ -513,7 +516,7 @@ impl<'a> Users<'a> {
             .await
     }
 
-    /// Locks the account: it can no longer bind (nor log in).
+    /// Locks the account: it can no longer bind (nor log in), and its sessions end.
     pub async fn lock(&self, p: &Principal, uid: &str) -> Result<User> {
         let e = self.find(uid).await?;
         p.require_admin("user:write", &e.dn.to_string())?;
@@ -527,6 +530,7 @@ impl<'a> Users<'a> {
                 )],
             )
             .await?;
+        self.h.sessions().revoke_all(&e.dn).await?;
         self.to_user(self.find(uid).await?).await
     }
 

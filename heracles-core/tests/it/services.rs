@@ -55,6 +55,17 @@ pub async fn bootstrap_is_idempotent_and_admin_can_log_in(t: &Target) {
             "{c:?}"
         );
     }
+    // Another test (or a server run) may have bootstrapped this directory with another
+    // password: set a known one first.
+    h.users()
+        .set_password(
+            &Principal::system(&t.base),
+            "admin",
+            None,
+            "Bootstrap-Passw0rd",
+        )
+        .await
+        .unwrap();
     let admin = h
         .users()
         .authenticate("admin", "Bootstrap-Passw0rd")
