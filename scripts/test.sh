@@ -30,7 +30,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # A short folder: the ldapi socket path must stay under ~107 bytes.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hx-test.XXXXXX")
 SLAPD_DIR="$TMP/slapd"
+SERVER_PID=
 cleanup() {
+    [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
     sh ldap/test-slapd.sh stop "$SLAPD_DIR" >/dev/null 2>&1 || true
     [ "${KEEP_SLAPD:-0}" = 1 ] || rm -rf "$TMP"
 }
@@ -64,5 +66,32 @@ for ex in examples/examples/*.rs; do
     echo "--- example $name"
     cargo run --quiet --locked -p heracles-examples --example "$name"
 done
+
+say "python examples against a fresh server"
+cargo build --quiet --locked -p heracles-server
+SERVER_LOG="$TMP/server.out"
+# On its embedded directory: without the LDAP settings exported above for the examples.
+env -u HERACLES_LDAP_URL -u HERACLES_BIND_DN -u HERACLES_BIND_PASSWORD -u HERACLES_BASE_DN \
+    HERACLES_ADMIN_PASSWORD='Admin-Passw0rd-1' "${CARGO_TARGET_DIR:-target}/debug/heracles-server" \
+    --listen 127.0.0.1:0 --data-dir "$TMP/server-data" >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+i=0
+until grep -q 'listening on http://' "$SERVER_LOG" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 300 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        cat "$SERVER_LOG" >&2
+        echo "the server did not start" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+URL=$(sed -n 's,.*listening on \(http://[^ ]*\).*,\1,p' "$SERVER_LOG" | head -n 1)
+for py in examples/python/*.py; do
+    echo "--- $py"
+    python3 "$py" "$URL" 'Admin-Passw0rd-1'
+done
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
 
 say "all checks passed"
