@@ -629,6 +629,24 @@ fn two_instances_allocate_distinct_uid_numbers_on_slapd() {
         numbers.len(),
         "duplicate uidNumbers: {numbers:?}"
     );
+    // All inside the configured range.
+    let r = call(
+        &a,
+        "GET",
+        "/api/v1/settings/uid_range",
+        Some(&ta),
+        None,
+        &[],
+    );
+    let range = ok(&r, 200)["value"].clone();
+    let (min, max) = (
+        range["min"].as_u64().unwrap(),
+        range["max"].as_u64().unwrap(),
+    );
+    assert!(
+        numbers.iter().all(|n| (min..=max).contains(n)),
+        "outside {min}..={max}: {numbers:?}"
+    );
     eprintln!(
         "two instances created {} users ({IN_FLIGHT} in flight each) in {took:?} \
          ({:?} per user)",
