@@ -238,6 +238,8 @@ pub fn send(addr: SocketAddr, raw: &[u8]) -> Resp {
             Ok(0) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if !buf.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            // A signal (e.g. another test's child exiting) interrupted the read: read again.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => panic!("reading the response: {e}"),
         }
     }
