@@ -70,8 +70,26 @@ fn generate_password() -> Result<String> {
     Ok(format!("{body}-7a"))
 }
 
+/// Creates the containers (with the names in force) that are missing.
+pub(crate) async fn ensure_containers(h: &Heracles, report: &mut BootstrapReport) -> Result<()> {
+    for c in Container::ALL {
+        let dn = h.container(*c)?;
+        let ou = dn.rdn().map(|r| r.value().to_owned()).unwrap_or_default();
+        ensure(h, ou_entry(&dn, &ou), report).await?;
+    }
+    let systems = h.container(Container::Systems)?;
+    for s in SYSTEM_CONTAINERS {
+        ensure(h, ou_entry(&systems.child(Rdn::new("ou", s)?), s), report).await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn run(h: &Heracles, admin_password: Option<&str>) -> Result<BootstrapReport> {
     let mut report = BootstrapReport::default();
+    // Container names are settings: use the stored ones (defaults on a new directory).
+    if let Ok(settings) = h.settings().effective().await {
+        h.set_containers(settings.containers);
+    }
     let base = h.base().clone();
     if h.directory().get(&base, &["1.1"]).await?.is_none() {
         let rdn = base
@@ -96,18 +114,7 @@ pub(super) async fn run(h: &Heracles, admin_password: Option<&str>) -> Result<Bo
         };
         ensure(h, top, &mut report).await?;
     }
-    for c in Container::ALL {
-        ensure(h, ou_entry(&h.container(*c)?, c.ou()), &mut report).await?;
-    }
-    let systems = h.container(Container::Systems)?;
-    for s in SYSTEM_CONTAINERS {
-        ensure(
-            h,
-            ou_entry(&systems.child(Rdn::new("ou", s)?), s),
-            &mut report,
-        )
-        .await?;
-    }
+    ensure_containers(h, &mut report).await?;
     let heracles = h.container(Container::Heracles)?;
     ensure(
         h,

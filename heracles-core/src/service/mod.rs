@@ -147,6 +147,9 @@ struct Inner {
     dir: Arc<dyn Directory>,
     base: Dn,
     schema: Schema,
+    /// Container names in force (the `containers` setting; read by the bootstrap and
+    /// whenever this instance changes the setting).
+    containers: std::sync::RwLock<settings::Containers>,
     sessions: sessions::ActivityCache,
 }
 
@@ -164,6 +167,7 @@ impl Heracles {
                 dir,
                 base,
                 schema: Schema::builtin(),
+                containers: std::sync::RwLock::new(settings::Containers::default()),
                 sessions: sessions::ActivityCache::default(),
             }),
         }
@@ -184,13 +188,33 @@ impl Heracles {
         &self.inner.schema
     }
 
-    /// The DN of a container.
+    /// The DN of a container, with the names of the `containers` setting (`ou=heracles` and
+    /// `ou=settings` keep their names: the settings live there).
     pub fn container(&self, c: Container) -> Result<Dn> {
         let parent = match c.parent() {
             Some(p) => self.container(p)?,
             None => self.inner.base.clone(),
         };
-        Ok(parent.child(Rdn::new("ou", c.ou())?))
+        let ou = match c {
+            Container::Heracles | Container::Settings => c.ou().to_owned(),
+            other => self
+                .inner
+                .containers
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .ou(other)
+                .to_owned(),
+        };
+        Ok(parent.child(Rdn::new("ou", &ou)?))
+    }
+
+    /// Uses these container names from now on (see [`Heracles::container`]).
+    pub(crate) fn set_containers(&self, c: settings::Containers) {
+        *self
+            .inner
+            .containers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = c;
     }
 
     /// Creates whatever part of the SPEC §4 tree is missing and, while no Heracles

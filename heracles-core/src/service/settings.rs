@@ -506,7 +506,19 @@ impl<'a> SettingsService<'a> {
             }
             Err(e) => return Err(e),
         }
+        if key == SettingKey::Containers {
+            self.apply_containers().await?;
+        }
         Ok(SettingValue::new(key, value, false))
+    }
+
+    /// Makes this instance use the stored container names and creates the containers that
+    /// are missing. Other instances pick a change up at their next start; entries already
+    /// in the old containers are not moved.
+    async fn apply_containers(&self) -> Result<()> {
+        let settings = self.effective().await?;
+        self.h.set_containers(settings.containers);
+        super::bootstrap::ensure_containers(self.h, &mut super::BootstrapReport::default()).await
     }
 
     /// Resets a setting to its default (deletes its entry, if any); returns the default.
@@ -518,6 +530,9 @@ impl<'a> SettingsService<'a> {
             Ok(()) => {}
             Err(e) if e.code() == ErrorCode::EntryNotFound => {}
             Err(e) => return Err(e),
+        }
+        if key == SettingKey::Containers {
+            self.apply_containers().await?;
         }
         default_value(key)
     }

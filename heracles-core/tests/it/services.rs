@@ -378,3 +378,38 @@ pub async fn concurrent_uid_allocation_never_duplicates(t: &Target) {
         "duplicate uidNumber allocated: {all:?}"
     );
 }
+
+/// Container names are settings: changing one places new entries in the new container
+/// (on a private embedded directory: the shared slapd's containers stay as they are).
+#[tokio::test]
+async fn container_names_are_settings() {
+    let t = Target::embedded().await;
+    let (h, admin) = ready(&t).await;
+    h.settings()
+        .set(&admin, "containers", json!({"people": "staff"}))
+        .await
+        .unwrap();
+    let uid = tag("st");
+    let u = h
+        .users()
+        .create(&admin, &body(json!({"uid": uid, "cn": "S", "sn": "S"})))
+        .await
+        .unwrap();
+    assert_eq!(u.dn.parent().unwrap().rdn().unwrap().value(), "staff");
+    // A new instance on the same directory reads the setting at its bootstrap.
+    let other = Heracles::new(t.dir.clone(), t.base.clone());
+    other.bootstrap(None).await.unwrap();
+    assert_eq!(
+        other.container(Container::People).unwrap(),
+        u.dn.parent().unwrap()
+    );
+    h.settings().reset(&admin, "containers").await.unwrap();
+    assert_eq!(
+        h.container(Container::People)
+            .unwrap()
+            .rdn()
+            .unwrap()
+            .value(),
+        "people"
+    );
+}
