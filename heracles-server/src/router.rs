@@ -1136,16 +1136,16 @@ pub static ROUTES: &[Route] = &[
         doc: RouteDoc {
             operation_id: "resetSetting",
             summary: "Reset a setting to its default",
-            description: "Answers with the default now in force. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            description: "204 like every DELETE; `GET` then shows the default. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
             tag: "settings",
             access: Access::Bearer,
             query: &[],
             request: None,
             responses: &[
                 DocResponse {
-                    status: 200,
-                    description: "The setting, back at its default.",
-                    body: DocBody::Json("Setting"),
+                    status: 204,
+                    description: "Back at its default.",
+                    body: DocBody::Empty,
                 },
                 DocResponse {
                     status: 412,

@@ -13,6 +13,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::filter::Filter;
 use crate::password;
 
+/// `description` of the administrator entry Heracles creates (a bootstrap interrupted
+/// before the assignment was written can then finish its own work, and only its own).
+const ADMIN_MARKER: &str = "Heracles bootstrap administrator";
+
 /// Id of the assignment that makes the bootstrap administrator an administrator.
 pub const BOOTSTRAP_ASSIGNMENT: &str = "bootstrap-admin";
 
@@ -157,17 +161,40 @@ async fn bootstrap_admin(
                     Filter::eq("heraclesPolicyName", "admin"),
                 ]),
             )
-            .attributes(["1.1"])
-            .size_limit(1),
+            .attributes(["heraclesSubjectDN", "heraclesSubjectType"]),
         )
         .await?;
-    if !existing.is_empty() {
-        return Ok(());
+    // An administrator exists when an admin assignment names an entry that exists (a group
+    // assignment counts as is). Dangling assignments (their user deleted) do not count.
+    for a in &existing {
+        let is_group = a
+            .first_str("heraclesSubjectType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("group"));
+        let subject = a
+            .first_str("heraclesSubjectDN")
+            .and_then(|d| Dn::parse(d).ok());
+        match subject {
+            Some(dn) if is_group || h.directory().get(&dn, &["1.1"]).await?.is_some() => {
+                return Ok(());
+            }
+            _ => {}
+        }
     }
     let admin = h
         .container(Container::People)?
         .child(Rdn::new("uid", "admin")?);
-    if h.directory().get(&admin, &["1.1"]).await?.is_none() {
+    if let Some(found) = h.directory().get(&admin, &["description"]).await? {
+        // Never hand the administrator role to an entry Heracles did not create for it.
+        if !found.strs("description").contains(&ADMIN_MARKER) {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                format!(
+                    "no Heracles administrator exists, and '{admin}' exists but was not                      created by Heracles: remove or rename it, or assign it the admin policy                      yourself"
+                ),
+            )
+            .with_detail("dn", admin.to_string()));
+        }
+    } else {
         let settings = h.settings().effective().await?;
         let (password, generated) = if let Some(p) = admin_password {
             (p.to_owned(), None)
@@ -182,6 +209,7 @@ async fn bootstrap_admin(
             .with("uid", ["admin"])
             .with("cn", ["Heracles Administrator"])
             .with("sn", ["Administrator"])
+            .with("description", [ADMIN_MARKER])
             .with("userPassword", [hashed]);
         ensure(h, entry, report).await?;
         report.admin_created = true;
@@ -200,7 +228,20 @@ async fn bootstrap_admin(
                 "description",
                 ["The bootstrap administrator (created on first start)"],
             );
-    ensure(h, assignment, report).await?;
+    if h.directory().get(&assignment.dn, &["1.1"]).await?.is_some() {
+        // A dangling bootstrap assignment (its user was deleted): point it at the admin.
+        h.directory()
+            .modify(
+                &assignment.dn,
+                &[crate::directory::Modification::replace(
+                    "heraclesSubjectDN",
+                    [admin.to_string()],
+                )],
+            )
+            .await?;
+    } else {
+        ensure(h, assignment, report).await?;
+    }
     report.admin_dn = Some(admin);
     Ok(())
 }
@@ -254,4 +295,31 @@ pub(crate) async fn is_admin(h: &Heracles, dn: &Dn) -> Result<bool> {
         }
     }
     Ok(false)
+}
+
+/// Removes the ACL assignments whose subject is `dn` (when that user is deleted), so that
+/// no later entry with the same DN inherits them.
+pub(crate) async fn remove_assignments_of(h: &Heracles, dn: &Dn) -> Result<()> {
+    let found = h
+        .directory()
+        .search(
+            &SearchRequest::new(
+                h.container(Container::AclAssignments)?,
+                Scope::One,
+                Filter::and([
+                    Filter::eq("objectClass", "heraclesAclAssignment"),
+                    Filter::eq("heraclesSubjectDN", dn.to_string()),
+                ]),
+            )
+            .attributes(["1.1"]),
+        )
+        .await?;
+    for a in found {
+        match h.directory().delete(&a.dn).await {
+            Ok(()) => {}
+            Err(e) if e.code() == ErrorCode::EntryNotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

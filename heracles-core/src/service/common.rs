@@ -99,6 +99,24 @@ pub(crate) fn allow_list(schema: &Schema, fields: &[&str]) -> AllowList {
     )
 }
 
+/// The allow-list of an object type given by its object classes: every attribute they
+/// allow (SPEC §1: a filter's ATTR must be an attribute of that object type), except
+/// secrets such as `userPassword`.
+pub(crate) fn allow_list_for_classes(schema: &Schema, classes: &[&str]) -> AllowList {
+    let names = super::attrs::allowed_attributes(schema, classes);
+    let fields: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| {
+            !super::attrs::SECRET
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(n))
+                && !n.eq_ignore_ascii_case("objectClass")
+        })
+        .collect();
+    allow_list(schema, &fields)
+}
+
 /// Checks a field name against the allow-list (for `sort` and `attributes`); returns the
 /// LDAP attribute.
 pub(crate) fn field<'a>(allow: &'a AllowList, name: &str, param: &str) -> Result<&'a str> {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::attrs;
 use super::bootstrap::placeholder_dn;
-use super::common::{allow_list, list_entries, ListQuery, Principal};
+use super::common::{allow_list_for_classes, list_entries, ListQuery, Principal};
 use super::ids::{allocate, IdKind};
 use super::{Container, Heracles};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
@@ -114,8 +114,6 @@ pub struct Groups<'a> {
     h: &'a Heracles,
 }
 
-const LIST_FIELDS: &[&str] = &["cn", "description", "gidNumber", "member", "memberUid"];
-
 fn not_found(cn: &str) -> Error {
     Error::new(
         ErrorCode::GroupNotFound,
@@ -209,7 +207,10 @@ impl<'a> Groups<'a> {
     /// A page of groups.
     pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<Group>> {
         p.require_admin("group:read", &self.h.base().to_string())?;
-        let allow = allow_list(self.h.schema(), LIST_FIELDS);
+        let allow = allow_list_for_classes(
+            self.h.schema(),
+            &["groupOfNames", "posixGroup", "posixGroupAux"],
+        );
         let page = list_entries(self.h, self.h.base(), group_filter(), &allow, q, "cn").await?;
         let mut data = Vec::with_capacity(page.data.len());
         for e in &page.data {

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::attrs::{self, allowed_attributes, resolve_field, unknown_field, values_of};
-use super::common::{allow_list, list_entries, ListQuery, Principal};
+use super::common::{allow_list_for_classes, list_entries, ListQuery, Principal};
 use super::ids::{allocate, IdKind};
 use super::settings::Settings;
 use super::{Container, Heracles};
@@ -35,25 +35,6 @@ const POSIX_CLASSES: &[&str] = &["posixAccount", "shadowAccount"];
 const SPECIAL: &[&str] = &["department", "template", "posix", "userPassword"];
 /// Value of `pwdAccountLockedTime` that locks an account until unlocked (ppolicy).
 const LOCKED_FOREVER: &str = "000001010000Z";
-/// Attributes a user list can be filtered and sorted by.
-const LIST_FIELDS: &[&str] = &[
-    "uid",
-    "cn",
-    "sn",
-    "givenName",
-    "mail",
-    "displayName",
-    "title",
-    "telephoneNumber",
-    "mobile",
-    "employeeNumber",
-    "departmentNumber",
-    "uidNumber",
-    "gidNumber",
-    "homeDirectory",
-    "loginShell",
-    "description",
-];
 
 /// A user as answered by every front.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -238,17 +219,19 @@ impl<'a> Users<'a> {
 
     /// One user.
     pub async fn get(&self, p: &Principal, uid: &str) -> Result<User> {
+        // Checked before the lookup, so a non-administrator cannot tell which uids exist.
+        p.require_admin("user:read", uid)?;
         let e = self.find(uid).await?;
-        if !p.is(&e.dn) {
-            p.require_admin("user:read", &e.dn.to_string())?;
-        }
         self.to_user(e).await
     }
 
     /// A page of users (filters on the user fields, sort, paging).
     pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<User>> {
         p.require_admin("user:read", &self.h.base().to_string())?;
-        let allow = allow_list(self.h.schema(), LIST_FIELDS);
+        let allow = allow_list_for_classes(
+            self.h.schema(),
+            &["inetOrgPerson", "posixAccount", "shadowAccount"],
+        );
         let page = list_entries(
             self.h,
             self.h.base(),
@@ -412,8 +395,8 @@ impl<'a> Users<'a> {
         uid: &str,
         body: &Map<String, Value>,
     ) -> Result<User> {
+        p.require_admin("user:write", uid)?;
         let e = self.find(uid).await?;
-        p.require_admin("user:write", &e.dn.to_string())?;
         let mut fields = body.clone();
         if let Some(block) = fields.remove("posix") {
             match block {
@@ -472,12 +455,20 @@ impl<'a> Users<'a> {
 
     /// Deletes a user, removes it from every group and ends its sessions.
     pub async fn delete(&self, p: &Principal, uid: &str) -> Result<()> {
+        p.require_admin("user:delete", uid)?;
         let e = self.find(uid).await?;
-        p.require_admin("user:delete", &e.dn.to_string())?;
+        if p.is(&e.dn) {
+            return Err(Error::new(
+                ErrorCode::BusinessRuleViolation,
+                "an administrator cannot delete its own account",
+            )
+            .with_detail("uid", uid));
+        }
         self.h.groups().remove_everywhere(&e).await?;
         self.h.directory().delete(&e.dn).await?;
         // Its tokens stop working on every instance (sessions are directory entries).
         self.h.sessions().revoke_all(&e.dn).await?;
+        super::bootstrap::remove_assignments_of(self.h, &e.dn).await?;
         Ok(())
     }
 
@@ -490,6 +481,9 @@ impl<'a> Users<'a> {
         current: Option<&str>,
         new: &str,
     ) -> Result<()> {
+        if p.uid.as_deref() != Some(uid) {
+            p.require_admin("user:write", uid)?;
+        }
         let e = self.find(uid).await?;
         if p.is(&e.dn) {
             let Some(current) = current else {
@@ -518,8 +512,15 @@ impl<'a> Users<'a> {
 
     /// Locks the account: it can no longer bind (nor log in), and its sessions end.
     pub async fn lock(&self, p: &Principal, uid: &str) -> Result<User> {
+        p.require_admin("user:write", uid)?;
         let e = self.find(uid).await?;
-        p.require_admin("user:write", &e.dn.to_string())?;
+        if p.is(&e.dn) {
+            return Err(Error::new(
+                ErrorCode::BusinessRuleViolation,
+                "an administrator cannot lock its own account",
+            )
+            .with_detail("uid", uid));
+        }
         self.h
             .directory()
             .modify(
@@ -536,8 +537,8 @@ impl<'a> Users<'a> {
 
     /// Unlocks the account.
     pub async fn unlock(&self, p: &Principal, uid: &str) -> Result<User> {
+        p.require_admin("user:write", uid)?;
         let e = self.find(uid).await?;
-        p.require_admin("user:write", &e.dn.to_string())?;
         if !e.get("pwdAccountLockedTime").is_empty() {
             self.h
                 .directory()
@@ -555,7 +556,10 @@ impl<'a> Users<'a> {
             Err(e)
                 if matches!(
                     e.code(),
-                    ErrorCode::UserNotFound | ErrorCode::InvalidDn | ErrorCode::ValidationFailed
+                    ErrorCode::UserNotFound
+                        | ErrorCode::InvalidDn
+                        | ErrorCode::ValidationFailed
+                        | ErrorCode::BusinessRuleViolation
                 ) =>
             {
                 return Ok(None)

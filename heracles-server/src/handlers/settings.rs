@@ -6,8 +6,8 @@
 //! text comparisons ignore case (like the directory's `caseIgnoreMatch`), `value` compares
 //! its JSON text (strings without quotes). Without `sort`, settings are ordered by key.
 //!
-//! `DELETE /settings/{key}` resets the setting to its default and answers 200 with it: the
-//! setting itself still exists.
+//! `DELETE /settings/{key}` resets the setting to its default and answers 204, like every
+//! DELETE (SPEC §1); a `GET` then shows the default.
 
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::filter::{Clause, Op, MAX_CLAUSES};
@@ -213,8 +213,8 @@ async fn set_setting(mut ctx: Ctx, p: Principal) -> Result<Reply> {
 async fn reset_setting(ctx: Ctx, p: Principal) -> Result<Reply> {
     let key = ctx.param("key")?;
     precondition(ctx.state().heracles(), ctx.headers(), &p, key).await?;
-    let s = ctx.state().heracles().settings().reset(&p, key).await?;
-    answer(&s)
+    ctx.state().heracles().settings().reset(&p, key).await?;
+    Ok(Reply::no_content())
 }
 
 /// The OpenAPI component schemas of this area.

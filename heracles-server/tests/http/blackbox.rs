@@ -474,7 +474,8 @@ fn scenario(s: &Server, admin: &str, t: &str, slapd: Option<&HashMap<String, Str
         201,
     );
     assert_eq!(e["loginShell"], "/bin/ksh");
-    let v = ok(&api.delete(spath), 200);
+    assert_eq!(api.delete(spath).status, 204);
+    let v = ok(&api.get(spath), 200);
     assert_eq!(v["default"], true);
     assert_eq!(v["value"], "/bin/bash");
     assert_eq!(ok(&api.get(spath), 200)["value"], "/bin/bash");

@@ -170,6 +170,25 @@ fn bodies_over_the_limit_are_refused_before_routing() {
 }
 
 #[test]
+fn bodies_need_json_content_type_and_valid_json() {
+    let s = Server::start(&[]);
+    let body = r#"{"username":"admin","password":"x"}"#;
+    let r = s.send(&format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    r.assert_error(415, "UNSUPPORTED_MEDIA_TYPE");
+    let broken = r#"{"username": "admin", "password": "#;
+    let r = s.send(&format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{broken}",
+        broken.len()
+    ));
+    r.assert_error(400, "INVALID_JSON");
+}
+
+#[test]
 fn json_logs() {
     let s = Server::start(&["--log-format", "json"]);
     let r = s.get("/api/v1/version");

@@ -932,6 +932,8 @@ fn settings_list_get_set_reset(app: &App) {
     )
     .error(412, "PRECONDITION_FAILED");
     let r = app.delete("/api/v1/settings/uid_range");
+    assert_eq!(r.status, 204);
+    let r = app.get("/api/v1/settings/uid_range");
     assert_eq!(r.ok(200)["default"], true);
     assert_eq!(r.etag(), etag);
 
