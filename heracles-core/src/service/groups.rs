@@ -302,8 +302,23 @@ impl<'a> Groups<'a> {
         let e = self.find(cn).await?;
         let kind = GroupType::of(&e);
         let mut changes = Vec::new();
+        let mut members: Option<Vec<String>> = None;
         for (k, v) in body {
             match k.as_str() {
+                "members" => {
+                    members = Some(attrs::values_of(k, v)?.unwrap_or_default());
+                }
+                "groupType" => {
+                    let wanted: GroupType = serde_json::from_value(v.clone()).map_err(|_| {
+                        Error::validation("groupType", "groupType is ldap, posix or mixed")
+                    })?;
+                    if wanted != kind {
+                        return Err(Error::validation(
+                            "groupType",
+                            "the type of an existing group cannot be changed",
+                        ));
+                    }
+                }
                 "description" => {
                     let vals = attrs::values_of(k, v)?.unwrap_or_default();
                     if e.strs("description") != vals.iter().map(String::as_str).collect::<Vec<_>>()
@@ -323,6 +338,44 @@ impl<'a> Groups<'a> {
             }
         }
         self.h.directory().modify(&e.dn, &changes).await?;
+        if let Some(wanted) = members {
+            // Replace the membership: add what is missing, remove what is not wanted.
+            let mut wanted_dns = Vec::with_capacity(wanted.len());
+            for m in &wanted {
+                wanted_dns.push(self.h.users().find_by_uid_or_dn(m).await?.dn);
+            }
+            let current = self.find(cn).await?;
+            let mut current_dns: Vec<(String, Dn)> = Vec::new();
+            for m in current.strs("member") {
+                if let Ok(dn) = Dn::parse(m) {
+                    current_dns.push((m.to_owned(), dn));
+                }
+            }
+            for uid in current.strs("memberUid") {
+                if let Ok(u) = self.h.users().find(uid).await {
+                    current_dns.push((uid.to_owned(), u.dn));
+                } else if !wanted.iter().any(|w| w == uid) {
+                    let changes = self.removal(&current, uid, None).await?;
+                    self.h.directory().modify(&current.dn, &changes).await?;
+                }
+            }
+            let placeholder = placeholder_dn(self.h)?;
+            let add: Vec<String> = wanted_dns
+                .iter()
+                .filter(|d| !current_dns.iter().any(|(_, c)| c == *d))
+                .map(ToString::to_string)
+                .collect();
+            if !add.is_empty() {
+                self.add_members(p, cn, &add).await?;
+            }
+            for (raw, dn) in &current_dns {
+                if dn != &placeholder && !wanted_dns.contains(dn) {
+                    let g = self.find(cn).await?;
+                    let changes = self.removal(&g, raw, None).await?;
+                    self.h.directory().modify(&g.dn, &changes).await?;
+                }
+            }
+        }
         self.get(p, cn).await
     }
 

@@ -406,18 +406,56 @@ impl<'a> Users<'a> {
             }
         }
         let has_posix = e.has_value("objectClass", "posixAccount");
-        let wants_posix = ["uidNumber", "gidNumber", "homeDirectory", "loginShell"]
-            .iter()
-            .any(|f| fields.get(*f).is_some_and(|v| !v.is_null()));
+        let wants_posix = body.get("posix").is_some_and(Value::is_object)
+            || ["uidNumber", "gidNumber", "homeDirectory", "loginShell"]
+                .iter()
+                .any(|f| fields.get(*f).is_some_and(|v| !v.is_null()));
         let allowed = self.allowed(has_posix || wants_posix);
         let mut changes = Vec::new();
         if wants_posix && !has_posix {
+            // Becoming a POSIX account: the same defaults as at creation (an allocated
+            // uidNumber unless one is given, gidNumber, home, shell, gecos).
             changes.push(Modification::add(
                 "objectClass",
                 POSIX_CLASSES.iter().copied(),
             ));
+            let mut tmp = Entry::new(e.dn.clone()).with("cn", e.strs("cn"));
+            for f in [
+                "uidNumber",
+                "gidNumber",
+                "homeDirectory",
+                "loginShell",
+                "gecos",
+            ] {
+                if let Some(vals) = fields
+                    .get(f)
+                    .map(|v| values_of(f, v))
+                    .transpose()?
+                    .flatten()
+                {
+                    tmp.set(f, vals);
+                }
+            }
+            let settings = self.h.settings().effective().await?;
+            self.fill_posix(&mut tmp, &settings, uid).await?;
+            for f in [
+                "uidNumber",
+                "gidNumber",
+                "homeDirectory",
+                "loginShell",
+                "gecos",
+            ] {
+                if fields.get(f).is_none_or(Value::is_null) && !tmp.get(f).is_empty() {
+                    changes.push(Modification::replace(f, tmp.get(f).to_vec()));
+                    fields.remove(f);
+                }
+            }
         }
         for (k, v) in &fields {
+            // A POSIX account keeps its numbers: `null` cannot remove them.
+            if matches!(k.as_str(), "uidNumber" | "gidNumber") && v.is_null() {
+                continue;
+            }
             match k.as_str() {
                 "uid" => {
                     if v.as_str() != Some(uid) {

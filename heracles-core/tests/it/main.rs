@@ -56,4 +56,5 @@ conformance!(
     services::users_lifecycle,
     services::groups_keep_members_consistent,
     services::concurrent_uid_allocation_never_duplicates,
+    services::a_user_becomes_posix_by_update,
 );

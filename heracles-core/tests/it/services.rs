@@ -317,6 +317,38 @@ pub async fn groups_keep_members_consistent(t: &Target) {
     );
     assert!(entry.strs("memberUid").is_empty());
 
+    // PUT members replaces the membership; the type cannot change.
+    let g = h
+        .groups()
+        .update(
+            &admin,
+            &cn,
+            &body(json!({"members": [a.clone(), b.clone()]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(g.member_count, 2, "{g:?}");
+    let g = h
+        .groups()
+        .update(&admin, &cn, &body(json!({"members": [b.clone()]})))
+        .await
+        .unwrap();
+    assert_eq!(g.members, vec![b.clone()]);
+    let entry = t.dir().get(&g.dn, &[]).await.unwrap().unwrap();
+    assert_eq!(entry.strs("memberUid"), vec![b.as_str()]);
+    let g = h
+        .groups()
+        .update(&admin, &cn, &body(json!({"members": []})))
+        .await
+        .unwrap();
+    assert_eq!(g.member_count, 0);
+    let err = h
+        .groups()
+        .update(&admin, &cn, &body(json!({"groupType": "posix"})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ValidationFailed);
+
     // Deleting a user removes it from its groups.
     h.groups()
         .add_members(&admin, &cn, std::slice::from_ref(&a))
@@ -412,4 +444,46 @@ async fn container_names_are_settings() {
             .value(),
         "people"
     );
+}
+
+pub async fn a_user_becomes_posix_by_update(t: &Target) {
+    let (h, admin) = ready(t).await;
+    let uid = tag("px");
+    let u = h
+        .users()
+        .create(
+            &admin,
+            &body(json!({"uid": uid, "cn": "Pos Ix", "sn": "Ix"})),
+        )
+        .await
+        .unwrap();
+    assert!(u.field("uidNumber").is_none());
+    let u = h
+        .users()
+        .update(
+            &admin,
+            &uid,
+            &body(json!({"posix": {"uidNumber": null, "loginShell": "/bin/zsh"}})),
+        )
+        .await
+        .unwrap();
+    assert!(u.object_class.iter().any(|c| c == "posixAccount"));
+    let n = u
+        .field("uidNumber")
+        .and_then(|v| v.as_u64())
+        .expect("allocated");
+    assert_eq!(u.field("gidNumber").and_then(|v| v.as_u64()), Some(n));
+    assert_eq!(
+        u.field("homeDirectory"),
+        Some(json!(format!("/home/{uid}")))
+    );
+    assert_eq!(u.field("loginShell"), Some(json!("/bin/zsh")));
+    // null does not remove the numbers of a POSIX account.
+    let u = h
+        .users()
+        .update(&admin, &uid, &body(json!({"uidNumber": null})))
+        .await
+        .unwrap();
+    assert_eq!(u.field("uidNumber").and_then(|v| v.as_u64()), Some(n));
+    h.users().delete(&admin, &uid).await.unwrap();
 }
