@@ -415,6 +415,8 @@ pub struct PasswordPolicy {
     /// Most bytes (UTF-8). Default and ceiling: [`MAX_PASSWORD_BYTES`] ([`hash`] refuses more
     /// whatever the policy says).
     pub max_length: usize,
+    /// How many previous passwords a new one may not repeat (0: no history). Default 0.
+    pub history: usize,
 }
 
 impl Default for PasswordPolicy {
@@ -423,6 +425,7 @@ impl Default for PasswordPolicy {
             min_length: 12,
             min_classes: 3,
             max_length: MAX_PASSWORD_BYTES,
+            history: 0,
         }
     }
 }
@@ -1212,6 +1215,7 @@ mod tests {
             min_length: 0,
             min_classes: 0,
             max_length: 10,
+            history: 0,
         };
         assert!(relaxed.check("").is_ok());
         assert_eq!(

@@ -68,7 +68,20 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 /// The answer for an error: its status, the envelope, and `Retry-After` where it applies.
 pub fn error_reply(err: &Error) -> Reply {
     let status = status_of(err.code());
-    let body = serde_json::to_vec(&err.to_envelope()).unwrap_or_else(|_| {
+    // A 500 says what failed inside, which is for the operator's log, not for the client
+    // (directory diagnostics, DNs, configuration): the client gets the code only.
+    let redacted;
+    let shown = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(code = %err.code(), error = %err, details = ?err.details(), "internal error");
+        redacted = Error::new(
+            err.code(),
+            "an internal error occurred; the server log has the details (look up this X-Request-Id)",
+        );
+        &redacted
+    } else {
+        err
+    };
+    let body = serde_json::to_vec(&shown.to_envelope()).unwrap_or_else(|_| {
         br#"{"error":{"code":"INTERNAL","message":"the error could not be rendered"}}"#.to_vec()
     });
     let mut reply = Reply::json_bytes(status, body.into());
@@ -125,6 +138,18 @@ mod tests {
             "DIRECTORY_UNAVAILABLE" | "TIMEOUT" => 503,
             _ => return None,
         })
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_details() {
+        let err = Error::new(ErrorCode::DirectoryError, "the directory failed: secret detail")
+            .with_detail("dn", "cn=secret,dc=example,dc=com");
+        let reply = error_reply(&err);
+        let body = String::from_utf8_lossy(reply.body_bytes()).into_owned();
+        assert!(body.contains("DIRECTORY_ERROR"), "{body}");
+        assert!(!body.contains("secret"), "{body}");
+        let not_found = error_reply(&Error::new(ErrorCode::UserNotFound, "User with uid 'x'"));
+        assert!(String::from_utf8_lossy(not_found.body_bytes()).contains("uid 'x'"));
     }
 
     #[test]

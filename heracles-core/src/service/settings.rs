@@ -747,7 +747,11 @@ fn canonical_policy(key: SettingKey, value: Value) -> Result<Value> {
     if !value.is_object() {
         return Err(invalid(key, "expected an object"));
     }
-    known_members(key, &value, &["min_length", "min_classes", "max_length"])?;
+    known_members(
+        key,
+        &value,
+        &["min_length", "min_classes", "max_length", "history"],
+    )?;
     let policy: PasswordPolicy = typed(key, value)?;
     in_range(key, "min_length", policy.min_length, 1, MAX_PASSWORD_BYTES)?;
     in_range(key, "min_classes", policy.min_classes, 0, 4)?;
@@ -758,6 +762,7 @@ fn canonical_policy(key: SettingKey, value: Value) -> Result<Value> {
         policy.min_length,
         MAX_PASSWORD_BYTES,
     )?;
+    in_range(key, "history", policy.history, 0, 24)?;
     to_json(&policy)
 }
 
@@ -1025,7 +1030,7 @@ mod tests {
             (
                 K::PasswordPolicy,
                 json!({"min_length": 8}),
-                json!({"min_length": 8, "min_classes": 3, "max_length": 4096}),
+                json!({"min_length": 8, "min_classes": 3, "max_length": 4096, "history": 0}),
             ),
             (K::AccessTokenTtlSeconds, json!(60), json!(60)),
             (K::SelfAccess, json!(false), json!(false)),

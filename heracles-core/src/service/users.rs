@@ -540,12 +540,42 @@ impl<'a> Users<'a> {
             p.require_admin("user:write", &e.dn.to_string())?;
         }
         let settings = self.h.settings().effective().await?;
-        settings.password_policy.check(new)?;
+        let policy = &settings.password_policy;
+        policy.check(new)?;
         let hashed = password::hash(new, settings.password_hash)?;
-        self.h
-            .directory()
-            .modify(&e.dn, &[Modification::replace("userPassword", [hashed])])
-            .await
+        let mut changes = vec![Modification::replace("userPassword", [hashed])];
+        if policy.history > 0 {
+            // The current password and the last `history - 1` ones may not come back.
+            let full = self
+                .h
+                .directory()
+                .get(
+                    &e.dn,
+                    &["userPassword", "heraclesPasswordHistory", "objectClass"],
+                )
+                .await?
+                .ok_or_else(|| not_found(uid, self.h.base()))?;
+            let mut previous: Vec<Vec<u8>> = full.get("userPassword").to_vec();
+            previous.extend(full.get("heraclesPasswordHistory").iter().cloned());
+            previous.truncate(policy.history);
+            for old in &previous {
+                if password::verify(new, old)? {
+                    return Err(Error::validation(
+                        "new_password",
+                        format!(
+                            "the password was used recently (the last {} may not be reused)",
+                            policy.history
+                        ),
+                    )
+                    .with_detail("reason", "in_history"));
+                }
+            }
+            if !full.has_value("objectClass", "heraclesAccount") {
+                changes.push(Modification::add("objectClass", ["heraclesAccount"]));
+            }
+            changes.push(Modification::replace("heraclesPasswordHistory", previous));
+        }
+        self.h.directory().modify(&e.dn, &changes).await
     }
 
     /// Locks the account: it can no longer bind (nor log in), and its sessions end.

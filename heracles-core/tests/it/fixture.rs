@@ -149,6 +149,15 @@ impl Target {
         &*self.dir
     }
 
+    /// Any directory already holding the base tree.
+    pub fn over(dir: Arc<dyn Directory>, base: Dn) -> Target {
+        Target {
+            dir,
+            base,
+            _folder: None,
+        }
+    }
+
     /// The shared slapd, as the ordinary service account.
     pub async fn slapd() -> Target {
         let slapd = Slapd::shared();

@@ -487,3 +487,62 @@ pub async fn a_user_becomes_posix_by_update(t: &Target) {
     assert_eq!(u.field("uidNumber").and_then(|v| v.as_u64()), Some(n));
     h.users().delete(&admin, &uid).await.unwrap();
 }
+
+async fn history_scenario(t: &Target) {
+    let (h, admin) = ready(t).await;
+    h.settings()
+        .set(&admin, "password_policy", json!({"history": 2}))
+        .await
+        .unwrap();
+    let uid = tag("hist");
+    let u = h
+        .users()
+        .create(
+            &admin,
+            &body(json!({"uid": uid, "cn": "H", "sn": "H", "userPassword": "First-Passw0rd-1"})),
+        )
+        .await
+        .unwrap();
+    let me = h.principal(&u.dn).await.unwrap();
+    let change = |from: &'static str, to: &'static str| {
+        let (h, me, uid) = (h.clone(), me.clone(), uid.clone());
+        async move { h.users().set_password(&me, &uid, Some(from), to).await }
+    };
+    change("First-Passw0rd-1", "Second-Passw0rd-2")
+        .await
+        .unwrap();
+    let err = change("Second-Passw0rd-2", "First-Passw0rd-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.details()["reason"], "in_history", "{err}");
+    let err = change("Second-Passw0rd-2", "Second-Passw0rd-2")
+        .await
+        .unwrap_err();
+    assert_eq!(err.details()["reason"], "in_history", "{err}");
+    change("Second-Passw0rd-2", "Third-Passw0rd-3")
+        .await
+        .unwrap();
+    change("Third-Passw0rd-3", "Fourth-Passw0rd-4")
+        .await
+        .unwrap();
+    // Only the last two are remembered: the first may come back.
+    change("Fourth-Passw0rd-4", "First-Passw0rd-1")
+        .await
+        .unwrap();
+    assert!(t
+        .dir()
+        .check_password(&u.dn, "First-Passw0rd-1")
+        .await
+        .unwrap());
+}
+
+/// Password history (a setting, off by default), on private directories: the setting is
+/// shared by everything using the directory.
+#[tokio::test]
+async fn password_history_is_a_setting() {
+    history_scenario(&Target::embedded().await).await;
+    let own = crate::fixture::OwnSlapd::start();
+    let dir = std::sync::Arc::new(own.env.service().await);
+    let t = Target::over(dir, own.env.base());
+    history_scenario(&t).await;
+}
