@@ -142,8 +142,11 @@ mod tests {
 
     #[test]
     fn internal_errors_do_not_leak_their_details() {
-        let err = Error::new(ErrorCode::DirectoryError, "the directory failed: secret detail")
-            .with_detail("dn", "cn=secret,dc=example,dc=com");
+        let err = Error::new(
+            ErrorCode::DirectoryError,
+            "the directory failed: secret detail",
+        )
+        .with_detail("dn", "cn=secret,dc=example,dc=com");
         let reply = error_reply(&err);
         let body = String::from_utf8_lossy(reply.body_bytes()).into_owned();
         assert!(body.contains("DIRECTORY_ERROR"), "{body}");
