@@ -44,11 +44,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Container, Heracles, Principal};
+use super::{Container, Heracles, ListQuery, Principal};
 use crate::directory::{truncate, Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, Result};
-use crate::filter::Filter;
+use crate::filter::{Clause, Filter, Op, MAX_CLAUSES};
+use crate::page::Page;
 use crate::password::{PasswordPolicy, Scheme, MAX_PASSWORD_BYTES};
 
 const OBJECT_CLASS: &str = "heraclesSetting";
@@ -883,6 +884,150 @@ fn check_containers(key: SettingKey, c: &Containers) -> Result<()> {
         }
     }
     Ok(())
+}
+
+// ---- lists of settings --------------------------------------------------------------------
+//
+// The list is small and fixed (one entry per known key), so `filter=`, `sort=`,
+// `attributes=` and paging are applied over the answers, with the same syntax and errors as
+// every other list. Its fields are `key`, `value`, `default` and `description`; text
+// comparisons ignore case (like the directory's `caseIgnoreMatch`), `value` compares its
+// JSON text (strings without quotes). Without `sort`, settings are ordered by key.
+
+/// The fields of a setting answer.
+const FIELDS: &[&str] = &["key", "value", "default", "description"];
+
+/// The field name as written in [`FIELDS`], if it is one (ignoring case).
+fn known_field(name: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .copied()
+        .find(|f| f.eq_ignore_ascii_case(name))
+}
+
+fn unknown_field(name: &str, param: &str) -> Error {
+    Error::new(
+        ErrorCode::ValidationFailed,
+        format!(
+            "'{name}' is not a field of this object type (allowed: {})",
+            FIELDS.join(", ")
+        ),
+    )
+    .with_detail("field", param)
+    .with_detail("value", name)
+}
+
+/// The text of a field, as filters and sorting see it.
+fn text(s: &SettingValue, field: &str) -> String {
+    match field {
+        "key" => s.key.clone(),
+        "description" => s.description.clone(),
+        "default" => s.default.to_string(),
+        _ => match &s.value {
+            Value::String(v) => v.clone(),
+            other => other.to_string(),
+        },
+    }
+}
+
+/// One parsed `filter=` clause.
+struct Matcher {
+    field: &'static str,
+    op: Op,
+    value: String,
+}
+
+impl Matcher {
+    fn matches(&self, s: &SettingValue) -> bool {
+        if self.op == Op::Present {
+            return !(self.field == "value" && s.value.is_null());
+        }
+        let have = text(s, self.field).to_lowercase();
+        let want = self.value.as_str();
+        match self.op {
+            Op::Eq => have == want,
+            Op::Contains => have.contains(want),
+            Op::Starts => have.starts_with(want),
+            Op::Ends => have.ends_with(want),
+            Op::Present => true,
+        }
+    }
+}
+
+fn matchers(clauses: &[String]) -> Result<Vec<Matcher>> {
+    if clauses.len() > MAX_CLAUSES {
+        return Err(Error::new(
+            ErrorCode::InvalidFilter,
+            format!("at most {MAX_CLAUSES} filter clauses are allowed"),
+        )
+        .with_detail("max_clauses", MAX_CLAUSES));
+    }
+    let mut out = Vec::with_capacity(clauses.len());
+    for (i, raw) in clauses.iter().enumerate() {
+        let c = Clause::parse(raw).map_err(|e| e.with_detail("index", i))?;
+        let Some(field) = known_field(c.attr) else {
+            return Err(Error::new(
+                ErrorCode::InvalidFilter,
+                format!(
+                    "invalid filter clause {i} '{raw}': unknown attribute '{}': allowed are {}",
+                    c.attr,
+                    FIELDS.join(", ")
+                ),
+            )
+            .with_detail("clause", raw.as_str())
+            .with_detail("index", i)
+            .with_detail("allowed", FIELDS));
+        };
+        out.push(Matcher {
+            field,
+            op: c.op,
+            value: c.value.unwrap_or_default().to_lowercase(),
+        });
+    }
+    Ok(out)
+}
+
+impl SettingsService<'_> {
+    /// A page of settings with the query of any list (filters, sort, attributes checked).
+    pub async fn query(&self, p: &Principal, q: &ListQuery) -> Result<Page<SettingValue>> {
+        let filters = matchers(&q.filters)?;
+        let (sort_field, descending) = match q.sort.as_deref() {
+            None => ("key", false),
+            Some(s) => {
+                let (name, descending) = match s.strip_prefix('-') {
+                    Some(rest) => (rest, true),
+                    None => (s.strip_prefix('+').unwrap_or(s), false),
+                };
+                (
+                    known_field(name).ok_or_else(|| unknown_field(name, "sort"))?,
+                    descending,
+                )
+            }
+        };
+        if let Some(attrs) = &q.attributes {
+            for a in attrs {
+                known_field(a).ok_or_else(|| unknown_field(a, "attributes"))?;
+            }
+        }
+        let mut all: Vec<SettingValue> = self
+            .list(p)
+            .await?
+            .into_iter()
+            .filter(|s| filters.iter().all(|m| m.matches(s)))
+            .collect();
+        all.sort_by(|a, b| {
+            let order = text(a, sort_field)
+                .to_lowercase()
+                .cmp(&text(b, sort_field).to_lowercase())
+                .then_with(|| a.key.cmp(&b.key));
+            if descending {
+                order.reverse()
+            } else {
+                order
+            }
+        });
+        Ok(q.page.slice(all))
+    }
 }
 
 /// A seeded embedded directory for the tests of the services in this file's siblings.

@@ -1,16 +1,12 @@
 //! `/api/v1/settings`: list, get, set, reset (SPEC §3).
 //!
-//! The list is small and fixed (one entry per known key), so `filter=`, `sort=`,
-//! `attributes=` and paging are applied here over the answers, with the same syntax and
-//! errors as every other list. Its fields are `key`, `value`, `default` and `description`;
-//! text comparisons ignore case (like the directory's `caseIgnoreMatch`), `value` compares
-//! its JSON text (strings without quotes). Without `sort`, settings are ordered by key.
+//! The list takes `filter=`, `sort=`, `attributes=` and paging like every other list; the
+//! core applies them (`SettingsService::query`).
 //!
 //! `DELETE /settings/{key}` resets the setting to its default and answers 204, like every
 //! DELETE (SPEC §1); a `GET` then shows the default.
 
-use heracles_core::error::{Error, ErrorCode, Result};
-use heracles_core::filter::{Clause, Op, MAX_CLAUSES};
+use heracles_core::error::Result;
 use heracles_core::service::settings::{SettingUpdate, SettingValue};
 use heracles_core::service::{Heracles, Principal};
 use http::header::IF_MATCH;
@@ -20,9 +16,6 @@ use serde_json::{json, Value};
 use crate::reply::{etag_of, page_reply, Reply};
 use crate::request::{check_if_match, Ctx};
 use crate::router::{with_principal, HandlerFuture};
-
-/// The fields of a setting answer.
-const FIELDS: &[&str] = &["key", "value", "default", "description"];
 
 /// `GET /api/v1/settings`.
 pub fn list(ctx: Ctx) -> HandlerFuture {
@@ -48,138 +41,9 @@ fn answer(setting: &SettingValue) -> Result<Reply> {
     Ok(Reply::ok(setting)?.with_etag(&etag_of(setting)?))
 }
 
-/// The field name as written in [`FIELDS`], if it is one (ignoring case).
-fn known(name: &str) -> Option<&'static str> {
-    FIELDS
-        .iter()
-        .copied()
-        .find(|f| f.eq_ignore_ascii_case(name))
-}
-
-fn unknown_field(name: &str, param: &str) -> Error {
-    Error::new(
-        ErrorCode::ValidationFailed,
-        format!(
-            "'{name}' is not a field of this object type (allowed: {})",
-            FIELDS.join(", ")
-        ),
-    )
-    .with_detail("field", param)
-    .with_detail("value", name)
-}
-
-/// The text of a field, as filters and sorting see it.
-fn text(s: &SettingValue, field: &str) -> String {
-    match field {
-        "key" => s.key.clone(),
-        "description" => s.description.clone(),
-        "default" => s.default.to_string(),
-        _ => match &s.value {
-            Value::String(v) => v.clone(),
-            other => other.to_string(),
-        },
-    }
-}
-
-/// One parsed `filter=` clause.
-struct Matcher {
-    field: &'static str,
-    op: Op,
-    value: String,
-}
-
-impl Matcher {
-    fn matches(&self, s: &SettingValue) -> bool {
-        if self.op == Op::Present {
-            return !(self.field == "value" && s.value.is_null());
-        }
-        let have = text(s, self.field).to_lowercase();
-        let want = self.value.as_str();
-        match self.op {
-            Op::Eq => have == want,
-            Op::Contains => have.contains(want),
-            Op::Starts => have.starts_with(want),
-            Op::Ends => have.ends_with(want),
-            Op::Present => true,
-        }
-    }
-}
-
-fn matchers(clauses: &[String]) -> Result<Vec<Matcher>> {
-    if clauses.len() > MAX_CLAUSES {
-        return Err(Error::new(
-            ErrorCode::InvalidFilter,
-            format!("at most {MAX_CLAUSES} filter clauses are allowed"),
-        )
-        .with_detail("max_clauses", MAX_CLAUSES));
-    }
-    let mut out = Vec::with_capacity(clauses.len());
-    for (i, raw) in clauses.iter().enumerate() {
-        let c = Clause::parse(raw).map_err(|e| e.with_detail("index", i))?;
-        let Some(field) = known(c.attr) else {
-            return Err(Error::new(
-                ErrorCode::InvalidFilter,
-                format!(
-                    "invalid filter clause {i} '{raw}': unknown attribute '{}': allowed are {}",
-                    c.attr,
-                    FIELDS.join(", ")
-                ),
-            )
-            .with_detail("clause", raw.as_str())
-            .with_detail("index", i)
-            .with_detail("allowed", FIELDS));
-        };
-        out.push(Matcher {
-            field,
-            op: c.op,
-            value: c.value.unwrap_or_default().to_lowercase(),
-        });
-    }
-    Ok(out)
-}
-
 async fn list_settings(ctx: Ctx, p: Principal) -> Result<Reply> {
     let q = ctx.list_query()?;
-    let filters = matchers(&q.filters)?;
-    let (sort_field, descending) = match q.sort.as_deref() {
-        None => ("key", false),
-        Some(s) => {
-            let (name, descending) = match s.strip_prefix('-') {
-                Some(rest) => (rest, true),
-                None => (s.strip_prefix('+').unwrap_or(s), false),
-            };
-            (
-                known(name).ok_or_else(|| unknown_field(name, "sort"))?,
-                descending,
-            )
-        }
-    };
-    if let Some(attrs) = &q.attributes {
-        for a in attrs {
-            known(a).ok_or_else(|| unknown_field(a, "attributes"))?;
-        }
-    }
-    let mut all: Vec<SettingValue> = ctx
-        .state()
-        .heracles()
-        .settings()
-        .list(&p)
-        .await?
-        .into_iter()
-        .filter(|s| filters.iter().all(|m| m.matches(s)))
-        .collect();
-    all.sort_by(|a, b| {
-        let order = text(a, sort_field)
-            .to_lowercase()
-            .cmp(&text(b, sort_field).to_lowercase())
-            .then_with(|| a.key.cmp(&b.key));
-        if descending {
-            order.reverse()
-        } else {
-            order
-        }
-    });
-    let page = q.page.slice(all);
+    let page = ctx.state().heracles().settings().query(&p, &q).await?;
     page_reply(&page, q.attributes.as_deref(), &[])
 }
 
