@@ -555,10 +555,30 @@ impl<'a> Users<'a> {
                 )
                 .await?
                 .ok_or_else(|| not_found(uid, self.h.base()))?;
-            let mut previous: Vec<Vec<u8>> = full.get("userPassword").to_vec();
-            previous.extend(full.get("heraclesPasswordHistory").iter().cloned());
+            // History values are `<microseconds since the epoch, 20 digits>#<hash>`: LDAP
+            // keeps no order among values, so the order is in the values themselves.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_micros();
+            let mut previous: Vec<(u128, Vec<u8>)> = full
+                .get("userPassword")
+                .iter()
+                .map(|h| (now, h.clone()))
+                .collect();
+            for v in full.get("heraclesPasswordHistory") {
+                let Some(pos) = v.iter().position(|b| *b == b'#') else {
+                    continue;
+                };
+                let stamp = std::str::from_utf8(&v[..pos])
+                    .ok()
+                    .and_then(|t| t.parse::<u128>().ok())
+                    .unwrap_or(0);
+                previous.push((stamp, v[pos + 1..].to_vec()));
+            }
+            previous.sort_by_key(|e| std::cmp::Reverse(e.0));
             previous.truncate(policy.history);
-            for old in &previous {
+            for (_, old) in &previous {
                 if password::verify(new, old)? {
                     return Err(Error::validation(
                         "new_password",
@@ -570,6 +590,17 @@ impl<'a> Users<'a> {
                     .with_detail("reason", "in_history"));
                 }
             }
+            let previous: Vec<Vec<u8>> = previous
+                .into_iter()
+                .enumerate()
+                .map(|(i, (stamp, hash))| {
+                    // Distinct stamps even for values read in the same microsecond.
+                    let stamp = stamp.saturating_sub(i as u128);
+                    let mut v = format!("{stamp:020}#").into_bytes();
+                    v.extend_from_slice(&hash);
+                    v
+                })
+                .collect();
             if !full.has_value("objectClass", "heraclesAccount") {
                 changes.push(Modification::add("objectClass", ["heraclesAccount"]));
             }
