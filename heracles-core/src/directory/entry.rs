@@ -3,6 +3,10 @@
 //! Values are bytes, so binary attributes (`jpegPhoto`, certificates) are kept intact;
 //! [`Entry::first_str`] and [`Entry::strs`] give the UTF-8 view most callers want.
 //!
+//! An attribute's values are a *set* in LDAP: a server may return them in any order (slapd
+//! does, and `LdapDirectory` sends them as a set). Code that needs an order must keep it
+//! inside the values (as the password history does).
+//!
 //! ```
 //! use heracles_core::directory::Entry;
 //! use heracles_core::dn::Dn;
