@@ -6,7 +6,7 @@
 //!   accepted, anything else is a 400. `userPassword` is hashed (scheme from the settings)
 //!   after the password policy check, and never returned.
 //! - `posix: {uidNumber: null}` allocates the next free number atomically
-//!   ([`super::ids`]); `gidNumber` defaults to the same number, `homeDirectory` to the
+//!   (a directory-side compare-and-swap on `cn=counters,ou=heracles`); `gidNumber` defaults to the same number, `homeDirectory` to the
 //!   configured pattern, `loginShell` to the configured shell, `gecos` to `cn`.
 //! - An update sends only the attributes that changed; `null` removes one.
 //! - Lock sets ppolicy's `pwdAccountLockedTime` (the account cannot bind; the hash is
