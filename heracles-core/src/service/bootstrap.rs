@@ -313,7 +313,13 @@ pub(crate) async fn remove_assignments_of(h: &Heracles, dn: &Dn) -> Result<()> {
             )
             .attributes(["1.1"]),
         )
-        .await?;
+        .await;
+    let found = match found {
+        Ok(f) => f,
+        // No `ou=aclassignments` yet: nothing is assigned.
+        Err(e) if e.code() == ErrorCode::EntryNotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
     for a in found {
         match h.directory().delete(&a.dn).await {
             Ok(()) => {}

@@ -275,7 +275,9 @@ impl<'a> Departments<'a> {
 
     /// Deletes a department, addressed as in [`Departments::get`]. One that still holds
     /// entries is `BUSINESS_RULE_VIOLATION` (details: `dn`, `entries` — how many it holds at
-    /// any depth) unless `recursive`, which deletes the whole subtree, deepest first.
+    /// any depth) unless `recursive`, which deletes the whole subtree, deepest first; users
+    /// in it are removed from their groups and lose their sessions and assignments, as with
+    /// [`Users::delete`](super::users::Users::delete).
     pub async fn delete(
         &self,
         p: &Principal,
@@ -300,6 +302,21 @@ impl<'a> Departments<'a> {
                 )
                 .with_detail("dn", dn.to_string())
                 .with_detail("entries", below.len()));
+            }
+            // Users inside go the way every deleted user goes (groups, sessions, assignments).
+            if !below.is_empty() {
+                let users = self
+                    .h
+                    .directory()
+                    .search(&SearchRequest::new(
+                        dn.clone(),
+                        Scope::Subtree,
+                        Filter::eq("objectClass", "inetOrgPerson"),
+                    ))
+                    .await?;
+                for u in &users {
+                    self.h.users().forget(u).await?;
+                }
             }
             // Deepest first, so every delete is of a leaf.
             below.sort_by_key(|d| std::cmp::Reverse(d.len()));

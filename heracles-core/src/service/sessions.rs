@@ -356,7 +356,13 @@ impl<'a> SessionsService<'a> {
                 )
                 .attributes([ID, REVOKED]),
             )
-            .await?;
+            .await;
+        let found = match found {
+            Ok(f) => f,
+            // No `ou=sessions` yet: nobody has a session.
+            Err(e) if e.code() == ErrorCode::EntryNotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
         let mut n = 0;
         for e in found {
             if is_revoked(&e) {

@@ -502,12 +502,17 @@ impl<'a> Users<'a> {
             )
             .with_detail("uid", uid));
         }
-        self.h.groups().remove_everywhere(&e).await?;
         self.h.directory().delete(&e.dn).await?;
-        // Its tokens stop working on every instance (sessions are directory entries).
+        self.forget(&e).await
+    }
+
+    /// What deleting a user entry entails beyond the entry itself, wherever it is deleted
+    /// from (here, or with a department deleted recursively): it leaves every group, its
+    /// tokens stop working on every instance, and its ACL assignments go.
+    pub(crate) async fn forget(&self, e: &Entry) -> Result<()> {
+        self.h.groups().remove_everywhere(e).await?;
         self.h.sessions().revoke_all(&e.dn).await?;
-        super::bootstrap::remove_assignments_of(self.h, &e.dn).await?;
-        Ok(())
+        super::bootstrap::remove_assignments_of(self.h, &e.dn).await
     }
 
     /// Sets a password: the caller's own needs `current`; the policy of the settings applies;

@@ -57,4 +57,5 @@ conformance!(
     services::groups_keep_members_consistent,
     services::concurrent_uid_allocation_never_duplicates,
     services::a_user_becomes_posix_by_update,
+    services::recursive_department_delete_cleans_up_memberships,
 );

@@ -546,3 +546,50 @@ async fn password_history_is_a_setting() {
     let t = Target::over(dir, own.env.base());
     history_scenario(&t).await;
 }
+
+pub async fn recursive_department_delete_cleans_up_memberships(t: &Target) {
+    use heracles_core::service::departments::NewDepartment;
+    let (h, admin) = ready(t).await;
+    let ou = tag("Dept");
+    h.departments()
+        .create(
+            &admin,
+            &NewDepartment {
+                ou: ou.clone(),
+                description: None,
+                parent: None,
+            },
+        )
+        .await
+        .unwrap();
+    let uid = tag("dm");
+    h.users()
+        .create(
+            &admin,
+            &body(json!({"uid": uid, "cn": "D", "sn": "M", "department": ou})),
+        )
+        .await
+        .unwrap();
+    let cn = tag("dgrp");
+    h.groups()
+        .create(
+            &admin,
+            &NewGroup {
+                cn: cn.clone(),
+                group_type: Some(GroupType::Mixed),
+                members: vec![uid.clone()],
+                ..NewGroup::default()
+            },
+        )
+        .await
+        .unwrap();
+    h.departments()
+        .delete(&admin, &ou, None, true)
+        .await
+        .unwrap();
+    let g = h.groups().get(&admin, &cn).await.unwrap();
+    assert_eq!(g.member_count, 0, "{g:?}");
+    let entry = t.dir().get(&g.dn, &[]).await.unwrap().unwrap();
+    assert!(entry.strs("memberUid").is_empty());
+    h.groups().delete(&admin, &cn).await.unwrap();
+}
