@@ -370,6 +370,10 @@ impl Error {
                 format!("'{dn}' has children and cannot be deleted or renamed"),
             ),
             68 => (C::AlreadyExists, format!("entry '{dn}' already exists")),
+            122 => (
+                C::PreconditionFailed,
+                format!("'{dn}' has changed since it was read (assertion failed)"),
+            ),
             87 => (
                 C::InvalidFilter,
                 "the directory rejected the filter".to_owned(),

@@ -9,7 +9,6 @@ use http::header::{HeaderName, CONTENT_TYPE, ETAG, LOCATION};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// The media type of every JSON answer (SPEC §1).
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -149,15 +148,7 @@ impl Reply {
     }
 }
 
-/// The entity tag of an object (SPEC §1): a strong, quoted tag from the SHA-256 of its JSON
-/// answer, so any change of what a client sees changes the tag, and every instance computes
-/// the same one.
-pub fn etag_of<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    let bytes = serde_json::to_vec(value)
-        .map_err(|e| Error::internal(format!("cannot serialise the answer: {e}")))?;
-    let digest = Sha256::digest(&bytes);
-    Ok(format!("\"{}\"", crate::hex(&digest[..16])))
-}
+pub use heracles_core::service::etag_of;
 
 /// Characters escaped in a path segment: everything but RFC 3986 unreserved characters.
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC

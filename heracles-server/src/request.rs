@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::page::PageRequest;
-use heracles_core::service::{ListQuery, Principal};
+use heracles_core::service::{IfMatch, ListQuery, Principal};
 use http::header::{CONTENT_TYPE, IF_MATCH};
 use http::request::Parts;
 use http::{HeaderMap, Method, Uri};
@@ -226,13 +226,10 @@ impl Ctx {
         single(&self.query()?, name)
     }
 
-    /// Checks `If-Match` against the current entity tag of the target (SPEC §1): absent, or
-    /// `*`, or a list holding `current` (strong comparison: weak tags never match) passes;
-    /// anything else is 412 `PRECONDITION_FAILED`.
-    pub fn check_if_match(&self, current: &str) -> Result<()> {
-        check_if_match(self.headers(), current)
+    /// The request's `If-Match` precondition, if any (see [`if_match`]).
+    pub fn if_match(&self) -> Result<Option<IfMatch>> {
+        if_match(self.headers())
     }
-
     /// Reads and parses the JSON body (once; a second call is an internal error).
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T> {
         let body = self
@@ -308,26 +305,19 @@ fn single(q: &Query, name: &str) -> Result<Option<String>> {
     }
 }
 
-/// [`Ctx::check_if_match`] over a header map.
-pub fn check_if_match(headers: &HeaderMap, current: &str) -> Result<()> {
-    let mut given = Vec::new();
+/// The `If-Match` precondition of a request, if it has one (several headers are one list).
+pub fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>> {
+    let mut lists = Vec::new();
     for value in headers.get_all(IF_MATCH) {
         let text = value
             .to_str()
             .map_err(|_| Error::new(ErrorCode::BadRequest, "the If-Match header is not ASCII"))?;
-        given.extend(text.split(',').map(str::trim).filter(|t| !t.is_empty()));
+        lists.push(text);
     }
-    if given.is_empty() && headers.get(IF_MATCH).is_none() {
-        return Ok(());
+    if lists.is_empty() {
+        return Ok(None);
     }
-    if given.iter().any(|t| *t == "*" || *t == current) {
-        return Ok(());
-    }
-    Err(Error::new(
-        ErrorCode::PreconditionFailed,
-        "the resource has changed since it was read (If-Match does not match its ETag)",
-    )
-    .with_detail("if_match", given.join(", ")))
+    Ok(Some(IfMatch::parse(&lists.join(","))))
 }
 
 fn decode_query_part(s: &str) -> Result<String> {

@@ -254,10 +254,30 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     async fn add(&self, entry: &Entry) -> Result<()>;
 
     /// Applies the changes to one entry, all or nothing.
-    async fn modify(&self, dn: &Dn, changes: &[Modification]) -> Result<()>;
+    async fn modify(&self, dn: &Dn, changes: &[Modification]) -> Result<()> {
+        self.modify_if(dn, changes, None).await
+    }
+
+    /// Like [`Directory::modify`], but only while the entry matches `assertion`, checked in
+    /// the same operation as the write (the LDAP assertion control of RFC 4528, critical;
+    /// under the write lock on the embedded directory). An entry that no longer matches is
+    /// `PRECONDITION_FAILED` and nothing changes. With no changes the assertion is still
+    /// checked.
+    async fn modify_if(
+        &self,
+        dn: &Dn,
+        changes: &[Modification],
+        assertion: Option<&Filter>,
+    ) -> Result<()>;
 
     /// Deletes a leaf entry.
-    async fn delete(&self, dn: &Dn) -> Result<()>;
+    async fn delete(&self, dn: &Dn) -> Result<()> {
+        self.delete_if(dn, None).await
+    }
+
+    /// Like [`Directory::delete`], but only while the entry matches `assertion` (see
+    /// [`Directory::modify_if`]).
+    async fn delete_if(&self, dn: &Dn, assertion: Option<&Filter>) -> Result<()>;
 
     /// Renames an entry and/or moves it under `new_superior`; returns the new DN.
     async fn rename(

@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::common::{allow_list, list_entries};
+use super::version::{guard, IfMatch, CSN};
 use super::{Container, Heracles, ListQuery, Principal};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -106,11 +107,32 @@ where
 #[derive(Debug, Clone, Copy)]
 pub struct Departments<'a> {
     h: &'a Heracles,
+    if_match: Option<&'a IfMatch>,
 }
 
 impl<'a> Departments<'a> {
     pub(super) fn new(h: &'a Heracles) -> Self {
-        Departments { h }
+        Departments { h, if_match: None }
+    }
+
+    /// The same operations, with `Some`: writing only while the department still has one of the
+    /// expected versions (see [`version`](super::version)); otherwise `PRECONDITION_FAILED`.
+    /// A recursive delete checks it before deleting anything.
+    #[must_use]
+    pub fn if_match(self, expected: Option<&'a IfMatch>) -> Self {
+        Departments {
+            if_match: expected,
+            ..self
+        }
+    }
+
+    /// The assertion a write of `entry` must carry under the expected version.
+    async fn guard(&self, container: &Dn, entry: &Entry) -> Result<Option<Filter>> {
+        if self.if_match.is_none() {
+            return Ok(None);
+        }
+        let current = self.answer(container, entry).await?;
+        guard(self.if_match, &current, entry)
     }
 
     fn container(self) -> Result<Dn> {
@@ -256,12 +278,13 @@ impl<'a> Departments<'a> {
             )],
         };
         let entry = self.locate(&container, ou, parent).await?;
+        let assertion = self.guard(&container, &entry).await?;
         if mods.is_empty() {
             return self.answer(&container, &entry).await;
         }
         self.h
             .directory()
-            .modify(&entry.dn, &mods)
+            .modify_if(&entry.dn, &mods, assertion.as_ref())
             .await
             .map_err(|e| not_found_as_department(e, &entry.dn))?;
         let updated = self
@@ -287,7 +310,9 @@ impl<'a> Departments<'a> {
     ) -> Result<()> {
         let container = self.container()?;
         p.require_admin("department:delete", &target(&container, ou, parent))?;
-        let dn = self.locate(&container, ou, parent).await?.dn;
+        let entry = self.locate(&container, ou, parent).await?;
+        let assertion = self.guard(&container, &entry).await?;
+        let dn = entry.dn;
         for _ in 0..DELETE_ATTEMPTS {
             let mut below = self.subtree_dns(&dn).await?;
             if !recursive && !below.is_empty() {
@@ -321,7 +346,8 @@ impl<'a> Departments<'a> {
             // Deepest first, so every delete is of a leaf.
             below.sort_by_key(|d| std::cmp::Reverse(d.len()));
             for d in below.iter().chain(std::iter::once(&dn)) {
-                match self.h.directory().delete(d).await {
+                let condition = if *d == dn { assertion.as_ref() } else { None };
+                match self.h.directory().delete_if(d, condition).await {
                     Ok(()) => {}
                     // Someone else deleted it meanwhile: fine.
                     Err(e) if e.code() == ErrorCode::EntryNotFound && *d != dn => {}
@@ -370,7 +396,8 @@ impl<'a> Departments<'a> {
             return Err(not_found(key));
         };
         let filter = Filter::and([Self::object_filter(container), Filter::eq("ou", key)]);
-        let req = SearchRequest::new(container.clone(), Scope::Subtree, filter);
+        let req =
+            SearchRequest::new(container.clone(), Scope::Subtree, filter).attributes(["*", CSN]);
         let mut found: Vec<Entry> = match self.h.directory().search(&req).await {
             Ok(found) => found,
             Err(e) if e.code() == ErrorCode::EntryNotFound => Vec::new(),
@@ -396,7 +423,7 @@ impl<'a> Departments<'a> {
 
     /// The entry at `dn` if it is a department.
     async fn read(&self, dn: &Dn) -> Result<Option<Entry>> {
-        let entry = self.h.directory().get(dn, &[]).await?;
+        let entry = self.h.directory().get(dn, &["*", CSN]).await?;
         Ok(entry.filter(|e| e.has_value("objectClass", "organizationalUnit")))
     }
 

@@ -15,6 +15,7 @@ use super::attrs;
 use super::bootstrap::placeholder_dn;
 use super::common::{allow_list_for_classes, list_entries, ListQuery, Principal};
 use super::ids::{allocate, IdKind};
+use super::version::{guard, IfMatch, CSN};
 use super::{Container, Heracles};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -112,6 +113,7 @@ pub struct NewGroup {
 #[derive(Debug)]
 pub struct Groups<'a> {
     h: &'a Heracles,
+    if_match: Option<&'a IfMatch>,
 }
 
 fn not_found(cn: &str) -> Error {
@@ -131,7 +133,25 @@ fn group_filter() -> Filter {
 
 impl<'a> Groups<'a> {
     pub(super) fn new(h: &'a Heracles) -> Self {
-        Groups { h }
+        Groups { h, if_match: None }
+    }
+
+    /// The same operations, with `Some`: writing only while the group still has one of the expected
+    /// versions (see [`version`](super::version)); otherwise `PRECONDITION_FAILED`.
+    #[must_use]
+    pub fn if_match(self, expected: Option<&'a IfMatch>) -> Self {
+        Groups {
+            if_match: expected,
+            ..self
+        }
+    }
+
+    /// The assertion a write of `e` must carry under the expected version.
+    fn guard(&self, e: &Entry) -> Result<Option<Filter>> {
+        match self.if_match {
+            None => Ok(None),
+            Some(_) => guard(self.if_match, &self.to_group(e)?, e),
+        }
     }
 
     async fn find(&self, cn: &str) -> Result<Entry> {
@@ -144,6 +164,7 @@ impl<'a> Groups<'a> {
                     Scope::Subtree,
                     Filter::and([group_filter(), Filter::eq("cn", cn)]),
                 )
+                .attributes(["*", CSN])
                 .size_limit(2),
             )
             .await?;
@@ -337,45 +358,14 @@ impl<'a> Groups<'a> {
                 other => return Err(attrs::unknown_field(other)),
             }
         }
-        self.h.directory().modify(&e.dn, &changes).await?;
         if let Some(wanted) = members {
-            // Replace the membership: add what is missing, remove what is not wanted.
-            let mut wanted_dns = Vec::with_capacity(wanted.len());
-            for m in &wanted {
-                wanted_dns.push(self.h.users().find_by_uid_or_dn(m).await?.dn);
-            }
-            let current = self.find(cn).await?;
-            let mut current_dns: Vec<(String, Dn)> = Vec::new();
-            for m in current.strs("member") {
-                if let Ok(dn) = Dn::parse(m) {
-                    current_dns.push((m.to_owned(), dn));
-                }
-            }
-            for uid in current.strs("memberUid") {
-                if let Ok(u) = self.h.users().find(uid).await {
-                    current_dns.push((uid.to_owned(), u.dn));
-                } else if !wanted.iter().any(|w| w == uid) {
-                    let changes = self.removal(&current, uid, None).await?;
-                    self.h.directory().modify(&current.dn, &changes).await?;
-                }
-            }
-            let placeholder = placeholder_dn(self.h)?;
-            let add: Vec<String> = wanted_dns
-                .iter()
-                .filter(|d| !current_dns.iter().any(|(_, c)| c == *d))
-                .map(ToString::to_string)
-                .collect();
-            if !add.is_empty() {
-                self.add_members(p, cn, &add).await?;
-            }
-            for (raw, dn) in &current_dns {
-                if dn != &placeholder && !wanted_dns.contains(dn) {
-                    let g = self.find(cn).await?;
-                    let changes = self.removal(&g, raw, None).await?;
-                    self.h.directory().modify(&g.dn, &changes).await?;
-                }
-            }
+            changes.extend(self.membership(&e, &wanted).await?);
         }
+        let assertion = self.guard(&e)?;
+        self.h
+            .directory()
+            .modify_if(&e.dn, &changes, assertion.as_ref())
+            .await?;
         self.get(p, cn).await
     }
 
@@ -383,7 +373,11 @@ impl<'a> Groups<'a> {
     pub async fn delete(&self, p: &Principal, cn: &str) -> Result<()> {
         p.require_admin("group:delete", cn)?;
         let e = self.find(cn).await?;
-        self.h.directory().delete(&e.dn).await
+        let assertion = self.guard(&e)?;
+        self.h
+            .directory()
+            .delete_if(&e.dn, assertion.as_ref())
+            .await
     }
 
     /// Adds members (uids or DNs of users); already present ones are skipped.
@@ -425,7 +419,11 @@ impl<'a> Groups<'a> {
         if !add_uids.is_empty() {
             changes.push(Modification::add("memberUid", add_uids.iter()));
         }
-        self.h.directory().modify(&e.dn, &changes).await?;
+        let assertion = self.guard(&e)?;
+        self.h
+            .directory()
+            .modify_if(&e.dn, &changes, assertion.as_ref())
+            .await?;
         self.get(p, cn).await
     }
 
@@ -442,8 +440,60 @@ impl<'a> Groups<'a> {
             .with_detail("member", member)
             .with_detail("cn", cn));
         }
-        self.h.directory().modify(&e.dn, &changes).await?;
+        let assertion = self.guard(&e)?;
+        self.h
+            .directory()
+            .modify_if(&e.dn, &changes, assertion.as_ref())
+            .await?;
         self.get(p, cn).await
+    }
+
+    /// The changes that make the members of group entry `e` exactly `wanted` (uids or DNs
+    /// of users), in one modification: `member` and `memberUid` replaced as the type needs,
+    /// the placeholder standing in for an empty `groupOfNames`.
+    async fn membership(&self, e: &Entry, wanted: &[String]) -> Result<Vec<Modification>> {
+        let kind = GroupType::of(e);
+        let mut dns: Vec<Dn> = Vec::with_capacity(wanted.len());
+        let mut uids: Vec<String> = Vec::with_capacity(wanted.len());
+        for m in wanted {
+            let user = self.h.users().find_by_uid_or_dn(m).await?;
+            if let Some(uid) = user.first_str("uid") {
+                if !uids.iter().any(|u| u == uid) {
+                    uids.push(uid.to_owned());
+                }
+            }
+            if !dns.contains(&user.dn) {
+                dns.push(user.dn);
+            }
+        }
+        let mut changes = Vec::new();
+        if kind.has_dns() {
+            if dns.is_empty() {
+                dns.push(placeholder_dn(self.h)?);
+            }
+            let raw = e.strs("member");
+            let mut current: Vec<Dn> = raw.iter().filter_map(|m| Dn::parse(m).ok()).collect();
+            current.sort();
+            current.dedup();
+            let mut target = dns.clone();
+            target.sort();
+            if current != target || current.len() != raw.len() {
+                changes.push(Modification::replace(
+                    "member",
+                    dns.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                ));
+            }
+        }
+        if kind.has_uids() {
+            let mut current: Vec<&str> = e.strs("memberUid");
+            current.sort_unstable();
+            let mut target: Vec<&str> = uids.iter().map(String::as_str).collect();
+            target.sort_unstable();
+            if current != target {
+                changes.push(Modification::replace("memberUid", uids));
+            }
+        }
+        Ok(changes)
     }
 
     /// The changes that remove `member` (a uid or a DN) from group entry `e`.

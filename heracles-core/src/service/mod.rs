@@ -34,11 +34,13 @@ pub mod sessions;
 pub mod settings;
 pub mod templates;
 pub mod users;
+pub mod version;
 
 use std::sync::Arc;
 
 pub use self::bootstrap::BootstrapReport;
 pub use self::common::{ListQuery, Principal};
+pub use self::version::{etag_of, IfMatch};
 use crate::directory::Directory;
 use crate::dn::{Dn, Rdn};
 use crate::error::Result;

@@ -44,6 +44,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::version::{etag_of, guard, IfMatch, CSN};
 use super::{Container, Heracles, ListQuery, Principal};
 use crate::directory::{truncate, Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -420,15 +421,66 @@ pub struct SettingUpdate {
     pub value: Value,
 }
 
+/// `e` as `PRECONDITION_FAILED` if it has code `code` (the entry changed under a
+/// conditional write).
+fn changed_if(e: Error, code: ErrorCode) -> Error {
+    if e.code() == code {
+        Error::new(
+            ErrorCode::PreconditionFailed,
+            "the setting has changed since it was read (If-Match does not match its ETag)",
+        )
+    } else {
+        e
+    }
+}
+
 /// Settings operations; get one with [`Heracles::settings`].
 #[derive(Debug, Clone, Copy)]
 pub struct SettingsService<'a> {
     h: &'a Heracles,
+    if_match: Option<&'a IfMatch>,
 }
 
 impl<'a> SettingsService<'a> {
     pub(super) fn new(h: &'a Heracles) -> Self {
-        SettingsService { h }
+        SettingsService { h, if_match: None }
+    }
+
+    /// The same operations, with `Some`: writing only while the setting still has one of the expected
+    /// versions (see [`version`](super::version)); otherwise `PRECONDITION_FAILED`. A
+    /// setting still at its default has the version of its default answer; storing it
+    /// then fails if another writer stored it first.
+    #[must_use]
+    pub fn if_match(self, expected: Option<&'a IfMatch>) -> Self {
+        SettingsService {
+            if_match: expected,
+            ..self
+        }
+    }
+
+    /// The stored entry of `key` (if any) and the setting as answered now.
+    async fn current(self, key: SettingKey, dn: &Dn) -> Result<(Option<Entry>, SettingValue)> {
+        let entry = self.h.directory().get(dn, &["*", CSN]).await?;
+        let value = match entry.as_ref().and_then(|e| stored_value(e).map(|(_, v)| v)) {
+            Some(v) => SettingValue::new(key, v, false),
+            None => default_value(key)?,
+        };
+        Ok((entry, value))
+    }
+
+    /// Checks the expected version; the assertion for a write of the stored entry, if any.
+    async fn guard(self, key: SettingKey, dn: &Dn) -> Result<Option<(bool, Option<Filter>)>> {
+        if self.if_match.is_none() {
+            return Ok(None);
+        }
+        let (entry, value) = self.current(key, dn).await?;
+        if let Some(e) = entry {
+            return Ok(Some((true, guard(self.if_match, &value, &e)?)));
+        }
+        if let Some(m) = self.if_match {
+            m.check(&etag_of(&value)?)?;
+        }
+        Ok(Some((false, None)))
     }
 
     fn container(self) -> Result<Dn> {
@@ -488,7 +540,19 @@ impl<'a> SettingsService<'a> {
             .with("objectClass", ["top", OBJECT_CLASS])
             .with(KEY_ATTR, [key.as_str()])
             .with(VALUE_ATTR, [json.as_str()]);
-        match dir.modify(&dn, &replace).await {
+        let condition = self.guard(key, &dn).await?;
+        let first = match &condition {
+            // Expected to exist: modify under the assertion (missing now = changed).
+            Some((true, assertion)) => dir
+                .modify_if(&dn, &replace, assertion.as_ref())
+                .await
+                .map_err(|e| changed_if(e, ErrorCode::EntryNotFound)),
+            // Expected at its default: only an add may store it.
+            Some((false, _)) => Err(Error::new(ErrorCode::EntryNotFound, "not stored yet")),
+            None => dir.modify(&dn, &replace).await,
+        };
+        let conditional = condition.is_some();
+        match first {
             Ok(()) => {}
             Err(e) if e.code() == ErrorCode::EntryNotFound => {
                 let mut added = dir.add(&entry).await;
@@ -498,6 +562,9 @@ impl<'a> SettingsService<'a> {
                 }
                 match added {
                     Ok(()) => {}
+                    Err(e) if e.code() == ErrorCode::AlreadyExists && conditional => {
+                        return Err(changed_if(e, ErrorCode::AlreadyExists));
+                    }
                     // Stored concurrently by someone else: ours is the later write.
                     Err(e) if e.code() == ErrorCode::AlreadyExists => {
                         dir.modify(&dn, &replace).await?;
@@ -527,7 +594,17 @@ impl<'a> SettingsService<'a> {
         let key = SettingKey::from_name(key)?;
         let dn = self.dn(key)?;
         p.require_admin("settings:delete", &dn.to_string())?;
-        match self.h.directory().delete(&dn).await {
+        let deleted = match self.guard(key, &dn).await? {
+            None => self.h.directory().delete(&dn).await,
+            Some((true, assertion)) => self
+                .h
+                .directory()
+                .delete_if(&dn, assertion.as_ref())
+                .await
+                .map_err(|e| changed_if(e, ErrorCode::EntryNotFound)),
+            Some((false, _)) => Ok(()),
+        };
+        match deleted {
             Ok(()) => {}
             Err(e) if e.code() == ErrorCode::EntryNotFound => {}
             Err(e) => return Err(e),

@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::departments::{check_description, nullable};
+use super::version::{guard, IfMatch, CSN};
 use super::{Container, Heracles, ListQuery, Principal};
 use crate::directory::{truncate, Entry, Modification};
 use crate::dn::{Dn, Rdn};
@@ -166,11 +167,30 @@ impl Template {
 #[derive(Debug, Clone, Copy)]
 pub struct Templates<'a> {
     h: &'a Heracles,
+    if_match: Option<&'a IfMatch>,
 }
 
 impl<'a> Templates<'a> {
     pub(super) fn new(h: &'a Heracles) -> Self {
-        Templates { h }
+        Templates { h, if_match: None }
+    }
+
+    /// The same operations, with `Some`: writing only while the template still has one of the expected
+    /// versions (see [`version`](super::version)); otherwise `PRECONDITION_FAILED`.
+    #[must_use]
+    pub fn if_match(self, expected: Option<&'a IfMatch>) -> Self {
+        Templates {
+            if_match: expected,
+            ..self
+        }
+    }
+
+    /// The assertion a write of `entry` must carry under the expected version.
+    fn guard(self, entry: &Entry) -> Result<Option<Filter>> {
+        match self.if_match {
+            None => Ok(None),
+            Some(_) => guard(self.if_match, &to_template(entry)?, entry),
+        }
     }
 
     fn container(self) -> Result<Dn> {
@@ -293,12 +313,13 @@ impl<'a> Templates<'a> {
         }
         // Also tells a missing template from one that only has nothing to change.
         let current = self.read(&dn, name).await?;
+        let assertion = self.guard(&current)?;
         if mods.is_empty() {
             return to_template(&current);
         }
         self.h
             .directory()
-            .modify(&current.dn, &mods)
+            .modify_if(&current.dn, &mods, assertion.as_ref())
             .await
             .map_err(|e| as_not_found(e, name))?;
         to_template(&self.read(&current.dn, name).await?)
@@ -310,9 +331,10 @@ impl<'a> Templates<'a> {
         let dn = template_dn(&container, name)?;
         p.require_admin("template:delete", &dn.to_string())?;
         let current = self.read(&dn, name).await?;
+        let assertion = self.guard(&current)?;
         self.h
             .directory()
-            .delete(&current.dn)
+            .delete_if(&current.dn, assertion.as_ref())
             .await
             .map_err(|e| as_not_found(e, name))
     }
@@ -330,7 +352,7 @@ impl<'a> Templates<'a> {
     async fn read(&self, dn: &Dn, name: &str) -> Result<Entry> {
         self.h
             .directory()
-            .get(dn, &[])
+            .get(dn, &["*", CSN])
             .await?
             .filter(|e| e.has_value("objectClass", OBJECT_CLASS))
             .ok_or_else(|| not_found(name))

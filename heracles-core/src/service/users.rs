@@ -20,6 +20,7 @@ use super::attrs::{self, allowed_attributes, resolve_field, unknown_field, value
 use super::common::{allow_list_for_classes, list_entries, ListQuery, Principal};
 use super::ids::{allocate, IdKind};
 use super::settings::Settings;
+use super::version::{guard, IfMatch, CSN};
 use super::{Container, Heracles};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -79,6 +80,7 @@ impl User {
 #[derive(Debug)]
 pub struct Users<'a> {
     h: &'a Heracles,
+    if_match: Option<&'a IfMatch>,
 }
 
 fn not_found(uid: &str, base: &Dn) -> Error {
@@ -107,7 +109,26 @@ fn expand_pattern(pattern: &str, uid: &str) -> String {
 
 impl<'a> Users<'a> {
     pub(super) fn new(h: &'a Heracles) -> Self {
-        Users { h }
+        Users { h, if_match: None }
+    }
+
+    /// The same operations, with `Some`: writing only while the user still has one of the expected
+    /// versions (see [`version`](super::version)); otherwise `PRECONDITION_FAILED`.
+    #[must_use]
+    pub fn if_match(self, expected: Option<&'a IfMatch>) -> Self {
+        Users {
+            if_match: expected,
+            ..self
+        }
+    }
+
+    /// The assertion a write of `e` must carry under the expected version.
+    async fn guard(&self, e: &Entry) -> Result<Option<Filter>> {
+        if self.if_match.is_none() {
+            return Ok(None);
+        }
+        let current = self.to_user(e.clone()).await?;
+        guard(self.if_match, &current, e)
     }
 
     fn allowed(&self, posix: bool) -> std::collections::BTreeSet<String> {
@@ -133,7 +154,7 @@ impl<'a> Users<'a> {
                         Filter::eq("uid", uid),
                     ]),
                 )
-                .attributes(["*", "pwdAccountLockedTime"])
+                .attributes(["*", "pwdAccountLockedTime", CSN])
                 .size_limit(2),
             )
             .await?;
@@ -156,7 +177,7 @@ impl<'a> Users<'a> {
             return match self
                 .h
                 .directory()
-                .get(&dn, &["*", "pwdAccountLockedTime"])
+                .get(&dn, &["*", "pwdAccountLockedTime", CSN])
                 .await?
             {
                 Some(e) if e.has_value("objectClass", "inetOrgPerson") => Ok(e),
@@ -397,6 +418,7 @@ impl<'a> Users<'a> {
     ) -> Result<User> {
         p.require_admin("user:write", uid)?;
         let e = self.find(uid).await?;
+        let assertion = self.guard(&e).await?;
         let mut fields = body.clone();
         if let Some(block) = fields.remove("posix") {
             match block {
@@ -487,7 +509,10 @@ impl<'a> Users<'a> {
             }
             changes.push(Modification::replace(&name, new));
         }
-        self.h.directory().modify(&e.dn, &changes).await?;
+        self.h
+            .directory()
+            .modify_if(&e.dn, &changes, assertion.as_ref())
+            .await?;
         self.to_user(self.find(uid).await?).await
     }
 
@@ -502,7 +527,11 @@ impl<'a> Users<'a> {
             )
             .with_detail("uid", uid));
         }
-        self.h.directory().delete(&e.dn).await?;
+        let assertion = self.guard(&e).await?;
+        self.h
+            .directory()
+            .delete_if(&e.dn, assertion.as_ref())
+            .await?;
         self.forget(&e).await
     }
 

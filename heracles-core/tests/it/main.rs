@@ -49,6 +49,7 @@ conformance!(
     suite::dn_values_are_escaped_end_to_end,
     suite::sorted_searches,
     suite::matching_rules_follow_the_schema,
+    suite::conditional_writes,
     suite_errors::directory_errors_have_stable_codes,
     suite_errors::rename_and_modify_errors,
     suite_errors::hashed_passwords_verify_on_both,
@@ -58,4 +59,5 @@ conformance!(
     services::concurrent_uid_allocation_never_duplicates,
     services::a_user_becomes_posix_by_update,
     services::recursive_department_delete_cleans_up_memberships,
+    services::conditional_writes_catch_a_change_between_read_and_write,
 );

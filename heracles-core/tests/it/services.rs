@@ -2,6 +2,11 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use heracles_core::directory::{Directory, Entry, Modification, SearchRequest};
+use heracles_core::dn::{Dn, Rdn};
+use heracles_core::filter::Filter;
 
 use heracles_core::service::groups::{GroupType, NewGroup};
 use heracles_core::service::{Container, Heracles, ListQuery, Principal};
@@ -542,7 +547,7 @@ async fn history_scenario(t: &Target) {
 async fn password_history_is_a_setting() {
     history_scenario(&Target::embedded().await).await;
     let own = crate::fixture::OwnSlapd::start();
-    let dir = std::sync::Arc::new(own.env.service().await);
+    let dir = Arc::new(own.env.service().await);
     let t = Target::over(dir, own.env.base());
     history_scenario(&t).await;
 }
@@ -592,4 +597,194 @@ pub async fn recursive_department_delete_cleans_up_memberships(t: &Target) {
     let entry = t.dir().get(&g.dn, &[]).await.unwrap().unwrap();
     assert!(entry.strs("memberUid").is_empty());
     h.groups().delete(&admin, &cn).await.unwrap();
+}
+
+/// A directory that lets another writer in at the worst moment: right before the first
+/// conditional write, it applies `changes` to `dn` itself. Everything else is the real
+/// directory underneath.
+#[derive(Debug)]
+struct Interloper {
+    inner: Arc<dyn Directory>,
+    pending: Mutex<Option<(Dn, Vec<Modification>)>>,
+}
+
+impl Interloper {
+    fn arm(&self, dn: &Dn, changes: Vec<Modification>) {
+        *self.pending.lock().unwrap() = Some((dn.clone(), changes));
+    }
+
+    async fn interfere(&self, assertion: Option<&Filter>) {
+        if assertion.is_none() {
+            return;
+        }
+        let pending = self.pending.lock().unwrap().take();
+        if let Some((dn, changes)) = pending {
+            self.inner.modify(&dn, &changes).await.unwrap();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Directory for Interloper {
+    async fn search(&self, req: &SearchRequest) -> heracles_core::Result<Vec<Entry>> {
+        self.inner.search(req).await
+    }
+    async fn get(&self, dn: &Dn, attributes: &[&str]) -> heracles_core::Result<Option<Entry>> {
+        self.inner.get(dn, attributes).await
+    }
+    async fn add(&self, entry: &Entry) -> heracles_core::Result<()> {
+        self.inner.add(entry).await
+    }
+    async fn modify_if(
+        &self,
+        dn: &Dn,
+        changes: &[Modification],
+        assertion: Option<&Filter>,
+    ) -> heracles_core::Result<()> {
+        self.interfere(assertion).await;
+        self.inner.modify_if(dn, changes, assertion).await
+    }
+    async fn delete_if(&self, dn: &Dn, assertion: Option<&Filter>) -> heracles_core::Result<()> {
+        self.interfere(assertion).await;
+        self.inner.delete_if(dn, assertion).await
+    }
+    async fn rename(
+        &self,
+        dn: &Dn,
+        new_rdn: &Rdn,
+        delete_old_rdn: bool,
+        new_superior: Option<&Dn>,
+    ) -> heracles_core::Result<Dn> {
+        self.inner
+            .rename(dn, new_rdn, delete_old_rdn, new_superior)
+            .await
+    }
+    async fn check_password(&self, dn: &Dn, password: &str) -> heracles_core::Result<bool> {
+        self.inner.check_password(dn, password).await
+    }
+    async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> heracles_core::Result<bool> {
+        self.inner.compare(dn, attr, value).await
+    }
+    async fn health(&self) -> heracles_core::Result<()> {
+        self.inner.health().await
+    }
+}
+
+/// `If-Match` in the services is atomic: a change landing between the service's read and
+/// its write is a `PRECONDITION_FAILED` and the write does not happen; a current tag
+/// writes; a stale one is refused before anything is written.
+pub async fn conditional_writes_catch_a_change_between_read_and_write(t: &Target) {
+    use heracles_core::service::{etag_of, IfMatch};
+    let (_, admin) = ready(t).await;
+    let spy = Arc::new(Interloper {
+        inner: t.dir.clone(),
+        pending: Mutex::new(None),
+    });
+    let h = Heracles::new(spy.clone(), t.base.clone());
+    let uid = tag("race");
+    let user = h
+        .users()
+        .create(
+            &admin,
+            &body(json!({"uid": uid, "cn": "Race Condition", "sn": "Condition"})),
+        )
+        .await
+        .unwrap();
+    let tag0 = IfMatch::parse(&etag_of(&user).unwrap());
+
+    // Someone changes `mail` between our read and our write.
+    spy.arm(
+        &user.dn,
+        vec![Modification::replace("mail", ["other@example.com"])],
+    );
+    let e = h
+        .users()
+        .if_match(Some(&tag0))
+        .update(
+            &admin,
+            &uid,
+            &body(json!({"telephoneNumber": "+1 555 0199"})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PreconditionFailed, "{e}");
+    let now = h.users().get(&admin, &uid).await.unwrap();
+    assert_eq!(now.field("mail"), Some(json!("other@example.com")));
+    assert_eq!(
+        now.field("telephoneNumber"),
+        None,
+        "our write did not happen"
+    );
+
+    // The stale tag is refused up front; the current one writes.
+    let e = h
+        .users()
+        .if_match(Some(&tag0))
+        .update(
+            &admin,
+            &uid,
+            &body(json!({"telephoneNumber": "+1 555 0199"})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PreconditionFailed);
+    let current = IfMatch::parse(&etag_of(&now).unwrap());
+    let updated = h
+        .users()
+        .if_match(Some(&current))
+        .update(
+            &admin,
+            &uid,
+            &body(json!({"telephoneNumber": "+1 555 0199"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.field("telephoneNumber"), Some(json!("+1 555 0199")));
+
+    // A delete racing with a change is refused too, and the user stays.
+    let current = IfMatch::parse(&etag_of(&updated).unwrap());
+    spy.arm(&user.dn, vec![Modification::replace("sn", ["Changed"])]);
+    let e = h
+        .users()
+        .if_match(Some(&current))
+        .delete(&admin, &uid)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PreconditionFailed, "{e}");
+    assert!(h.users().get(&admin, &uid).await.is_ok());
+
+    // Groups: a member added between read and write stops a conditional description change.
+    let cn = tag("racegrp");
+    let group = h
+        .groups()
+        .create(
+            &admin,
+            &NewGroup {
+                cn: cn.clone(),
+                group_type: Some(GroupType::Ldap),
+                ..NewGroup::default()
+            },
+        )
+        .await
+        .unwrap();
+    let gtag = IfMatch::parse(&etag_of(&group).unwrap());
+    spy.arm(
+        &group.dn,
+        vec![Modification::replace("description", ["theirs"])],
+    );
+    let e = h
+        .groups()
+        .if_match(Some(&gtag))
+        .update(&admin, &cn, &body(json!({"description": "ours"})))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PreconditionFailed, "{e}");
+    let g = h.groups().get(&admin, &cn).await.unwrap();
+    assert_eq!(g.description.as_deref(), Some("theirs"));
+    h.groups()
+        .if_match(Some(&IfMatch::Any))
+        .delete(&admin, &cn)
+        .await
+        .unwrap();
+    h.users().delete(&admin, &uid).await.unwrap();
 }

@@ -396,3 +396,81 @@ pub async fn matching_rules_follow_the_schema(t: &Target) {
     assert_eq!(count("(uidNumber>=10)").await, 0);
     assert_eq!(count("(uidNumber<=10)").await, 1);
 }
+
+/// `modify_if` / `delete_if`: the assertion is checked with the write, on `entryCSN` as the
+/// services use it.
+pub async fn conditional_writes(t: &Target) {
+    use heracles_core::ErrorCode;
+    let dir = t.dir();
+    let ou = sandbox(dir, &t.base, "cond").await;
+    let entry = person(&ou, "cas");
+    dir.add(&entry).await.unwrap();
+    let read = dir
+        .get(&entry.dn, &["*", "entryCSN"])
+        .await
+        .unwrap()
+        .unwrap();
+    let csn = read
+        .first_str("entryCSN")
+        .expect("entryCSN kept")
+        .to_owned();
+    let same = Filter::eq("entryCSN", csn.as_str());
+
+    // Unchanged since the read: the write happens.
+    dir.modify_if(
+        &entry.dn,
+        &[Modification::replace("sn", ["One"])],
+        Some(&same),
+    )
+    .await
+    .unwrap();
+    let now = dir
+        .get(&entry.dn, &["sn", "entryCSN"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.first_str("sn"), Some("One"));
+    assert_ne!(
+        now.first_str("entryCSN"),
+        Some(csn.as_str()),
+        "every write moves the CSN"
+    );
+
+    // The old version no longer matches: nothing changes.
+    let e = dir
+        .modify_if(
+            &entry.dn,
+            &[Modification::replace("sn", ["Two"])],
+            Some(&same),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PreconditionFailed, "{e}");
+    let e = dir.delete_if(&entry.dn, Some(&same)).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PreconditionFailed, "{e}");
+    let e = dir
+        .modify_if(&entry.dn, &[], Some(&same))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        ErrorCode::PreconditionFailed,
+        "no changes still checks: {e}"
+    );
+    let kept = dir.get(&entry.dn, &["sn"]).await.unwrap().unwrap();
+    assert_eq!(kept.first_str("sn"), Some("One"));
+
+    // Any filter is an assertion; a missing entry is ENTRY_NOT_FOUND first.
+    dir.modify_if(&entry.dn, &[], Some(&Filter::eq("sn", "one")))
+        .await
+        .unwrap();
+    let missing = ou.child(Rdn::new("uid", "nobody").unwrap());
+    let e = dir.delete_if(&missing, Some(&same)).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::EntryNotFound, "{e}");
+
+    let fresh = dir.get(&entry.dn, &["entryCSN"]).await.unwrap().unwrap();
+    let current = Filter::eq("entryCSN", fresh.first_str("entryCSN").unwrap());
+    dir.delete_if(&entry.dn, Some(&current)).await.unwrap();
+    assert!(dir.get(&entry.dn, &[]).await.unwrap().is_none());
+    dir.delete(&ou).await.unwrap();
+}

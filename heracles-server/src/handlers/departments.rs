@@ -8,14 +8,12 @@
 use heracles_core::dn::Dn;
 use heracles_core::error::Result;
 use heracles_core::service::departments::{DepartmentUpdate, NewDepartment};
-use heracles_core::service::{Heracles, Principal};
-use http::header::IF_MATCH;
-use http::HeaderMap;
+use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::reply::{encode_segment, etag_of, page_reply, Reply};
-use crate::request::{check_if_match, Ctx};
+use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture, ParamType, QueryParam};
 
 /// The `parent` query parameter of the single-department routes.
@@ -108,36 +106,16 @@ async fn create_department(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     Ok(answer(StatusCode::CREATED, &d)?.with_location(&location))
 }
 
-async fn precondition(
-    h: &Heracles,
-    headers: &HeaderMap,
-    p: &Principal,
-    ou: &str,
-    parent: Option<&Dn>,
-) -> Result<()> {
-    if headers.contains_key(IF_MATCH) {
-        let current = h.departments().get(p, ou, parent).await?;
-        check_if_match(headers, &etag_of(&current)?)?;
-    }
-    Ok(())
-}
-
 async fn update_department(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     let ou = ctx.param("ou")?.to_owned();
     let parent = parent(&ctx)?;
     let body: DepartmentUpdate = ctx.json().await?;
-    precondition(
-        ctx.state().heracles(),
-        ctx.headers(),
-        &p,
-        &ou,
-        parent.as_ref(),
-    )
-    .await?;
+    let expected = ctx.if_match()?;
     let d = ctx
         .state()
         .heracles()
         .departments()
+        .if_match(expected.as_ref())
         .update(&p, &ou, parent.as_ref(), &body)
         .await?;
     answer(StatusCode::OK, &d)
@@ -147,17 +125,11 @@ async fn delete_department(ctx: Ctx, p: Principal) -> Result<Reply> {
     let ou = ctx.param("ou")?;
     let parent = parent(&ctx)?;
     let recursive = ctx.flag("recursive")?;
-    precondition(
-        ctx.state().heracles(),
-        ctx.headers(),
-        &p,
-        ou,
-        parent.as_ref(),
-    )
-    .await?;
+    let expected = ctx.if_match()?;
     ctx.state()
         .heracles()
         .departments()
+        .if_match(expected.as_ref())
         .delete(&p, ou, parent.as_ref(), recursive)
         .await?;
     Ok(Reply::no_content())

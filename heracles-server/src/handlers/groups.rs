@@ -5,15 +5,13 @@
 
 use heracles_core::error::{Error, Result};
 use heracles_core::service::groups::NewGroup;
-use heracles_core::service::{Heracles, Principal};
-use http::header::IF_MATCH;
-use http::HeaderMap;
+use heracles_core::service::Principal;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::reply::{encode_segment, etag_of, page_reply, Reply};
-use crate::request::{check_if_match, Ctx};
+use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
 /// List fields shown under another name in answers.
@@ -87,22 +85,15 @@ async fn create_group(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     Ok(answer(StatusCode::CREATED, &group)?.with_location(&location))
 }
 
-async fn precondition(h: &Heracles, headers: &HeaderMap, p: &Principal, cn: &str) -> Result<()> {
-    if headers.contains_key(IF_MATCH) {
-        let current = h.groups().get(p, cn).await?;
-        check_if_match(headers, &etag_of(&current)?)?;
-    }
-    Ok(())
-}
-
 async fn update_group(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     let cn = ctx.param("cn")?.to_owned();
     let body: Map<String, Value> = ctx.json().await?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, &cn).await?;
+    let expected = ctx.if_match()?;
     let group = ctx
         .state()
         .heracles()
         .groups()
+        .if_match(expected.as_ref())
         .update(&p, &cn, &body)
         .await?;
     answer(StatusCode::OK, &group)
@@ -110,8 +101,13 @@ async fn update_group(mut ctx: Ctx, p: Principal) -> Result<Reply> {
 
 async fn delete_group(ctx: Ctx, p: Principal) -> Result<Reply> {
     let cn = ctx.param("cn")?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, cn).await?;
-    ctx.state().heracles().groups().delete(&p, cn).await?;
+    let expected = ctx.if_match()?;
+    ctx.state()
+        .heracles()
+        .groups()
+        .if_match(expected.as_ref())
+        .delete(&p, cn)
+        .await?;
     Ok(Reply::no_content())
 }
 
@@ -129,10 +125,12 @@ async fn add_group_members(mut ctx: Ctx, p: Principal) -> Result<Reply> {
             "give a member (uid or DN) as `member`, or a list of them as `members`",
         ));
     }
+    let expected = ctx.if_match()?;
     let group = ctx
         .state()
         .heracles()
         .groups()
+        .if_match(expected.as_ref())
         .add_members(&p, &cn, &members)
         .await?;
     answer(StatusCode::OK, &group)
@@ -141,11 +139,12 @@ async fn add_group_members(mut ctx: Ctx, p: Principal) -> Result<Reply> {
 async fn remove_group_member(ctx: Ctx, p: Principal) -> Result<Reply> {
     let cn = ctx.param("cn")?;
     let uid = ctx.param("uid")?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, cn).await?;
+    let expected = ctx.if_match()?;
     let group = ctx
         .state()
         .heracles()
         .groups()
+        .if_match(expected.as_ref())
         .remove_member(&p, cn, uid)
         .await?;
     answer(StatusCode::OK, &group)

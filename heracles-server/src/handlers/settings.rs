@@ -8,13 +8,11 @@
 
 use heracles_core::error::Result;
 use heracles_core::service::settings::{SettingUpdate, SettingValue};
-use heracles_core::service::{Heracles, Principal};
-use http::header::IF_MATCH;
-use http::HeaderMap;
+use heracles_core::service::Principal;
 use serde_json::{json, Value};
 
 use crate::reply::{etag_of, page_reply, Reply};
-use crate::request::{check_if_match, Ctx};
+use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
 /// `GET /api/v1/settings`.
@@ -53,22 +51,15 @@ async fn get_setting(ctx: Ctx, p: Principal) -> Result<Reply> {
     answer(&s)
 }
 
-async fn precondition(h: &Heracles, headers: &HeaderMap, p: &Principal, key: &str) -> Result<()> {
-    if headers.contains_key(IF_MATCH) {
-        let current = h.settings().get(p, key).await?;
-        check_if_match(headers, &etag_of(&current)?)?;
-    }
-    Ok(())
-}
-
 async fn set_setting(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     let key = ctx.param("key")?.to_owned();
     let body: SettingUpdate = ctx.json().await?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, &key).await?;
+    let expected = ctx.if_match()?;
     let s = ctx
         .state()
         .heracles()
         .settings()
+        .if_match(expected.as_ref())
         .set(&p, &key, body.value)
         .await?;
     answer(&s)
@@ -76,8 +67,13 @@ async fn set_setting(mut ctx: Ctx, p: Principal) -> Result<Reply> {
 
 async fn reset_setting(ctx: Ctx, p: Principal) -> Result<Reply> {
     let key = ctx.param("key")?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, key).await?;
-    ctx.state().heracles().settings().reset(&p, key).await?;
+    let expected = ctx.if_match()?;
+    ctx.state()
+        .heracles()
+        .settings()
+        .if_match(expected.as_ref())
+        .reset(&p, key)
+        .await?;
     Ok(Reply::no_content())
 }
 

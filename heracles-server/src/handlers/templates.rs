@@ -3,14 +3,12 @@
 
 use heracles_core::error::Result;
 use heracles_core::service::templates::{NewTemplate, TemplateUpdate};
-use heracles_core::service::{Heracles, Principal};
-use http::header::IF_MATCH;
-use http::HeaderMap;
+use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::reply::{encode_segment, etag_of, page_reply, Reply};
-use crate::request::{check_if_match, Ctx};
+use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
 /// `GET /api/v1/templates`.
@@ -61,22 +59,15 @@ async fn create_template(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     Ok(answer(StatusCode::CREATED, &t)?.with_location(&location))
 }
 
-async fn precondition(h: &Heracles, headers: &HeaderMap, p: &Principal, name: &str) -> Result<()> {
-    if headers.contains_key(IF_MATCH) {
-        let current = h.templates().get(p, name).await?;
-        check_if_match(headers, &etag_of(&current)?)?;
-    }
-    Ok(())
-}
-
 async fn update_template(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     let name = ctx.param("name")?.to_owned();
     let body: TemplateUpdate = ctx.json().await?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, &name).await?;
+    let expected = ctx.if_match()?;
     let t = ctx
         .state()
         .heracles()
         .templates()
+        .if_match(expected.as_ref())
         .update(&p, &name, &body)
         .await?;
     answer(StatusCode::OK, &t)
@@ -84,8 +75,13 @@ async fn update_template(mut ctx: Ctx, p: Principal) -> Result<Reply> {
 
 async fn delete_template(ctx: Ctx, p: Principal) -> Result<Reply> {
     let name = ctx.param("name")?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, name).await?;
-    ctx.state().heracles().templates().delete(&p, name).await?;
+    let expected = ctx.if_match()?;
+    ctx.state()
+        .heracles()
+        .templates()
+        .if_match(expected.as_ref())
+        .delete(&p, name)
+        .await?;
     Ok(Reply::no_content())
 }
 

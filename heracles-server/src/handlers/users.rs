@@ -5,14 +5,12 @@
 //! an `ETag`; `PUT` and `DELETE` honour `If-Match` against it.
 
 use heracles_core::error::Result;
-use heracles_core::service::{Heracles, Principal};
-use http::header::IF_MATCH;
-use http::HeaderMap;
+use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::reply::{encode_segment, etag_of, page_reply, Reply};
-use crate::request::{check_if_match, Ctx};
+use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
 /// `GET /api/v1/users`.
@@ -78,23 +76,15 @@ async fn create_user(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     Ok(answer(StatusCode::CREATED, &user)?.with_location(&location(&user.uid)))
 }
 
-/// Checks `If-Match` against the user as the caller would read it now.
-async fn precondition(h: &Heracles, headers: &HeaderMap, p: &Principal, uid: &str) -> Result<()> {
-    if headers.contains_key(IF_MATCH) {
-        let current = h.users().get(p, uid).await?;
-        check_if_match(headers, &etag_of(&current)?)?;
-    }
-    Ok(())
-}
-
 async fn update_user(mut ctx: Ctx, p: Principal) -> Result<Reply> {
     let uid = ctx.param("uid")?.to_owned();
     let body: Map<String, Value> = ctx.json().await?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, &uid).await?;
+    let expected = ctx.if_match()?;
     let user = ctx
         .state()
         .heracles()
         .users()
+        .if_match(expected.as_ref())
         .update(&p, &uid, &body)
         .await?;
     answer(StatusCode::OK, &user)
@@ -102,8 +92,13 @@ async fn update_user(mut ctx: Ctx, p: Principal) -> Result<Reply> {
 
 async fn delete_user(ctx: Ctx, p: Principal) -> Result<Reply> {
     let uid = ctx.param("uid")?;
-    precondition(ctx.state().heracles(), ctx.headers(), &p, uid).await?;
-    ctx.state().heracles().users().delete(&p, uid).await?;
+    let expected = ctx.if_match()?;
+    ctx.state()
+        .heracles()
+        .users()
+        .if_match(expected.as_ref())
+        .delete(&p, uid)
+        .await?;
     Ok(Reply::no_content())
 }
 

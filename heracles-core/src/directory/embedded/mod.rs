@@ -549,15 +549,33 @@ impl Directory for EmbeddedDirectory {
         self.write(|st, stamp| ops::add(&self.rules, st, stamp, &self.suffix, entry, false))
     }
 
-    async fn modify(&self, dn: &Dn, changes: &[Modification]) -> Result<()> {
+    async fn modify_if(
+        &self,
+        dn: &Dn,
+        changes: &[Modification],
+        assertion: Option<&Filter>,
+    ) -> Result<()> {
         if changes.is_empty() {
-            return Ok(());
+            return match assertion {
+                Some(a) => ops::assert(&self.rules, &self.read(), LdapOperation::Modify, dn, a),
+                None => Ok(()),
+            };
         }
-        self.write(|st, stamp| ops::modify(&self.rules, st, stamp, dn, changes))
+        self.write(|st, stamp| {
+            if let Some(a) = assertion {
+                ops::assert(&self.rules, st, LdapOperation::Modify, dn, a)?;
+            }
+            ops::modify(&self.rules, st, stamp, dn, changes)
+        })
     }
 
-    async fn delete(&self, dn: &Dn) -> Result<()> {
-        self.write(|st, _| ops::delete(st, dn))
+    async fn delete_if(&self, dn: &Dn, assertion: Option<&Filter>) -> Result<()> {
+        self.write(|st, _| {
+            if let Some(a) = assertion {
+                ops::assert(&self.rules, st, LdapOperation::Delete, dn, a)?;
+            }
+            ops::delete(st, dn)
+        })
     }
 
     async fn rename(

@@ -12,6 +12,7 @@ use super::{ldap_error, time};
 use crate::directory::{check_attribute_name, Entry, Modification};
 use crate::dn::{Dn, Rdn};
 use crate::error::{LdapOperation, Result};
+use crate::filter::Filter;
 
 /// Who and when, for the operational attributes of one write.
 #[derive(Debug)]
@@ -352,6 +353,24 @@ pub(super) fn modify(
     }
     stamp.touch(&mut e);
     Ok(vec![LogOp::Put(e)])
+}
+
+/// The assertion control (RFC 4528): the entry must exist (32) and match (122).
+pub(super) fn assert(
+    rules: &Rules,
+    st: &State,
+    op: LdapOperation,
+    dn: &Dn,
+    assertion: &Filter,
+) -> Result<()> {
+    let Some(current) = st.get(dn) else {
+        return Err(err(op, 32, dn, ""));
+    };
+    if super::eval::matches(rules, assertion, current) {
+        Ok(())
+    } else {
+        Err(err(op, 122, dn, "assertion failed"))
+    }
 }
 
 /// Delete a leaf.

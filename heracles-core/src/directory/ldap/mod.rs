@@ -21,6 +21,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+use ldap3::controls::{Assertion, MakeCritical, RawControl};
 use ldap3::exop::WhoAmI;
 use ldap3::{Ldap, LdapError, Mod};
 use tokio::time::timeout;
@@ -115,6 +116,25 @@ impl LdapDirectory {
 
     /// Runs one operation on a pooled connection with the operation timeout, retrying once
     /// on a fresh connection when that is safe.
+    /// Checks an assertion without writing: a base search with it as the filter.
+    async fn check_assertion(&self, dn: &Dn, op: LdapOperation, assertion: &Filter) -> Result<()> {
+        let req =
+            SearchRequest::new(dn.clone(), Scope::Base, assertion.clone()).attributes(["1.1"]);
+        match self.search(&req).await {
+            Ok(found) if found.is_empty() => Err(Error::from_ldap(
+                op,
+                122,
+                &dn.to_string(),
+                "assertion failed",
+            )),
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == ErrorCode::EntryNotFound => {
+                Err(Error::from_ldap(op, 32, &dn.to_string(), ""))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     async fn run<T, F, Fut>(&self, op: LdapOperation, dn: &str, idempotent: bool, f: F) -> Result<T>
     where
         F: Fn(Ldap) -> Fut,
@@ -144,6 +164,20 @@ impl LdapDirectory {
             tracing::debug!(operation = op.as_str(), "retrying on a fresh connection");
         }
     }
+}
+
+/// The assertion control (RFC 4528), critical: a server that does not know it refuses the
+/// operation rather than ignoring the condition.
+fn assertion_control(filter: &Filter) -> Result<RawControl> {
+    let text = filter.to_string();
+    // `Assertion` encodes through ldap3's own parser; check it accepts the text first.
+    if ldap3::parse_filter(&text).is_err() {
+        return Err(Error::new(
+            ErrorCode::InvalidFilter,
+            "the assertion cannot be encoded for the directory",
+        ));
+    }
+    Ok(Assertion { filter: text }.critical().into())
 }
 
 fn ldap_scope(scope: Scope) -> ldap3::Scope {
@@ -319,9 +353,19 @@ impl Directory for LdapDirectory {
         .await
     }
 
-    async fn modify(&self, dn: &Dn, changes: &[Modification]) -> Result<()> {
+    async fn modify_if(
+        &self,
+        dn: &Dn,
+        changes: &[Modification],
+        assertion: Option<&Filter>,
+    ) -> Result<()> {
+        let control = assertion.map(assertion_control).transpose()?;
         if changes.is_empty() {
-            return Ok(());
+            // Nothing to write: the assertion alone is a read of the entry.
+            return match assertion {
+                None => Ok(()),
+                Some(a) => self.check_assertion(dn, LdapOperation::Modify, a).await,
+            };
         }
         let mut mods = Vec::with_capacity(changes.len());
         for c in changes {
@@ -342,9 +386,13 @@ impl Directory for LdapDirectory {
         }
         let dn_s = dn.to_string();
         let dn_ref = dn_s.as_str();
+        let control = control.as_ref();
         self.run(LdapOperation::Modify, dn_ref, false, |mut ldap| {
             let mods = mods.clone();
             async move {
+                if let Some(c) = control {
+                    ldap.with_controls(vec![c.clone()]);
+                }
                 ldap.modify(dn_ref, mods).await?.success()?;
                 Ok(())
             }
@@ -352,7 +400,9 @@ impl Directory for LdapDirectory {
         .await
     }
 
-    async fn delete(&self, dn: &Dn) -> Result<()> {
+    async fn delete_if(&self, dn: &Dn, assertion: Option<&Filter>) -> Result<()> {
+        let control = assertion.map(assertion_control).transpose()?;
+        let control = control.as_ref();
         let dn_s = dn.to_string();
         let dn_ref = dn_s.as_str();
         self.run(
@@ -360,6 +410,9 @@ impl Directory for LdapDirectory {
             dn_ref,
             false,
             |mut ldap| async move {
+                if let Some(c) = control {
+                    ldap.with_controls(vec![c.clone()]);
+                }
                 ldap.delete(dn_ref).await?.success()?;
                 Ok(())
             },
