@@ -1,6 +1,6 @@
 //! The core services — the same rules the REST server and Python use: bootstrap, users with
 //! POSIX allocation and password policy, groups kept consistent, departments, templates,
-//! settings, lists with `attr:op:value` filters.
+//! settings, lists with `attr:op:value` filters, and conditional writes (`If-Match`).
 //!
 //! ```sh
 //! cargo run -p heracles-examples --example services
@@ -12,7 +12,8 @@ use heracles_core::directory::EmbeddedDirectory;
 use heracles_core::dn::Dn;
 use heracles_core::service::departments::NewDepartment;
 use heracles_core::service::groups::{GroupType, NewGroup};
-use heracles_core::service::{Heracles, ListQuery, Principal};
+use heracles_core::service::{etag_of, Heracles, IfMatch, ListQuery, Principal};
+use heracles_core::ErrorCode;
 use serde_json::{json, Map, Value};
 
 /// A JSON object literal as the field map the services take.
@@ -21,6 +22,32 @@ fn fields(v: Value) -> Map<String, Value> {
         Value::Object(m) => m,
         _ => Map::new(),
     }
+}
+
+/// Writes only if nobody changed the user since it was read (the REST `If-Match`).
+async fn conditional_update(
+    h: &Heracles,
+    admin: &Principal,
+) -> Result<(), Box<dyn std::error::Error>> {
+    // (The user read at creation is already stale: joining `developers` changed its groups.)
+    let seen = IfMatch::parse(&etag_of(&h.users().get(admin, "jdoe").await?)?);
+    h.users()
+        .if_match(Some(&seen))
+        .update(admin, "jdoe", &fields(json!({"title": "Engineer"})))
+        .await?;
+    match h
+        .users()
+        .if_match(Some(&seen))
+        .update(admin, "jdoe", &fields(json!({"title": "Architect"})))
+        .await
+    {
+        Err(e) if e.code() == ErrorCode::PreconditionFailed => {
+            println!("second write with the old version: {}", e.code());
+        }
+        other => return Err(format!("a stale version must be refused: {other:?}").into()),
+    }
+
+    Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -115,6 +142,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         page.data.len(),
         page.pagination.total
     );
+
+    conditional_update(&h, &admin).await?;
 
     // A user may change its own password, and nothing more (until access control policies).
     let me = h.principal(&jdoe.dn).await?;

@@ -16,9 +16,10 @@ import urllib.request
 BASE = sys.argv[1].rstrip("/") + "/api/v1" if len(sys.argv) > 1 else "http://127.0.0.1:8000/api/v1"
 ADMIN_PASSWORD = sys.argv[2] if len(sys.argv) > 2 else "Admin-Passw0rd-1"
 TOKEN = None
+LAST_HEADERS = {}
 
 
-def call(method, path, body=None, query=None, expect=None):
+def call(method, path, body=None, query=None, expect=None, headers=None):
     url = BASE + path
     if query:
         url += "?" + urllib.parse.urlencode(query, doseq=True)
@@ -28,11 +29,14 @@ def call(method, path, body=None, query=None, expect=None):
         req.add_header("Content-Type", "application/json")
     if TOKEN:
         req.add_header("Authorization", "Bearer " + TOKEN)
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
+    global LAST_HEADERS
     try:
         with urllib.request.urlopen(req) as resp:
-            status, raw = resp.status, resp.read()
+            status, raw, LAST_HEADERS = resp.status, resp.read(), resp.headers
     except urllib.error.HTTPError as err:
-        status, raw = err.code, err.read()
+        status, raw, LAST_HEADERS = err.code, err.read(), err.headers
     answer = json.loads(raw) if raw else None
     if expect is not None and status != expect:
         raise SystemExit(f"{method} {path}: expected {expect}, got {status}: {answer}")
@@ -61,6 +65,15 @@ def main():
 
     status, error = call("GET", "/users", query={"filter": "password:eq:x"})
     print("bad filter ->", status, error["error"]["code"])
+
+    # Optimistic concurrency: write only if the user is still as we read it.
+    call("GET", "/users/walker", expect=200)
+    etag = LAST_HEADERS.get("ETag")  # header names are case-insensitive
+    call("PUT", "/users/walker", {"telephoneNumber": "+44 20 7946 0000"}, headers={"If-Match": etag}, expect=200)
+    status, error = call("PUT", "/users/walker", {"title": "Distiller"}, headers={"If-Match": etag})
+    print("PUT with a stale ETag ->", status, error["error"]["code"])
+    if status != 412:
+        raise SystemExit("a stale If-Match must be refused")
 
     call("POST", "/users/walker/lock", expect=200)
     status, _ = call("POST", "/auth/login", {"username": "walker", "password": "Keep-Walking-1820"})

@@ -22,6 +22,7 @@
 //! | `ca_file` | — | PEM file of the CA(s) of the LDAP server's certificate |
 //! | `starttls` | `false` | upgrade `ldap://` with StartTLS |
 //! | `jwt_secret` | generated (embedded mode) | token signing secret(s), comma-separated; the first signs |
+//! | `jwt_secret_file` | — | file holding the secret(s), comma- or newline-separated (instead of `jwt_secret`) |
 //! | `log_format` | `text` | `text` or `json` (logs go to standard error) |
 //! | `max_body_bytes` | `1MiB` | largest request body: bytes, or with `KiB`/`MiB` |
 //! | `request_timeout` | `30s` | time limit of one request (`ms`, `s`, `m`; a bare number is seconds) |
@@ -30,6 +31,10 @@
 //! The bind password is never a flag (flags show in `ps`): it comes from
 //! `bind_password_file` (any layer) or `HERACLES_BIND_PASSWORD`; when both are given at the
 //! same level, that is an error, otherwise the higher level wins as for any setting.
+//!
+//! The token secret, too, is best kept out of flags: `HERACLES_JWT_SECRET`, the config file
+//! or `jwt_secret_file`. `jwt_secret` and `jwt_secret_file` follow the same precedence as
+//! any setting; both at the same level is an error.
 //!
 //! In LDAP mode a `jwt_secret` is required: every instance serving the same directory must
 //! sign with the same secret. In embedded mode without one, a random secret is generated on
@@ -76,6 +81,7 @@ pub const KEYS: &[&str] = &[
     "ca_file",
     "starttls",
     "jwt_secret",
+    "jwt_secret_file",
     "log_format",
     "max_body_bytes",
     "request_timeout",
@@ -128,10 +134,14 @@ pub struct Args {
     /// Upgrade ldap:// connections with StartTLS [default: false]
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub starttls: Option<String>,
-    /// Token signing secret(s), comma-separated, at least 32 bytes each; the first signs
+    /// Token signing secret(s), comma-separated, at least 32 bytes each; the first signs.
+    /// Visible in the process list: prefer HERACLES_JWT_SECRET or --jwt-secret-file
     /// [default: generated and kept in the data folder, embedded mode only]
     #[arg(long, value_name = "SECRET[,SECRET...]")]
     pub jwt_secret: Option<String>,
+    /// File holding the token signing secret(s), comma- or newline-separated
+    #[arg(long, value_name = "FILE")]
+    pub jwt_secret_file: Option<String>,
     /// Log format on standard error: text or json [default: text]
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -158,6 +168,7 @@ impl Args {
             "ca_file" => self.ca_file.as_ref(),
             "starttls" => self.starttls.as_ref(),
             "jwt_secret" => self.jwt_secret.as_ref(),
+            "jwt_secret_file" => self.jwt_secret_file.as_ref(),
             "log_format" => self.log_format.as_ref(),
             "max_body_bytes" => self.max_body_bytes.as_ref(),
             "request_timeout" => self.request_timeout.as_ref(),
@@ -578,8 +589,11 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
         Some(url) => DirectoryConfig::Ldap(ldap_settings(m, url, env_password)?),
     };
     let mut jwt_secrets = Vec::new();
-    if let Some(raw) = m.get("jwt_secret") {
-        for part in raw.value.split(',').map(str::trim) {
+    if let Some(raw) = jwt_secret(m)? {
+        for part in raw.value.split([',', '\n']).map(str::trim) {
+            if part.is_empty() && raw.value.contains('\n') {
+                continue; // blank lines and the final newline of a file
+            }
             if part.len() < MIN_SECRET_BYTES {
                 return Err(ConfigError(format!(
                     "invalid jwt_secret (from {}): every secret must be at least \
@@ -593,8 +607,8 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
     if jwt_secrets.is_empty() && matches!(directory, DirectoryConfig::Ldap(_)) {
         return Err(ConfigError(
             "jwt_secret is required in LDAP mode (every instance serving the directory must \
-             sign tokens with the same secret): set HERACLES_JWT_SECRET, --jwt-secret or \
-             jwt_secret in the config file"
+             sign tokens with the same secret): set HERACLES_JWT_SECRET, jwt_secret in the \
+             config file, or --jwt-secret-file"
                 .to_owned(),
         ));
     }
@@ -700,6 +714,38 @@ fn ldap_settings(
         ca_file,
         starttls,
     })
+}
+
+/// The token secret(s) as one raw value: `jwt_secret`, or the contents of
+/// `jwt_secret_file`, whichever has the higher precedence; both at one level is an error.
+fn jwt_secret(m: &Layer) -> Result<Option<Raw>, ConfigError> {
+    let read = |raw: &Raw| -> Result<Raw, ConfigError> {
+        let text = std::fs::read_to_string(raw.value.trim())
+            .map_err(|e| bad("jwt_secret_file", raw, format!("cannot read it: {e}")))?;
+        if text.trim().is_empty() {
+            return Err(bad("jwt_secret_file", raw, "the file is empty"));
+        }
+        Ok(Raw {
+            value: text,
+            source: raw.source.clone(),
+        })
+    };
+    match (
+        nonempty(m.get("jwt_secret")),
+        nonempty(m.get("jwt_secret_file")),
+    ) {
+        (None, None) => Ok(None),
+        (Some(v), None) => Ok(Some(v.clone())),
+        (None, Some(f)) => read(f).map(Some),
+        (Some(v), Some(f)) => match v.source.rank().cmp(&f.source.rank()) {
+            std::cmp::Ordering::Greater => Ok(Some(v.clone())),
+            std::cmp::Ordering::Less => read(f).map(Some),
+            std::cmp::Ordering::Equal => Err(ConfigError(format!(
+                "both jwt_secret (from {}) and jwt_secret_file (from {}) are set: give one",
+                v.source, f.source
+            ))),
+        },
+    }
 }
 
 /// The bind password from `bind_password_file` or `HERACLES_BIND_PASSWORD`, whichever has
@@ -887,6 +933,55 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn jwt_secret_from_a_file() {
+        let (first, second) = ("c".repeat(32), "d".repeat(33));
+        let file = config_file(&format!("{first}\n{second}\n\n"));
+        let path = file.path().to_str().unwrap();
+        let c = Config::load(&args(&["--jwt-secret-file", path]), &env_of(&[])).unwrap();
+        let got: Vec<&str> = c.jwt_secrets.iter().map(Secret::expose).collect();
+        assert_eq!(got, [first.as_str(), second.as_str()]);
+        // The flag (higher level) beats the environment's secret.
+        let env_secret = "e".repeat(32);
+        let c = Config::load(
+            &args(&["--jwt-secret-file", path]),
+            &env_of(&[("HERACLES_JWT_SECRET", env_secret.as_str())]),
+        )
+        .unwrap();
+        assert_eq!(c.jwt_secrets[0].expose(), first);
+        // Both at one level: an error naming both.
+        let e = Config::load(
+            &args(&[]),
+            &env_of(&[
+                ("HERACLES_JWT_SECRET", env_secret.as_str()),
+                ("HERACLES_JWT_SECRET_FILE", path),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("both jwt_secret"), "{e}");
+        // A missing or empty file is an error, and short secrets in it too.
+        let e = Config::load(
+            &args(&["--jwt-secret-file", "/nonexistent/jwt"]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("cannot read it"), "{e}");
+        let empty = config_file("\n");
+        let e = Config::load(
+            &args(&["--jwt-secret-file", empty.path().to_str().unwrap()]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("empty"), "{e}");
+        let short = config_file("short\n");
+        let e = Config::load(
+            &args(&["--jwt-secret-file", short.path().to_str().unwrap()]),
+            &env_of(&[]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("at least 32 bytes"), "{e}");
     }
 
     #[test]

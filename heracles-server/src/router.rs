@@ -745,7 +745,7 @@ pub static ROUTES: &[Route] = &[
         doc: RouteDoc {
             operation_id: "addGroupMembers",
             summary: "Add members",
-            description: "`{member}` or `{members: [...]}`, uids or DNs of users; members already present are skipped.",
+            description: "`{member}` or `{members: [...]}`, uids or DNs of users; members already present are skipped. Honours `If-Match` against the group (412 on mismatch, `*` matches any existing).",
             tag: "groups",
             access: Access::Bearer,
             query: &[],
@@ -755,6 +755,11 @@ pub static ROUTES: &[Route] = &[
                     status: 200,
                     description: "The group with its new members.",
                     body: DocBody::Json("Group"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
                 },
             ],
         },
@@ -766,7 +771,7 @@ pub static ROUTES: &[Route] = &[
         doc: RouteDoc {
             operation_id: "removeGroupMember",
             summary: "Remove a member",
-            description: "`uid` is a uid or a DN; 404 if it is not a member. Answers with the resulting group. Honours `If-Match` (412 on mismatch, `*` matches any existing). (against the group)",
+            description: "`uid` is a uid or a DN; 404 if it is not a member. Answers with the resulting group. Honours `If-Match` against the group (412 on mismatch, `*` matches any existing).",
             tag: "groups",
             access: Access::Bearer,
             query: &[],

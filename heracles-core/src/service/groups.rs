@@ -567,8 +567,29 @@ impl<'a> Groups<'a> {
             ))
             .await?;
         for g in found {
-            let changes = self.removal(&g, uid, Some(user)).await?;
-            self.h.directory().modify(&g.dn, &changes).await?;
+            let mut g = g;
+            // slapd's refint overlay may be removing the same values concurrently (it runs
+            // after the delete, in the background): a value gone meanwhile means read again.
+            for attempt in 0..3 {
+                let changes = self.removal(&g, uid, Some(user)).await?;
+                match self.h.directory().modify(&g.dn, &changes).await {
+                    Ok(()) => break,
+                    Err(e)
+                        if attempt < 2
+                            && matches!(
+                                e.code(),
+                                ErrorCode::NoSuchAttribute | ErrorCode::ValueAlreadyExists
+                            ) =>
+                    {
+                        match self.h.directory().get(&g.dn, &["*"]).await? {
+                            Some(fresh) => g = fresh,
+                            None => break,
+                        }
+                    }
+                    Err(e) if e.code() == ErrorCode::EntryNotFound => break,
+                    Err(e) => return Err(e),
+                }
+            }
         }
         Ok(())
     }

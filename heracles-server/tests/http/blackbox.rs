@@ -700,3 +700,209 @@ fn two_instances_allocate_distinct_uid_numbers_on_slapd() {
     eprintln!("and deleted them in {:?}", started.elapsed());
     drop_slapd_admin(&env, &admin);
 }
+
+#[test]
+fn resource_routes_embedded() {
+    let s = Server::start_env(&[], &[("HERACLES_ADMIN_PASSWORD", ADMIN_PW)]);
+    resource_routes(&s, "admin", &tag("r"));
+}
+
+#[test]
+fn resource_routes_slapd() {
+    let env = slapd_env();
+    let t = tag("q");
+    let admin = format!("{t}adm");
+    slapd_admin(&env, &admin);
+    let s = start_on_slapd(&env);
+    resource_routes(&s, &admin, &t);
+    drop_slapd_admin(&env, &admin);
+}
+
+/// `PUT`/`DELETE` with `If-Match` (current tag, stale tag, `*`) on groups, members,
+/// departments, templates and settings, and the department tree — over real HTTP.
+fn resource_routes(s: &Server, admin: &str, t: &str) {
+    let api = Api {
+        s,
+        token: token(s, admin, ADMIN_PW),
+    };
+    let with = |method: &str, path: &str, body: Option<&Value>, if_match: &str| {
+        call(
+            s,
+            method,
+            path,
+            Some(&api.token),
+            body,
+            &[("If-Match", if_match)],
+        )
+    };
+    let etag = |path: &str| -> String {
+        let r = api.get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.header("etag").expect("GET answers an ETag").to_owned()
+    };
+
+    // Departments: a parent and a child, the tree, PUT with If-Match.
+    let (top, sub) = (format!("Top{t}"), format!("Sub{t}"));
+    let top_dn = ok(&api.post("/api/v1/departments", &json!({"ou": top})), 201)["dn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sub_dn = ok(
+        &api.post(
+            "/api/v1/departments",
+            &json!({"ou": sub, "parent": top, "description": "child"}),
+        ),
+        201,
+    )["dn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(sub_dn.ends_with(&top_dn), "{sub_dn} is below {top_dn}");
+    let tree = ok(&api.get("/api/v1/departments/tree"), 200);
+    let nodes = tree["data"]
+        .as_array()
+        .expect("the tree is a list of roots");
+    let node = nodes
+        .iter()
+        .find(|n| n["department"]["ou"] == top.as_str())
+        .unwrap_or_else(|| panic!("{top} is a root of {tree}"));
+    let children = node["children"].as_array().unwrap();
+    assert_eq!(children.len(), 1, "{node}");
+    assert_eq!(children[0]["department"]["ou"], sub.as_str());
+    assert_eq!(children[0]["department"]["description"], "child");
+
+    let dpath = format!("/api/v1/departments/{sub}");
+    let tag0 = etag(&dpath);
+    let r = with(
+        "PUT",
+        &dpath,
+        Some(&json!({"description": "renamed"})),
+        &tag0,
+    );
+    let d = ok(&r, 200);
+    assert_eq!(d["description"], "renamed");
+    let tag1 = r.header("etag").unwrap().to_owned();
+    assert_ne!(tag0, tag1, "a change changes the ETag");
+    assert_eq!(etag(&dpath), tag1, "the PUT answers the new ETag");
+    with("PUT", &dpath, Some(&json!({"description": "lost"})), &tag0)
+        .assert_error(412, "PRECONDITION_FAILED");
+    with("DELETE", &dpath, None, &tag0).assert_error(412, "PRECONDITION_FAILED");
+    assert_eq!(ok(&api.get(&dpath), 200)["description"], "renamed");
+    let r = with("PUT", &dpath, Some(&json!({"description": null})), "*");
+    assert!(ok(&r, 200).get("description").is_none_or(Value::is_null));
+
+    // Groups: PUT (description, members replaced) and DELETE with If-Match; members added
+    // and removed under If-Match.
+    let (ua, ub) = (format!("{t}a"), format!("{t}b"));
+    for u in [&ua, &ub] {
+        ok(
+            &api.post(
+                "/api/v1/users",
+                &json!({"uid": u, "cn": format!("{u} User"), "sn": "User", "department": sub_dn}),
+            ),
+            201,
+        );
+    }
+    let cn = format!("{t}grp");
+    ok(
+        &api.post(
+            "/api/v1/groups",
+            &json!({"cn": cn, "groupType": "mixed", "members": [ua]}),
+        ),
+        201,
+    );
+    let gpath = format!("/api/v1/groups/{cn}");
+    let g0 = etag(&gpath);
+    let r = with(
+        "PUT",
+        &gpath,
+        Some(&json!({"description": "Team", "members": [ub]})),
+        &g0,
+    );
+    let g = ok(&r, 200);
+    assert_eq!(g["description"], "Team");
+    assert_eq!(strings(&g["members"]), [ub.as_str()]);
+    // Mixed: `member` and `memberUid` moved together.
+    for (who, n) in [(&ub, 1), (&ua, 0)] {
+        let r = api.get(&format!(
+            "/api/v1/groups?filter=cn:eq:{cn}&filter=memberUid:eq:{who}"
+        ));
+        assert_eq!(ok(&r, 200)["pagination"]["total"], n, "memberUid={who}");
+    }
+    assert_eq!(
+        ok(&api.get(&format!("/api/v1/users/{ua}")), 200)["groups"],
+        json!([])
+    );
+    with("PUT", &gpath, Some(&json!({"description": "Lost"})), &g0)
+        .assert_error(412, "PRECONDITION_FAILED");
+    let g1 = etag(&gpath);
+    let r = with(
+        "POST",
+        &format!("{gpath}/members"),
+        Some(&json!({"member": ua})),
+        &g1,
+    );
+    assert_eq!(ok(&r, 200)["memberCount"], 2);
+    with("DELETE", &format!("{gpath}/members/{ua}"), None, &g1)
+        .assert_error(412, "PRECONDITION_FAILED");
+    let g2 = etag(&gpath);
+    let g = ok(
+        &with("DELETE", &format!("{gpath}/members/{ua}"), None, &g2),
+        200,
+    );
+    assert_eq!(strings(&g["members"]), [ub.as_str()]);
+    with("DELETE", &gpath, None, &g2).assert_error(412, "PRECONDITION_FAILED");
+    let r = with("DELETE", &gpath, None, &etag(&gpath));
+    assert_eq!(r.status, 204, "{}", r.text());
+    api.get(&gpath).assert_error(404, "GROUP_NOT_FOUND");
+    with("DELETE", &gpath, None, "*").assert_error(404, "GROUP_NOT_FOUND");
+
+    // Templates: PUT and DELETE with If-Match.
+    let name = format!("tpl{t}");
+    ok(
+        &api.post(
+            "/api/v1/templates",
+            &json!({"name": name, "defaults": {"loginShell": "/bin/sh"}}),
+        ),
+        201,
+    );
+    let tpath = format!("/api/v1/templates/{name}");
+    let t0 = etag(&tpath);
+    let r = with(
+        "PUT",
+        &tpath,
+        Some(&json!({"defaults": {"loginShell": "/bin/zsh"}})),
+        &t0,
+    );
+    assert_eq!(ok(&r, 200)["defaults"]["loginShell"], "/bin/zsh");
+    with("PUT", &tpath, Some(&json!({"description": "x"})), &t0)
+        .assert_error(412, "PRECONDITION_FAILED");
+    with("DELETE", &tpath, None, &t0).assert_error(412, "PRECONDITION_FAILED");
+    let r = with("DELETE", &tpath, None, &etag(&tpath));
+    assert_eq!(r.status, 204, "{}", r.text());
+    api.get(&tpath).assert_error(404, "TEMPLATE_NOT_FOUND");
+
+    // Settings: If-Match on PUT and DELETE (the value is put back at once).
+    let spath = "/api/v1/settings/default_login_shell";
+    let s0 = etag(spath);
+    let r = with("PUT", spath, Some(&json!({"value": "/bin/dash"})), &s0);
+    assert_eq!(ok(&r, 200)["value"], "/bin/dash");
+    with("PUT", spath, Some(&json!({"value": "/bin/tcsh"})), &s0)
+        .assert_error(412, "PRECONDITION_FAILED");
+    with("DELETE", spath, None, &s0).assert_error(412, "PRECONDITION_FAILED");
+    let r = with("DELETE", spath, None, &etag(spath));
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(ok(&api.get(spath), 200)["default"], true);
+
+    // The department with its users goes, under If-Match, recursively.
+    let r = with(
+        "DELETE",
+        &format!("/api/v1/departments/{top}?recursive=true"),
+        None,
+        &etag(&format!("/api/v1/departments/{top}")),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    api.get(&dpath).assert_error(404, "DEPARTMENT_NOT_FOUND");
+    api.get(&format!("/api/v1/users/{ua}"))
+        .assert_error(404, "USER_NOT_FOUND");
+}
