@@ -384,6 +384,8 @@ pub struct Ava {
     value: String,
     norm_attr: String,
     norm_value: String,
+    /// A hash of the normalised type and value (see [`Ava::fingerprint`]).
+    fingerprint: u64,
 }
 
 impl Ava {
@@ -417,12 +419,24 @@ impl Ava {
     fn from_parts(attr: String, value: String) -> Ava {
         let norm_attr = normalize_attribute_type(&attr);
         let norm_value = normalize_with(matching_rule(&norm_attr), &value);
+        let fingerprint = fingerprint_bytes(
+            fingerprint_bytes(0x243f_6a88_85a3_08d3, norm_attr.as_bytes()),
+            norm_value.as_bytes(),
+        );
         Ava {
             attr,
             value,
             norm_attr,
             norm_value,
+            fingerprint,
         }
+    }
+
+    /// A fast 64-bit hash of the normalised type and value, computed once: equal AVAs have
+    /// equal fingerprints, so unequal fingerprints prove inequality. Not keyed and not
+    /// collision resistant — equal fingerprints prove nothing; compare the AVAs.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// The attribute type as given (without an `oid.` prefix).
@@ -466,7 +480,7 @@ impl fmt::Debug for Ava {
 
 impl PartialEq for Ava {
     fn eq(&self, other: &Ava) -> bool {
-        self.key() == other.key()
+        self.fingerprint == other.fingerprint && self.key() == other.key()
     }
 }
 
@@ -488,6 +502,26 @@ impl Ord for Ava {
     fn cmp(&self, other: &Ava) -> Ordering {
         self.key().cmp(&other.key())
     }
+}
+
+/// Mixes a word into a running hash (the multiply-rotate step of `FxHash`).
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95)
+}
+
+/// Hashes bytes into `h`, eight at a time (for [`Ava::fingerprint`]).
+fn fingerprint_bytes(mut h: u64, bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = mix(h, u64::from_le_bytes(w));
+    }
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    mix(h, u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59))
 }
 
 /// Writes a value in RFC 4514 string form.

@@ -124,34 +124,28 @@ struct Level {
     deny: PermSet,
 }
 
-const K: u64 = 0x517c_c1b7_2722_0a95;
+/// A hash of an RDN's normalised AVAs, independent of their order (the AVAs' own
+/// fingerprints, computed when the DN was parsed).
+#[inline]
+fn rdn_hash(rdn: &Rdn) -> u64 {
+    rdn.avas()
+        .iter()
+        .fold(0u64, |acc, a| acc.wrapping_add(a.fingerprint()))
+}
+
+/// RDN-by-RDN equality, with a shortcut for the usual single-valued RDNs.
+#[inline]
+fn same_rdns(a: &[Rdn], b: &[Rdn]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x.avas(), y.avas()) {
+            ([p], [q]) => p == q,
+            _ => x == y,
+        })
+}
 
 #[inline]
 fn mix(h: u64, w: u64) -> u64 {
-    (h.rotate_left(5) ^ w).wrapping_mul(K)
-}
-
-#[inline]
-fn hash_bytes(mut h: u64, bytes: &[u8]) -> u64 {
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = mix(h, u64::from_le_bytes(w));
-    }
-    let rest = chunks.remainder();
-    let mut w = [0u8; 8];
-    w[..rest.len()].copy_from_slice(rest);
-    mix(h, u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59))
-}
-
-/// A hash of an RDN's normalised AVAs, independent of their order.
-#[inline]
-fn rdn_hash(rdn: &Rdn) -> u64 {
-    rdn.avas().iter().fold(0u64, |acc, a| {
-        let h = hash_bytes(0x243f_6a88_85a3_08d3, a.normalized_attr().as_bytes());
-        acc.wrapping_add(hash_bytes(h, a.normalized_value().as_bytes()))
-    })
+    (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95)
 }
 
 /// The first slot of `key` in a table of `mask + 1` slots (the low bits of the key).
@@ -388,7 +382,7 @@ impl CompiledAcl {
                 return None;
             }
             let l = &self.levels[i - 1];
-            if l.key == key && l.kind == kind && l.dn.rdns() == &rdns[start..] {
+            if l.key == key && l.kind == kind && same_rdns(l.dn.rdns(), &rdns[start..]) {
                 return Some(l);
             }
             s = (s + 1) & self.slot_mask;
