@@ -341,37 +341,6 @@ impl Throttle {
     }
 }
 
-/// Every `object:action` of the SPEC §5 catalogue.
-pub const OBJECTS: &[&str] = &[
-    "user",
-    "group",
-    "department",
-    "template",
-    "dns",
-    "dhcp",
-    "system",
-    "sudo",
-    "acl",
-    "audit",
-    "settings",
-];
-/// The actions of SPEC §5.
-pub const ACTIONS: &[&str] = &["read", "write", "create", "delete", "manage"];
-
-/// The permissions `/auth/me` reports. Interim rule until the ACL work: an administrator
-/// holds every permission of the catalogue; anyone else holds `user:read` on its own entry
-/// (and may change its own password, which needs no permission).
-pub fn permissions(admin: bool) -> Vec<String> {
-    if admin {
-        OBJECTS
-            .iter()
-            .flat_map(|o| ACTIONS.iter().map(move |a| format!("{o}:{a}")))
-            .collect()
-    } else {
-        vec!["user:read".to_owned()]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,13 +464,5 @@ mod tests {
         // Another address is fine for a fresh account.
         th.attempt("fourth", Some("10.0.0.1".parse().unwrap()), &limits)
             .unwrap();
-    }
-
-    #[test]
-    fn permissions_catalogue() {
-        let all = permissions(true);
-        assert_eq!(all.len(), OBJECTS.len() * ACTIONS.len());
-        assert!(all.contains(&"settings:manage".to_owned()));
-        assert_eq!(permissions(false), ["user:read"]);
     }
 }

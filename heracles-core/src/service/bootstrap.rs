@@ -140,7 +140,9 @@ pub(super) async fn run(h: &Heracles, admin_password: Option<&str>) -> Result<Bo
         &mut report,
     )
     .await?;
+    super::acl::ensure_builtin_policies(h, &mut report).await?;
     bootstrap_admin(h, admin_password, &mut report).await?;
+    h.acl_cache().invalidate();
     Ok(report)
 }
 
@@ -189,7 +191,9 @@ async fn bootstrap_admin(
             return Err(Error::new(
                 ErrorCode::InvalidConfig,
                 format!(
-                    "no Heracles administrator exists, and '{admin}' exists but was not                      created by Heracles: remove or rename it, or assign it the admin policy                      yourself"
+                    "no Heracles administrator exists, and '{admin}' exists but was not \
+                     created by Heracles: remove or rename it, or assign it the admin \
+                     policy yourself"
                 ),
             )
             .with_detail("dn", admin.to_string()));
@@ -244,57 +248,6 @@ async fn bootstrap_admin(
     }
     report.admin_dn = Some(admin);
     Ok(())
-}
-
-/// Whether `dn` holds the `admin` policy over the whole tree, directly or through a group
-/// it is a direct member of. (The full ACL model arrives with the access-control issue.)
-pub(crate) async fn is_admin(h: &Heracles, dn: &Dn) -> Result<bool> {
-    let assignments = h.container(Container::AclAssignments)?;
-    let found = h
-        .directory()
-        .search(
-            &SearchRequest::new(
-                assignments,
-                Scope::One,
-                Filter::and([
-                    Filter::eq("objectClass", "heraclesAclAssignment"),
-                    Filter::eq("heraclesPolicyName", "admin"),
-                    Filter::eq("heraclesScopeType", "tree"),
-                ]),
-            )
-            .attributes(["heraclesSubjectDN", "heraclesSubjectType", "heraclesDeny"]),
-        )
-        .await?;
-    for a in found {
-        if a.first_str("heraclesDeny")
-            .is_some_and(|d| d.eq_ignore_ascii_case("TRUE"))
-        {
-            continue;
-        }
-        let Some(subject) = a
-            .first_str("heraclesSubjectDN")
-            .and_then(|s| Dn::parse(s).ok())
-        else {
-            continue;
-        };
-        match a.first_str("heraclesSubjectType") {
-            Some(t) if t.eq_ignore_ascii_case("group") => {
-                if h.directory()
-                    .compare(&subject, "member", dn.to_string().as_bytes())
-                    .await
-                    .unwrap_or(false)
-                {
-                    return Ok(true);
-                }
-            }
-            _ => {
-                if &subject == dn {
-                    return Ok(true);
-                }
-            }
-        }
-    }
-    Ok(false)
 }
 
 /// Removes the ACL assignments whose subject is `dn` (when that user is deleted), so that

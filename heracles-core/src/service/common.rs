@@ -1,55 +1,131 @@
 //! What every service shares: the caller ([`Principal`]), list queries ([`ListQuery`]) and
 //! the list machinery (filters against an allow-list, sorting, paging).
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use super::Heracles;
-use crate::directory::{Entry, Scope, SearchRequest, SortKey};
+use crate::acl::{CompiledAcl, Permission};
+use crate::directory::{Attribute, Entry, Scope, SearchRequest, SortKey};
 use crate::dn::Dn;
 use crate::error::{Error, ErrorCode, Result};
 use crate::filter::{compile, AllowList, AllowedAttribute, Filter};
 use crate::page::{Page, PageRequest};
 use crate::schema::Schema;
 
-/// Who is calling. Every service call carries one; access decisions are made on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who is calling. Every service call carries one; access decisions are made on its
+/// compiled ACL (see [`crate::acl`]). Get one with [`Heracles::principal`].
+#[derive(Debug, Clone)]
 pub struct Principal {
     /// The caller's entry.
     pub dn: Dn,
     /// Its uid, when it is a user.
     pub uid: Option<String>,
-    /// Whether it is a Heracles administrator.
+    /// Whether it holds the `admin` policy over the whole tree.
     pub admin: bool,
+    acl: Arc<CompiledAcl>,
 }
 
 impl Principal {
-    /// The server itself (bootstrap, maintenance): an administrator without an entry.
+    /// The server itself (bootstrap, maintenance, scripts run by the directory's owner):
+    /// may do everything, has no entry.
     pub fn system(base: &Dn) -> Principal {
         Principal {
             dn: base.clone(),
             uid: None,
             admin: true,
+            acl: Arc::new(CompiledAcl::allow_all(base.clone())),
         }
     }
 
-    /// Until fine-grained access control exists, only administrators may do more than
-    /// read their own entry and change their own password: `ACL_DENIED` otherwise.
-    pub fn require_admin(&self, permission: &str, target: &str) -> Result<()> {
-        if self.admin {
+    /// A principal with this compiled ACL.
+    pub fn with_acl(dn: Dn, uid: Option<String>, acl: Arc<CompiledAcl>) -> Principal {
+        Principal {
+            admin: acl.holds_admin(),
+            dn,
+            uid,
+            acl,
+        }
+    }
+
+    /// Its compiled ACL.
+    pub fn acl(&self) -> &CompiledAcl {
+        &self.acl
+    }
+
+    /// Whether it may do `permission` on `target`.
+    pub fn allows(&self, permission: Permission, target: &Dn) -> bool {
+        self.acl.allows(permission, target)
+    }
+
+    /// `ACL_DENIED` (details: `permission`, `target`) unless it may do `permission` on
+    /// `target`.
+    pub fn check(&self, permission: Permission, target: &Dn) -> Result<()> {
+        if self.acl.allows(permission, target) {
             return Ok(());
         }
-        Err(Error::new(
-            ErrorCode::AclDenied,
-            format!("'{}' may not {permission} on '{target}'", self.dn),
-        )
-        .with_detail("permission", permission)
-        .with_detail("target", target))
+        Err(denied(self, permission, &target.to_string()))
+    }
+
+    /// `ACL_DENIED` unless some assignment grants `permission` somewhere: checked before
+    /// looking an object up, so a caller without any such right learns nothing about what
+    /// exists. `target` names what was asked for.
+    pub fn check_somewhere(&self, permission: Permission, target: &str) -> Result<()> {
+        if self.acl.granted_somewhere(permission) {
+            return Ok(());
+        }
+        Err(denied(self, permission, target))
+    }
+
+    /// `ACL_DENIED` (details: `permission`, `target`, `attribute`) unless every attribute
+    /// of `attributes` may be written with `permission` (write or create) on `target`.
+    pub fn check_attributes<'s>(
+        &self,
+        permission: Permission,
+        target: &Dn,
+        attributes: impl IntoIterator<Item = &'s str>,
+    ) -> Result<()> {
+        let filter = self
+            .acl
+            .attributes(permission.object, permission.action, target);
+        for a in attributes {
+            if !filter.allows(a) {
+                return Err(Error::new(
+                    ErrorCode::AclDenied,
+                    format!(
+                        "'{}' may not write the attribute '{a}' of '{target}'",
+                        self.dn
+                    ),
+                )
+                .with_detail("permission", permission.to_string())
+                .with_detail("target", target.to_string())
+                .with_detail("attribute", a));
+            }
+        }
+        Ok(())
     }
 
     /// Whether this principal is the user `dn`.
     pub fn is(&self, dn: &Dn) -> bool {
         &self.dn == dn
     }
+}
+
+/// The attributes an entry about to be added writes (all but `objectClass`), for
+/// [`Principal::check_attributes`].
+pub(crate) fn written_attributes(e: &Entry) -> impl Iterator<Item = &str> {
+    e.attrs
+        .iter()
+        .map(Attribute::name)
+        .filter(|a| !a.eq_ignore_ascii_case("objectClass"))
+}
+
+fn denied(p: &Principal, permission: Permission, target: &str) -> Error {
+    Error::new(
+        ErrorCode::AclDenied,
+        format!("'{}' may not {permission} on '{target}'", p.dn),
+    )
+    .with_detail("permission", permission.to_string())
+    .with_detail("target", target)
 }
 
 /// The query of a list (SPEC §1): `filter=` clauses (ANDed), paging, `sort=`,
@@ -134,9 +210,11 @@ pub(crate) fn field<'a>(allow: &'a AllowList, name: &str, param: &str) -> Result
 }
 
 /// Runs a list: entries of the object type (`object_filter`) below `base`, narrowed by the
-/// query's filters, sorted (by `sort`, else by `rdn_attr`), one page of them.
+/// query's filters and to those the principal may read (`visible_to`: it and the read
+/// permission of the type), sorted (by `sort`, else by `rdn_attr`), one page of them.
 pub(crate) async fn list_entries(
     h: &Heracles,
+    visible_to: (&Principal, Permission),
     base: &Dn,
     object_filter: Filter,
     allow: &AllowList,
@@ -169,6 +247,11 @@ pub(crate) async fn list_entries(
         }
     }
     let req = SearchRequest::new(base.clone(), Scope::Subtree, filter).sort([key]);
-    let all = h.directory().search(&req).await?;
+    let mut all = h.directory().search(&req).await?;
+    // Only what the caller may read is listed, and counted in `total`.
+    let (p, read) = visible_to;
+    if !p.acl().is_unrestricted() {
+        all.retain(|e| p.allows(read, &e.dn));
+    }
     Ok(q.page.slice(all))
 }

@@ -23,6 +23,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::common::{allow_list, list_entries};
 use super::version::{guard, IfMatch, CSN};
+use crate::acl::{Action, ObjectType, Permission};
+
+const READ: Permission = Permission::new(ObjectType::Department, Action::Read);
+const WRITE: Permission = Permission::new(ObjectType::Department, Action::Write);
+const CREATE: Permission = Permission::new(ObjectType::Department, Action::Create);
+const DELETE: Permission = Permission::new(ObjectType::Department, Action::Delete);
 use super::{Container, Heracles, ListQuery, Principal};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -154,10 +160,11 @@ impl<'a> Departments<'a> {
     /// `description`, sorted (default: by `ou`), one page of them.
     pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<Department>> {
         let container = self.container()?;
-        p.require_admin("department:read", &container.to_string())?;
+        p.check_somewhere(READ, &container.to_string())?;
         let allow = allow_list(self.h.schema(), FIELDS);
         let page = match list_entries(
             self.h,
+            (p, READ),
             &container,
             Self::object_filter(&container),
             &allow,
@@ -181,13 +188,26 @@ impl<'a> Departments<'a> {
     /// every level ordered by `ou` (case-insensitively).
     pub async fn tree(&self, p: &Principal) -> Result<Vec<DepartmentNode>> {
         let container = self.container()?;
-        p.require_admin("department:read", &container.to_string())?;
-        let all = self.all(&container, &[]).await?;
+        p.check_somewhere(READ, &container.to_string())?;
+        let mut all = self.all(&container, &[]).await?;
+        // Only readable departments; one whose parent is hidden hangs from its nearest
+        // readable ancestor (or the top).
+        all.retain(|e| p.allows(READ, &e.dn));
+        let shown: std::collections::HashSet<Dn> = all.iter().map(|e| e.dn.clone()).collect();
         let mut by_parent: HashMap<Dn, Vec<Entry>> = HashMap::new();
         for e in all {
-            if let Some(parent) = e.dn.parent() {
-                by_parent.entry(parent).or_default().push(e);
+            let mut parent = e.dn.parent();
+            while let Some(d) = &parent {
+                if shown.contains(d) || !d.is_descendant_of(&container) {
+                    break;
+                }
+                parent = d.parent();
             }
+            let parent = match parent {
+                Some(d) if shown.contains(&d) => d,
+                _ => container.clone(),
+            };
+            by_parent.entry(parent).or_default().push(e);
         }
         Ok(build_level(&container, &container, &mut by_parent))
     }
@@ -198,8 +218,9 @@ impl<'a> Departments<'a> {
     /// if `ou` alone names several.
     pub async fn get(&self, p: &Principal, ou: &str, parent: Option<&Dn>) -> Result<Department> {
         let container = self.container()?;
-        p.require_admin("department:read", &target(&container, ou, parent))?;
+        p.check_somewhere(READ, &target(&container, ou, parent))?;
         let entry = self.locate(&container, ou, parent).await?;
+        p.check(READ, &entry.dn)?;
         self.answer(&container, &entry).await
     }
 
@@ -208,8 +229,10 @@ impl<'a> Departments<'a> {
     /// user or group body). Errors as [`Departments::get`].
     pub async fn resolve(&self, p: &Principal, key: &str) -> Result<Dn> {
         let container = self.container()?;
-        p.require_admin("department:read", &target(&container, key, None))?;
-        Ok(self.locate(&container, key, None).await?.dn)
+        p.check_somewhere(READ, &target(&container, key, None))?;
+        let dn = self.locate(&container, key, None).await?.dn;
+        p.check(READ, &dn)?;
+        Ok(dn)
     }
 
     /// Creates a department. Its parent (a DN or a unique `ou`) must be a department:
@@ -224,7 +247,7 @@ impl<'a> Departments<'a> {
                 Err(_) => container.to_string(),
             },
         };
-        p.require_admin("department:create", &target)?;
+        p.check_somewhere(CREATE, &target)?;
         check_ou(&body.ou, &container)?;
         let description = match body.description.as_deref() {
             Some(d) => Some(check_description(d)?),
@@ -235,6 +258,7 @@ impl<'a> Departments<'a> {
             Some(key) => self.parent_dn(&container, key).await?,
         };
         let dn = parent.checked_child(Rdn::new("ou", &body.ou)?)?;
+        p.check(CREATE, &dn)?;
         let mut entry = Entry::new(dn.clone())
             .with("objectClass", ["top", "organizationalUnit"])
             .with("ou", [body.ou.as_str()]);
@@ -268,7 +292,7 @@ impl<'a> Departments<'a> {
         changes: &DepartmentUpdate,
     ) -> Result<Department> {
         let container = self.container()?;
-        p.require_admin("department:write", &target(&container, ou, parent))?;
+        p.check_somewhere(WRITE, &target(&container, ou, parent))?;
         let mods = match &changes.description {
             None => Vec::new(),
             Some(None) => vec![Modification::replace("description", Vec::<&str>::new())],
@@ -278,6 +302,8 @@ impl<'a> Departments<'a> {
             )],
         };
         let entry = self.locate(&container, ou, parent).await?;
+        p.check(WRITE, &entry.dn)?;
+        p.check_attributes(WRITE, &entry.dn, mods.iter().map(Modification::attr))?;
         let assertion = self.guard(&container, &entry).await?;
         if mods.is_empty() {
             return self.answer(&container, &entry).await;
@@ -309,8 +335,9 @@ impl<'a> Departments<'a> {
         recursive: bool,
     ) -> Result<()> {
         let container = self.container()?;
-        p.require_admin("department:delete", &target(&container, ou, parent))?;
+        p.check_somewhere(DELETE, &target(&container, ou, parent))?;
         let entry = self.locate(&container, ou, parent).await?;
+        p.check(DELETE, &entry.dn)?;
         let assertion = self.guard(&container, &entry).await?;
         let dn = entry.dn;
         for _ in 0..DELETE_ATTEMPTS {
@@ -327,6 +354,10 @@ impl<'a> Departments<'a> {
                 )
                 .with_detail("dn", dn.to_string())
                 .with_detail("entries", below.len()));
+            }
+            // Everything inside must be deletable by the caller, each as what it is.
+            if !below.is_empty() {
+                self.check_deletable(p, &dn).await?;
             }
             // Users inside go the way every deleted user goes (groups, sessions, assignments).
             if !below.is_empty() {
@@ -463,6 +494,29 @@ impl<'a> Departments<'a> {
             Err(e) if e.code() == ErrorCode::EntryNotFound => Ok(Vec::new()),
             Err(e) => Err(e),
         }
+    }
+
+    /// `ACL_DENIED` naming the first entry below `dn` the caller may not delete: users
+    /// need `user:delete`, groups `group:delete`, anything else `department:delete`.
+    async fn check_deletable(&self, p: &Principal, dn: &Dn) -> Result<()> {
+        if p.acl().is_unrestricted() {
+            return Ok(());
+        }
+        let req = SearchRequest::new(dn.clone(), Scope::Subtree, Filter::present("objectClass"))
+            .attributes(["objectClass"]);
+        for e in self.h.directory().search(&req).await? {
+            let object = if e.has_value("objectClass", "inetOrgPerson") {
+                ObjectType::User
+            } else if e.has_value("objectClass", "groupOfNames")
+                || e.has_value("objectClass", "posixGroup")
+            {
+                ObjectType::Group
+            } else {
+                ObjectType::Department
+            };
+            p.check(Permission::new(object, Action::Delete), &e.dn)?;
+        }
+        Ok(())
     }
 
     /// Number of direct sub-departments of every department that has some, by DN.

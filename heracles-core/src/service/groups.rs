@@ -13,9 +13,17 @@ use serde_json::{Map, Value};
 
 use super::attrs;
 use super::bootstrap::placeholder_dn;
-use super::common::{allow_list_for_classes, list_entries, ListQuery, Principal};
+use super::common::{
+    allow_list_for_classes, list_entries, written_attributes, ListQuery, Principal,
+};
 use super::ids::{allocate, IdKind};
 use super::version::{guard, IfMatch, CSN};
+use crate::acl::{Action, ObjectType, Permission};
+
+const READ: Permission = Permission::new(ObjectType::Group, Action::Read);
+const WRITE: Permission = Permission::new(ObjectType::Group, Action::Write);
+const CREATE: Permission = Permission::new(ObjectType::Group, Action::Create);
+const DELETE: Permission = Permission::new(ObjectType::Group, Action::Delete);
 use super::{Container, Heracles};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -220,19 +228,29 @@ impl<'a> Groups<'a> {
 
     /// One group.
     pub async fn get(&self, p: &Principal, cn: &str) -> Result<Group> {
-        p.require_admin("group:read", cn)?;
+        p.check_somewhere(READ, cn)?;
         let e = self.find(cn).await?;
+        p.check(READ, &e.dn)?;
         self.to_group(&e)
     }
 
     /// A page of groups.
     pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<Group>> {
-        p.require_admin("group:read", &self.h.base().to_string())?;
+        p.check_somewhere(READ, &self.h.base().to_string())?;
         let allow = allow_list_for_classes(
             self.h.schema(),
             &["groupOfNames", "posixGroup", "posixGroupAux"],
         );
-        let page = list_entries(self.h, self.h.base(), group_filter(), &allow, q, "cn").await?;
+        let page = list_entries(
+            self.h,
+            (p, READ),
+            self.h.base(),
+            group_filter(),
+            &allow,
+            q,
+            "cn",
+        )
+        .await?;
         let mut data = Vec::with_capacity(page.data.len());
         for e in &page.data {
             data.push(self.to_group(e)?);
@@ -245,7 +263,7 @@ impl<'a> Groups<'a> {
 
     /// Creates a group.
     pub async fn create(&self, p: &Principal, g: &NewGroup) -> Result<Group> {
-        p.require_admin("group:create", &self.h.base().to_string())?;
+        p.check_somewhere(CREATE, &self.h.base().to_string())?;
         if g.cn.trim().is_empty() {
             return Err(Error::validation("cn", "cn is required"));
         }
@@ -271,7 +289,9 @@ impl<'a> Groups<'a> {
                 uids.push(uid);
             }
         }
-        let mut entry = Entry::new(parent.child(Rdn::new("cn", &g.cn)?))
+        let dn = parent.child(Rdn::new("cn", &g.cn)?);
+        p.check(CREATE, &dn)?;
+        let mut entry = Entry::new(dn)
             .with("objectClass", kind.classes().iter().copied())
             .with("cn", [g.cn.as_str()]);
         if let Some(d) = &g.description {
@@ -308,8 +328,10 @@ impl<'a> Groups<'a> {
                 entry.set("member", dns.iter().map(ToString::to_string));
             }
         }
+        p.check_attributes(CREATE, &entry.dn, written_attributes(&entry))?;
         self.h.directory().add(&entry).await?;
-        self.get(p, &g.cn).await
+        self.h.acl_cache().invalidate();
+        self.to_group(&self.find(&g.cn).await?)
     }
 
     /// Changes `description` and/or `gidNumber` (`null` removes the description).
@@ -319,8 +341,9 @@ impl<'a> Groups<'a> {
         cn: &str,
         body: &Map<String, Value>,
     ) -> Result<Group> {
-        p.require_admin("group:write", cn)?;
+        p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
+        p.check(WRITE, &e.dn)?;
         let kind = GroupType::of(&e);
         let mut changes = Vec::new();
         let mut members: Option<Vec<String>> = None;
@@ -361,29 +384,35 @@ impl<'a> Groups<'a> {
         if let Some(wanted) = members {
             changes.extend(self.membership(&e, &wanted).await?);
         }
+        p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
         let assertion = self.guard(&e)?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
-        self.get(p, cn).await
+        self.h.acl_cache().invalidate();
+        self.to_group(&self.find(cn).await?)
     }
 
     /// Deletes a group.
     pub async fn delete(&self, p: &Principal, cn: &str) -> Result<()> {
-        p.require_admin("group:delete", cn)?;
+        p.check_somewhere(DELETE, cn)?;
         let e = self.find(cn).await?;
+        p.check(DELETE, &e.dn)?;
         let assertion = self.guard(&e)?;
         self.h
             .directory()
             .delete_if(&e.dn, assertion.as_ref())
-            .await
+            .await?;
+        self.h.acl_cache().invalidate();
+        Ok(())
     }
 
     /// Adds members (uids or DNs of users); already present ones are skipped.
     pub async fn add_members(&self, p: &Principal, cn: &str, members: &[String]) -> Result<Group> {
-        p.require_admin("group:write", cn)?;
+        p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
+        p.check(WRITE, &e.dn)?;
         let kind = GroupType::of(&e);
         let placeholder = placeholder_dn(self.h)?;
         let mut add_dns = Vec::new();
@@ -419,18 +448,21 @@ impl<'a> Groups<'a> {
         if !add_uids.is_empty() {
             changes.push(Modification::add("memberUid", add_uids.iter()));
         }
+        p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
         let assertion = self.guard(&e)?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
-        self.get(p, cn).await
+        self.h.acl_cache().invalidate();
+        self.to_group(&self.find(cn).await?)
     }
 
     /// Removes a member (uid or DN); 404 `USER_NOT_FOUND` if it is not a member.
     pub async fn remove_member(&self, p: &Principal, cn: &str, member: &str) -> Result<Group> {
-        p.require_admin("group:write", cn)?;
+        p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
+        p.check(WRITE, &e.dn)?;
         let changes = self.removal(&e, member, None).await?;
         if changes.is_empty() {
             return Err(Error::new(
@@ -440,12 +472,34 @@ impl<'a> Groups<'a> {
             .with_detail("member", member)
             .with_detail("cn", cn));
         }
+        p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
         let assertion = self.guard(&e)?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
-        self.get(p, cn).await
+        self.h.acl_cache().invalidate();
+        self.to_group(&self.find(cn).await?)
+    }
+
+    /// A group by cn or DN (for ACL assignments to groups).
+    pub(crate) async fn find_by_cn_or_dn(&self, key: &str) -> Result<Entry> {
+        if key.contains('=') {
+            let dn = Dn::parse(key)?;
+            return match self.h.directory().get(&dn, &["*"]).await? {
+                Some(e)
+                    if e.has_value("objectClass", "groupOfNames")
+                        || e.has_value("objectClass", "posixGroup") =>
+                {
+                    Ok(e)
+                }
+                _ => Err(
+                    Error::new(ErrorCode::GroupNotFound, format!("Group '{dn}' not found"))
+                        .with_detail("dn", dn.to_string()),
+                ),
+            };
+        }
+        self.find(key).await
     }
 
     /// The changes that make the members of group entry `e` exactly `wanted` (uids or DNs

@@ -24,6 +24,7 @@
 //! # Ok::<(), heracles_core::Error>(()) }).unwrap();
 //! ```
 
+pub mod acl;
 mod attrs;
 mod bootstrap;
 mod common;
@@ -153,6 +154,7 @@ struct Inner {
     /// whenever this instance changes the setting).
     containers: std::sync::RwLock<settings::Containers>,
     sessions: sessions::ActivityCache,
+    acl: acl::AclCache,
 }
 
 /// The core of Heracles over one directory. Clone it freely.
@@ -171,6 +173,7 @@ impl Heracles {
                 schema: Schema::builtin(),
                 containers: std::sync::RwLock::new(settings::Containers::default()),
                 sessions: sessions::ActivityCache::default(),
+                acl: acl::AclCache::default(),
             }),
         }
     }
@@ -225,15 +228,24 @@ impl Heracles {
         bootstrap::run(self, admin_password).await
     }
 
-    /// The principal of the user `dn` (an administrator if it holds the `admin` policy
-    /// over the whole tree, directly or through a group).
+    /// The principal of the user `dn`, with its compiled ACL (cached; see
+    /// [`acl`](self::acl) for how fresh it is).
     pub async fn principal(&self, dn: &Dn) -> Result<Principal> {
         let entry = self.directory().get(dn, &["uid"]).await?;
-        Ok(Principal {
-            dn: dn.clone(),
-            uid: entry.and_then(|e| e.first_str("uid").map(str::to_owned)),
-            admin: bootstrap::is_admin(self, dn).await?,
-        })
+        let uid = entry.and_then(|e| e.first_str("uid").map(str::to_owned));
+        let compiled = self.acl().compiled(dn, uid.as_deref()).await?;
+        Ok(Principal::with_acl(dn.clone(), uid, compiled))
+    }
+
+    /// Access control: policies, assignments, effective permissions, checks.
+    pub fn acl(&self) -> acl::AclService<'_> {
+        acl::AclService::new(self)
+    }
+
+    /// The ACL cache (invalidated by every change this instance makes to what ACLs are
+    /// compiled from).
+    pub(crate) fn acl_cache(&self) -> &acl::AclCache {
+        &self.inner.acl
     }
 
     /// User operations.

@@ -45,6 +45,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::version::{etag_of, guard, IfMatch, CSN};
+use crate::acl::{Action, ObjectType, Permission};
+
+const READ: Permission = Permission::new(ObjectType::Settings, Action::Read);
+const WRITE: Permission = Permission::new(ObjectType::Settings, Action::Write);
+const DELETE: Permission = Permission::new(ObjectType::Settings, Action::Delete);
 use super::{Container, Heracles, ListQuery, Principal};
 use crate::directory::{truncate, Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -493,7 +498,7 @@ impl<'a> SettingsService<'a> {
 
     /// Every setting with its current value, in the order of [`SettingKey::ALL`].
     pub async fn list(&self, p: &Principal) -> Result<Vec<SettingValue>> {
-        p.require_admin("settings:read", &self.container()?.to_string())?;
+        p.check(READ, &self.container()?)?;
         let stored = self.stored().await?;
         let defaults = defaults_map()?;
         Ok(SettingKey::ALL
@@ -513,7 +518,7 @@ impl<'a> SettingsService<'a> {
     pub async fn get(&self, p: &Principal, key: &str) -> Result<SettingValue> {
         let key = SettingKey::from_name(key)?;
         let dn = self.dn(key)?;
-        p.require_admin("settings:read", &dn.to_string())?;
+        p.check(READ, &dn)?;
         let stored = self
             .h
             .directory()
@@ -531,7 +536,7 @@ impl<'a> SettingsService<'a> {
     pub async fn set(&self, p: &Principal, key: &str, value: Value) -> Result<SettingValue> {
         let key = SettingKey::from_name(key)?;
         let dn = self.dn(key)?;
-        p.require_admin("settings:write", &dn.to_string())?;
+        p.check(WRITE, &dn)?;
         let value = canonical(key, value)?;
         let json = value.to_string();
         let dir = self.h.directory();
@@ -574,6 +579,9 @@ impl<'a> SettingsService<'a> {
             }
             Err(e) => return Err(e),
         }
+        if key == SettingKey::SelfAccess {
+            self.h.acl_cache().invalidate();
+        }
         if key == SettingKey::Containers {
             self.apply_containers().await?;
         }
@@ -593,7 +601,7 @@ impl<'a> SettingsService<'a> {
     pub async fn reset(&self, p: &Principal, key: &str) -> Result<SettingValue> {
         let key = SettingKey::from_name(key)?;
         let dn = self.dn(key)?;
-        p.require_admin("settings:delete", &dn.to_string())?;
+        p.check(DELETE, &dn)?;
         let deleted = match self.guard(key, &dn).await? {
             None => self.h.directory().delete(&dn).await,
             Some((true, assertion)) => self
@@ -608,6 +616,9 @@ impl<'a> SettingsService<'a> {
             Ok(()) => {}
             Err(e) if e.code() == ErrorCode::EntryNotFound => {}
             Err(e) => return Err(e),
+        }
+        if key == SettingKey::SelfAccess {
+            self.h.acl_cache().invalidate();
         }
         if key == SettingKey::Containers {
             self.apply_containers().await?;
@@ -1173,11 +1184,9 @@ ou: settings
 
     /// A user who is not an administrator.
     pub fn user() -> Principal {
-        Principal {
-            dn: Dn::parse("uid=jdoe,ou=people,dc=example,dc=com").unwrap(),
-            uid: Some("jdoe".into()),
-            admin: false,
-        }
+        let dn = Dn::parse("uid=jdoe,ou=people,dc=example,dc=com").unwrap();
+        let nothing = crate::acl::CompiledAcl::compile(&dn, &[], &[], &[], None);
+        Principal::with_acl(dn, Some("jdoe".into()), Arc::new(nothing))
     }
 }
 

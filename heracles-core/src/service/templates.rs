@@ -38,6 +38,12 @@ use serde_json::{Map, Value};
 
 use super::departments::{check_description, nullable};
 use super::version::{guard, IfMatch, CSN};
+use crate::acl::{Action, ObjectType, Permission};
+
+const READ: Permission = Permission::new(ObjectType::Template, Action::Read);
+const WRITE: Permission = Permission::new(ObjectType::Template, Action::Write);
+const CREATE: Permission = Permission::new(ObjectType::Template, Action::Create);
+const DELETE: Permission = Permission::new(ObjectType::Template, Action::Delete);
 use super::{Container, Heracles, ListQuery, Principal};
 use crate::directory::{truncate, Entry, Modification};
 use crate::dn::{Dn, Rdn};
@@ -213,9 +219,10 @@ impl<'a> Templates<'a> {
     /// (default: by name), one page of them.
     pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<Template>> {
         let container = self.container()?;
-        p.require_admin("template:read", &container.to_string())?;
+        p.check_somewhere(READ, &container.to_string())?;
         let page = match super::common::list_entries(
             self.h,
+            (p, READ),
             &container,
             Filter::eq("objectClass", OBJECT_CLASS),
             &self.allow(),
@@ -242,7 +249,7 @@ impl<'a> Templates<'a> {
     pub async fn get(&self, p: &Principal, name: &str) -> Result<Template> {
         let container = self.container()?;
         let dn = template_dn(&container, name)?;
-        p.require_admin("template:read", &dn.to_string())?;
+        p.check(READ, &dn)?;
         to_template(&self.read(&dn, name).await?)
     }
 
@@ -251,7 +258,7 @@ impl<'a> Templates<'a> {
         let container = self.container()?;
         check_name(&body.name)?;
         let dn = container.checked_child(Rdn::new(NAME_ATTR, &body.name)?)?;
-        p.require_admin("template:create", &dn.to_string())?;
+        p.check(CREATE, &dn)?;
         let description = body
             .description
             .as_deref()
@@ -293,7 +300,7 @@ impl<'a> Templates<'a> {
     ) -> Result<Template> {
         let container = self.container()?;
         let dn = template_dn(&container, name)?;
-        p.require_admin("template:write", &dn.to_string())?;
+        p.check(WRITE, &dn)?;
         let mut mods = Vec::new();
         match &changes.description {
             None => {}
@@ -329,7 +336,7 @@ impl<'a> Templates<'a> {
     pub async fn delete(&self, p: &Principal, name: &str) -> Result<()> {
         let container = self.container()?;
         let dn = template_dn(&container, name)?;
-        p.require_admin("template:delete", &dn.to_string())?;
+        p.check(DELETE, &dn)?;
         let current = self.read(&dn, name).await?;
         let assertion = self.guard(&current)?;
         self.h

@@ -17,10 +17,19 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::attrs::{self, allowed_attributes, resolve_field, unknown_field, values_of};
-use super::common::{allow_list_for_classes, list_entries, ListQuery, Principal};
+use super::common::{
+    allow_list_for_classes, list_entries, written_attributes, ListQuery, Principal,
+};
 use super::ids::{allocate, IdKind};
 use super::settings::Settings;
 use super::version::{guard, IfMatch, CSN};
+use crate::acl::{Action, ObjectType, Permission};
+
+const READ: Permission = Permission::new(ObjectType::User, Action::Read);
+const WRITE: Permission = Permission::new(ObjectType::User, Action::Write);
+const CREATE: Permission = Permission::new(ObjectType::User, Action::Create);
+const DELETE: Permission = Permission::new(ObjectType::User, Action::Delete);
+const MANAGE: Permission = Permission::new(ObjectType::User, Action::Manage);
 use super::{Container, Heracles};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
@@ -238,23 +247,42 @@ impl<'a> Users<'a> {
         }
     }
 
+    /// The answer for `e` as `p` may see it: attributes its policies do not let it read
+    /// are left out (the identity fields `dn`, `uid`, `cn`, `sn`, `objectClass`, `groups`,
+    /// `locked` are shown to whoever may read the user at all).
+    fn visible(p: &Principal, mut user: User) -> User {
+        if !p.acl().is_unrestricted() {
+            let filter = p.acl().attributes(ObjectType::User, Action::Read, &user.dn);
+            user.attributes.retain(|k, _| filter.allows(k));
+        }
+        user
+    }
+
+    /// `e` answered to `p` (see [`Users::visible`]).
+    async fn answer(&self, p: &Principal, e: Entry) -> Result<User> {
+        Ok(Self::visible(p, self.to_user(e).await?))
+    }
+
     /// One user.
     pub async fn get(&self, p: &Principal, uid: &str) -> Result<User> {
-        // Checked before the lookup, so a non-administrator cannot tell which uids exist.
-        p.require_admin("user:read", uid)?;
+        // Checked before the lookup, so a caller without any right to read users cannot
+        // tell which uids exist.
+        p.check_somewhere(READ, uid)?;
         let e = self.find(uid).await?;
-        self.to_user(e).await
+        p.check(READ, &e.dn)?;
+        self.answer(p, e).await
     }
 
     /// A page of users (filters on the user fields, sort, paging).
     pub async fn list(&self, p: &Principal, q: &ListQuery) -> Result<Page<User>> {
-        p.require_admin("user:read", &self.h.base().to_string())?;
+        p.check_somewhere(READ, &self.h.base().to_string())?;
         let allow = allow_list_for_classes(
             self.h.schema(),
             &["inetOrgPerson", "posixAccount", "shadowAccount"],
         );
         let page = list_entries(
             self.h,
+            (p, READ),
             self.h.base(),
             Filter::eq("objectClass", "inetOrgPerson"),
             &allow,
@@ -264,7 +292,7 @@ impl<'a> Users<'a> {
         .await?;
         let mut data = Vec::with_capacity(page.data.len());
         for e in page.data {
-            data.push(self.to_user(e).await?);
+            data.push(self.answer(p, e).await?);
         }
         Ok(Page {
             data,
@@ -274,8 +302,9 @@ impl<'a> Users<'a> {
 
     /// Creates a user from API fields (SPEC §3 body: `uid`, `cn`, `sn`, any attribute of
     /// the user's classes, `userPassword`, `department`, `template`, `posix`).
+    #[allow(clippy::too_many_lines)] // one body, checked field by field, in order
     pub async fn create(&self, p: &Principal, body: &Map<String, Value>) -> Result<User> {
-        p.require_admin("user:create", &self.h.base().to_string())?;
+        p.check_somewhere(CREATE, &self.h.base().to_string())?;
         let settings = self.h.settings().effective().await?;
         let mut fields = body.clone();
         if let Some(name) = string_field(&fields, "template")? {
@@ -308,6 +337,7 @@ impl<'a> Users<'a> {
         let posix = posix_block.is_some() || flattened_posix;
         let allowed = self.allowed(posix);
         let dn = parent.child(Rdn::new("uid", &uid)?);
+        p.check(CREATE, &dn)?;
         let mut entry = Entry::new(dn.clone());
         let mut classes: Vec<&str> = vec!["top", "inetOrgPerson"];
         if posix {
@@ -353,6 +383,7 @@ impl<'a> Users<'a> {
                 [password::hash(&pw, settings.password_hash)?],
             );
         }
+        p.check_attributes(CREATE, &dn, written_attributes(&entry))?;
         if self.find(&uid).await.is_ok() {
             return Err(Error::new(
                 ErrorCode::AlreadyExists,
@@ -367,7 +398,7 @@ impl<'a> Users<'a> {
                 e
             }
         })?;
-        self.to_user(self.find(&uid).await?).await
+        self.answer(p, self.find(&uid).await?).await
     }
 
     /// The POSIX defaults of a new user: allocated uidNumber, gidNumber = uidNumber, home
@@ -416,8 +447,9 @@ impl<'a> Users<'a> {
         uid: &str,
         body: &Map<String, Value>,
     ) -> Result<User> {
-        p.require_admin("user:write", uid)?;
+        p.check_somewhere(WRITE, uid)?;
         let e = self.find(uid).await?;
+        p.check(WRITE, &e.dn)?;
         let assertion = self.guard(&e).await?;
         let mut fields = body.clone();
         if let Some(block) = fields.remove("posix") {
@@ -509,17 +541,19 @@ impl<'a> Users<'a> {
             }
             changes.push(Modification::replace(&name, new));
         }
+        p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
-        self.to_user(self.find(uid).await?).await
+        self.answer(p, self.find(uid).await?).await
     }
 
     /// Deletes a user, removes it from every group and ends its sessions.
     pub async fn delete(&self, p: &Principal, uid: &str) -> Result<()> {
-        p.require_admin("user:delete", uid)?;
+        p.check_somewhere(DELETE, uid)?;
         let e = self.find(uid).await?;
+        p.check(DELETE, &e.dn)?;
         if p.is(&e.dn) {
             return Err(Error::new(
                 ErrorCode::BusinessRuleViolation,
@@ -541,7 +575,9 @@ impl<'a> Users<'a> {
     pub(crate) async fn forget(&self, e: &Entry) -> Result<()> {
         self.h.groups().remove_everywhere(e).await?;
         self.h.sessions().revoke_all(&e.dn).await?;
-        super::bootstrap::remove_assignments_of(self.h, &e.dn).await
+        super::bootstrap::remove_assignments_of(self.h, &e.dn).await?;
+        self.h.acl_cache().invalidate();
+        Ok(())
     }
 
     /// Sets a password: the caller's own needs `current`; the policy of the settings applies;
@@ -553,10 +589,12 @@ impl<'a> Users<'a> {
         current: Option<&str>,
         new: &str,
     ) -> Result<()> {
-        if p.uid.as_deref() != Some(uid) {
-            p.require_admin("user:write", uid)?;
-        }
+        p.check_somewhere(WRITE, uid)?;
         let e = self.find(uid).await?;
+        // Setting a password is writing `userPassword` (the `self` policy allows it on
+        // one's own entry).
+        p.check(WRITE, &e.dn)?;
+        p.check_attributes(WRITE, &e.dn, ["userPassword"])?;
         if p.is(&e.dn) {
             let Some(current) = current else {
                 return Err(Error::validation(
@@ -570,8 +608,6 @@ impl<'a> Users<'a> {
                     "the current password is wrong",
                 ));
             }
-        } else {
-            p.require_admin("user:write", &e.dn.to_string())?;
         }
         let settings = self.h.settings().effective().await?;
         let policy = &settings.password_policy;
@@ -645,8 +681,9 @@ impl<'a> Users<'a> {
 
     /// Locks the account: it can no longer bind (nor log in), and its sessions end.
     pub async fn lock(&self, p: &Principal, uid: &str) -> Result<User> {
-        p.require_admin("user:write", uid)?;
+        p.check_somewhere(MANAGE, uid)?;
         let e = self.find(uid).await?;
+        p.check(MANAGE, &e.dn)?;
         if p.is(&e.dn) {
             return Err(Error::new(
                 ErrorCode::BusinessRuleViolation,
@@ -665,20 +702,21 @@ impl<'a> Users<'a> {
             )
             .await?;
         self.h.sessions().revoke_all(&e.dn).await?;
-        self.to_user(self.find(uid).await?).await
+        self.answer(p, self.find(uid).await?).await
     }
 
     /// Unlocks the account.
     pub async fn unlock(&self, p: &Principal, uid: &str) -> Result<User> {
-        p.require_admin("user:write", uid)?;
+        p.check_somewhere(MANAGE, uid)?;
         let e = self.find(uid).await?;
+        p.check(MANAGE, &e.dn)?;
         if !e.get("pwdAccountLockedTime").is_empty() {
             self.h
                 .directory()
                 .modify(&e.dn, &[Modification::delete_all("pwdAccountLockedTime")])
                 .await?;
         }
-        self.to_user(self.find(uid).await?).await
+        self.answer(p, self.find(uid).await?).await
     }
 
     /// Checks a login (uid or DN + password) by a bind as that user; `None` when the

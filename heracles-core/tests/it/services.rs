@@ -221,13 +221,21 @@ pub async fn users_lifecycle(t: &Target) {
         .await
         .unwrap()
         .is_some());
-    // ... and may not do more than that.
+    // ... sees only itself in lists (`self`), and may not change its uidNumber.
+    let mine = h.users().list(&me, &ListQuery::default()).await.unwrap();
+    assert_eq!(mine.pagination.total, 1);
+    assert_eq!(mine.data[0].uid, uid);
     let denied = h
         .users()
-        .list(&me, &ListQuery::default())
+        .update(&me, &uid, &body(json!({"uidNumber": 4242})))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), ErrorCode::AclDenied);
+    assert_eq!(denied.details()["attribute"], "uidNumber");
+    h.users()
+        .update(&me, &uid, &body(json!({"telephoneNumber": "+1 555 0111"})))
+        .await
+        .unwrap();
 
     // Lock: no login, no bind; unlock restores it.
     let locked = h.users().lock(&admin, &uid).await.unwrap();

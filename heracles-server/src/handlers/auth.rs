@@ -12,7 +12,7 @@
 //!   must still exist and not be locked, else the session is revoked.
 //! - `logout`: revokes the bearer token's session — both of its tokens stop working on every
 //!   instance (within 1 s on the others).
-//! - `me`: the caller, with the permissions of the interim rule ([`crate::auth::permissions`]).
+//! - `me`: the caller, with every permission some assignment grants it (its compiled ACL).
 //! - `change_password`: any caller may change its own password (with `current_password`);
 //!   changing another's needs an administrator. Wrong current passwords count as failed
 //!   logins of that account.
@@ -25,7 +25,7 @@ use heracles_core::service::sessions::{now_secs, random_id, Session};
 use heracles_core::service::settings::Settings;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{account_key, permissions, TokenType};
+use crate::auth::{account_key, TokenType};
 use crate::reply::Reply;
 use crate::request::Ctx;
 use crate::router::{principal_of, HandlerFuture};
@@ -281,7 +281,7 @@ pub fn me(ctx: Ctx) -> HandlerFuture {
             cn: field("cn"),
             mail: field("mail"),
             admin: p.admin,
-            permissions: permissions(p.admin),
+            permissions: p.acl().granted().iter().map(|x| x.to_string()).collect(),
         })
     })
 }

@@ -454,7 +454,8 @@ fn a_user_changes_its_own_password_and_nothing_else() {
     assert_eq!(me["cn"], "John Doe");
     assert_eq!(me["mail"], "jdoe@example.com");
     assert_eq!(me["admin"], false);
-    assert_eq!(me["permissions"], json!(["user:read"]));
+    // The implicit `self` policy: reading and writing its own entry.
+    assert_eq!(me["permissions"], json!(["user:read", "user:write"]));
 
     let path = "/api/v1/users/jdoe/password";
     let new_pw = "Jdoe-new-passw0rd-2";

@@ -508,8 +508,12 @@ fn scenario(s: &Server, admin: &str, t: &str, slapd: Option<&HashMap<String, Str
         token: token(s, &ua, USER_PW),
     };
 
-    // A non-admin: 403 on the resources, but its own /auth/me and password change work.
-    user.get("/api/v1/users").assert_error(403, "ACL_DENIED");
+    // A non-admin (only the implicit `self`): lists show itself alone, others' entries
+    // are 403, as are creations and the other object types; its own /auth/me and
+    // password change work.
+    let mine = ok(&user.get("/api/v1/users"), 200);
+    assert_eq!(list_uids(&mine), [ua.as_str()]);
+    assert_eq!(mine["pagination"]["total"], 1);
     user.get(&format!("/api/v1/users/{ub}"))
         .assert_error(403, "ACL_DENIED");
     user.post("/api/v1/users", &json!({"uid": "x", "cn": "x", "sn": "x"}))

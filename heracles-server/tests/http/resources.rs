@@ -110,11 +110,9 @@ impl Res {
 }
 
 fn non_admin() -> Principal {
-    Principal {
-        dn: Dn::parse(&format!("uid=someone,ou=people,{BASE}")).unwrap(),
-        uid: Some("someone".into()),
-        admin: false,
-    }
+    let dn = Dn::parse(&format!("uid=someone,ou=people,{BASE}")).unwrap();
+    let nothing = heracles_core::acl::CompiledAcl::compile(&dn, &[], &[], &[], None);
+    Principal::with_acl(dn, Some("someone".into()), Arc::new(nothing))
 }
 
 /// Which directory a scenario runs on.
