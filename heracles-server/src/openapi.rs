@@ -34,6 +34,10 @@ pub const TAGS: &[(&str, &str)] = &[
     ("groups", "Groups: ldap, posix or mixed."),
     ("departments", "Organizational units."),
     ("templates", "Defaults for new users."),
+    (
+        "acl",
+        "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
+    ),
     ("settings", "Server settings stored in the directory."),
     (
         "system",
@@ -74,6 +78,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::departments::schemas());
     all.extend(crate::handlers::templates::schemas());
     all.extend(crate::handlers::settings::schemas());
+    all.extend(crate::handlers::acl::schemas());
     all
 }
 

@@ -33,7 +33,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 
 use crate::auth::TokenType;
 use crate::error::error_reply;
-use crate::handlers::{auth, departments, docs, groups, settings, system, templates, users};
+use crate::handlers::{acl, auth, departments, docs, groups, settings, system, templates, users};
 use crate::reply::Reply;
 use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody, SessionId};
 use crate::state::AppState;
@@ -1062,6 +1062,246 @@ pub static ROUTES: &[Route] = &[
                     status: 412,
                     description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
                     body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/acl/policies",
+        handler: acl::list_policies,
+        doc: RouteDoc {
+            operation_id: "listPolicies",
+            summary: "List policies",
+            description: "Built-in and stored policies; filter and sort on name, description, permissions. Needs `acl:read`.",
+            tag: "acl",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of policies.",
+                    body: DocBody::Json("PolicyList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/acl/policies",
+        handler: acl::create_policy,
+        doc: RouteDoc {
+            operation_id: "createPolicy",
+            summary: "Create a policy",
+            description: "Needs `acl:create`. Built-in names are taken.",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("PolicyCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new policy.",
+                    body: DocBody::Json("Policy"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "A policy of this name exists, or it is a built-in's (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/acl/policies/{name}",
+        handler: acl::get_policy,
+        doc: RouteDoc {
+            operation_id: "getPolicy",
+            summary: "Get a policy",
+            description: "Needs `acl:read`. Answers with an `ETag`.",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The policy.",
+                    body: DocBody::Json("Policy"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/acl/policies/{name}",
+        handler: acl::update_policy,
+        doc: RouteDoc {
+            operation_id: "updatePolicy",
+            summary: "Change a policy",
+            description: "Needs `acl:write`; built-ins cannot change (422). Takes effect at once on this instance, within 1 s on others. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("PolicyUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed policy.",
+                    body: DocBody::Json("Policy"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 422,
+                    description: "A built-in policy (BUSINESS_RULE_VIOLATION).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/acl/policies/{name}",
+        handler: acl::delete_policy,
+        doc: RouteDoc {
+            operation_id: "deletePolicy",
+            summary: "Delete a policy",
+            description: "Needs `acl:delete`; built-ins and policies still assigned cannot go (422).",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 422,
+                    description: "A built-in, or still assigned (BUSINESS_RULE_VIOLATION; details list the assignments).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/acl/assignments",
+        handler: acl::list_assignments,
+        doc: RouteDoc {
+            operation_id: "listAssignments",
+            summary: "List assignments",
+            description: "Filter and sort on id, policy, subject, subject_type, scope_type, scope, deny. Needs `acl:read`.",
+            tag: "acl",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of assignments.",
+                    body: DocBody::Json("AssignmentList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/acl/assignments",
+        handler: acl::create_assignment,
+        doc: RouteDoc {
+            operation_id: "createAssignment",
+            summary: "Create an assignment",
+            description: "Binds a policy to a user or group (every member, nested groups included) over a scope, granting or (`deny`) denying. Needs `acl:create`.",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("AssignmentCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The assignment with its id.",
+                    body: DocBody::Json("Assignment"),
+                },
+                DocResponse {
+                    status: 404,
+                    description: "Unknown policy, subject or scope entry.",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/acl/assignments/{id}",
+        handler: acl::delete_assignment,
+        doc: RouteDoc {
+            operation_id: "deleteAssignment",
+            summary: "Delete an assignment",
+            description: "Needs `acl:delete`. The last `admin` assignment over the tree cannot go (422).",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 422,
+                    description: "The last admin assignment (BUSINESS_RULE_VIOLATION).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/acl/permissions/{uid}",
+        handler: acl::permissions,
+        doc: RouteDoc {
+            operation_id: "getPermissions",
+            summary: "Effective permissions",
+            description: "What a user may do, with the assignments that grant it. Needs `acl:read` except for one's own.",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "Permissions and grants.",
+                    body: DocBody::Json("EffectivePermissions"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/acl/check",
+        handler: acl::check,
+        doc: RouteDoc {
+            operation_id: "checkPermission",
+            summary: "Check a permission",
+            description: "Whether the caller may do `action` on an `object_type` (at `object_dn`, else anywhere; with `attribute`, the attribute rules too), and why.",
+            tag: "acl",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("AclCheck"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The decision.",
+                    body: DocBody::Json("AclDecision"),
                 },
             ],
         },

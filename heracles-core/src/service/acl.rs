@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::common::{list_entries, ListQuery, Principal};
+use super::version::{guard, IfMatch, CSN};
 use super::{Container, Heracles};
 use crate::acl::{
     builtin_policies, is_builtin, Action, Assignment, AttributeRule, CompiledAcl, Decision, Grant,
@@ -168,6 +169,7 @@ pub struct EffectivePermissions {
 #[derive(Debug, Clone, Copy)]
 pub struct AclService<'a> {
     h: &'a Heracles,
+    if_match: Option<&'a IfMatch>,
 }
 
 fn policy_not_found(name: &str) -> Error {
@@ -211,7 +213,17 @@ async fn children(h: &Heracles, c: Container, class: &str) -> Result<Vec<Entry>>
 
 impl<'a> AclService<'a> {
     pub(super) fn new(h: &'a Heracles) -> Self {
-        AclService { h }
+        AclService { h, if_match: None }
+    }
+
+    /// The same operations, with `Some`: a policy update writes only while the policy
+    /// still has one of the expected versions (see [`version`](super::version)).
+    #[must_use]
+    pub fn if_match(self, expected: Option<&'a IfMatch>) -> Self {
+        AclService {
+            if_match: expected,
+            ..self
+        }
     }
 
     fn cache(self) -> &'a AclCache {
@@ -429,13 +441,18 @@ impl<'a> AclService<'a> {
     }
 
     async fn stored_policy(self, dn: &Dn, name: &str) -> Result<Policy> {
-        self.h
+        Ok(self.stored_policy_entry(dn, name).await?.0)
+    }
+
+    async fn stored_policy_entry(self, dn: &Dn, name: &str) -> Result<(Policy, Entry)> {
+        let entry = self
+            .h
             .directory()
-            .get(dn, &["*"])
+            .get(dn, &["*", CSN])
             .await?
-            .as_ref()
-            .and_then(Policy::from_entry)
-            .ok_or_else(|| policy_not_found(name))
+            .ok_or_else(|| policy_not_found(name))?;
+        let policy = Policy::from_entry(&entry).ok_or_else(|| policy_not_found(name))?;
+        Ok((policy, entry))
     }
 
     /// Creates a policy. Needs `acl:create`. Built-in names are taken.
@@ -487,7 +504,8 @@ impl<'a> AclService<'a> {
         if is_builtin(name) {
             return Err(builtin_untouchable(name));
         }
-        let current = self.stored_policy(&dn, name).await?;
+        let (current, entry) = self.stored_policy_entry(&dn, name).await?;
+        let assertion = guard(self.if_match, &current, &entry)?;
         let mut next = current.clone();
         if let Some(d) = &changes.description {
             next.description.clone_from(d);
@@ -511,7 +529,10 @@ impl<'a> AclService<'a> {
                 ));
             }
         }
-        self.h.directory().modify(&dn, &mods).await?;
+        self.h
+            .directory()
+            .modify_if(&dn, &mods, assertion.as_ref())
+            .await?;
         self.cache().invalidate();
         Ok(next)
     }
