@@ -14,6 +14,7 @@
     clippy::many_single_char_names
 )]
 
+mod acl;
 mod embedded;
 mod fixture;
 mod ldap_faults;
@@ -60,4 +61,6 @@ conformance!(
     services::a_user_becomes_posix_by_update,
     services::recursive_department_delete_cleans_up_memberships,
     services::conditional_writes_catch_a_change_between_read_and_write,
+    acl::acl_matrix_through_the_core,
+    acl::acl_groups_denies_attributes_and_delegation,
 );
