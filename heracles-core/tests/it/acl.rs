@@ -269,7 +269,7 @@ pub async fn acl_groups_denies_attributes_and_delegation(t: &Target) {
     // Delegation with real operations: manage users in Sales, nowhere else.
     let in_uid = h
         .users()
-        .get(admin, &w.in_sales.rdn().unwrap().value().to_owned())
+        .get(admin, w.in_sales.rdn().unwrap().value())
         .await
         .unwrap()
         .uid;
