@@ -14,6 +14,7 @@
     clippy::many_single_char_names
 )]
 
+mod audit;
 mod embedded;
 mod fixture;
 mod ldap_faults;
@@ -60,4 +61,7 @@ conformance!(
     services::a_user_becomes_posix_by_update,
     services::recursive_department_delete_cleans_up_memberships,
     services::conditional_writes_catch_a_change_between_read_and_write,
+    audit::audit_round_trip_and_list,
+    audit::audit_records_logins,
+    audit::audit_failures_follow_the_protocol,
 );
