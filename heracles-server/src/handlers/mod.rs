@@ -1,6 +1,7 @@
 //! Request handlers, one module per area. Each handler is `fn(Ctx) -> HandlerFuture` and is
 //! listed in [`crate::router::ROUTES`].
 
+pub mod audit;
 pub mod auth;
 pub mod departments;
 pub mod docs;
