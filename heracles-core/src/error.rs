@@ -152,6 +152,10 @@ error_codes! {
     AclDenied = "ACL_DENIED",
     /// Too many attempts; retry later.
     RateLimited = "RATE_LIMITED",
+    /// The account is locked. Recorded as the result of the audit event of a failed login;
+    /// the login itself answers `INVALID_CREDENTIALS`, the same as for a wrong password or
+    /// an unknown user (SPEC §2).
+    AccountLocked = "ACCOUNT_LOCKED",
 
     // ---- the directory itself -----------------------------------------------------------
     /// The directory cannot be reached, the connection was lost, or it is busy/unavailable
@@ -161,6 +165,9 @@ error_codes! {
     Timeout = "TIMEOUT",
     /// The directory answered with an error Heracles does not translate more precisely.
     DirectoryError = "DIRECTORY_ERROR",
+    /// The audit event of a change could not be written (after retries), so the change was
+    /// not made: a change to the directory is never left unaudited. Retry later.
+    AuditUnavailable = "AUDIT_UNAVAILABLE",
     /// The request is too large (body size, filter length).
     PayloadTooLarge = "PAYLOAD_TOO_LARGE",
     /// A fault inside Heracles: a bug, or a configuration that cannot work.

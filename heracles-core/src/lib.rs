@@ -13,6 +13,9 @@
 //! - [`schema`]: LDAP schema loading, matching rules and entry checks as slapd applies them.
 //! - [`ldif`]: RFC 2849 reading and writing.
 //! - [`password`]: the password schemes slapd verifies on bind, and the password policy.
+//! - [`service`]: the operations with their business rules, over a directory.
+//! - [`audit`]: the audit trail — an event for every change and every login, written before
+//!   the change (no event, no change), listed newest first, kept for a configurable time.
 //!
 //! ```
 //! use heracles_core::dn::{Dn, Rdn};
@@ -32,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod acl;
+pub mod audit;
 pub mod directory;
 pub mod dn;
 pub mod error;

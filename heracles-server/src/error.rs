@@ -2,7 +2,8 @@
 //! a status code ([`status_of`]), and the rendering of the SPEC §1 envelope
 //! `{"error": {"code", "message", "details"?}}`.
 //!
-//! 503 answers (directory unavailable or timed out, request time limit) carry
+//! 503 answers (directory unavailable or timed out, request time limit, a change refused
+//! because its audit event could not be written) carry
 //! `Retry-After: 5`; 429 answers carry the `retry_after` detail (seconds) when the core gives
 //! one, else 60.
 
@@ -55,10 +56,14 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::UnwillingToPerform
         | C::BusinessRuleViolation
         | C::SizeLimitExceeded => StatusCode::UNPROCESSABLE_ENTITY,
-        C::InvalidCredentials | C::Unauthenticated => StatusCode::UNAUTHORIZED,
+        C::InvalidCredentials | C::Unauthenticated | C::AccountLocked => StatusCode::UNAUTHORIZED,
         C::AclDenied => StatusCode::FORBIDDEN,
         C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        C::DirectoryUnavailable | C::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+        // AUDIT_UNAVAILABLE: the change was not made because its audit event could not be
+        // written; the client may retry.
+        C::DirectoryUnavailable | C::Timeout | C::AuditUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         // DirectoryError, Internal, InvalidConfig, and any code added to the core later
         // without a mapping here (the test below fails until it gets one).
         _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,7 +127,7 @@ mod tests {
             | "INAPPROPRIATE_MATCHING"
             | "INVALID_JSON"
             | "BAD_REQUEST" => 400,
-            "INVALID_CREDENTIALS" | "UNAUTHENTICATED" => 401,
+            "INVALID_CREDENTIALS" | "UNAUTHENTICATED" | "ACCOUNT_LOCKED" => 401,
             "ACL_DENIED" => 403,
             "METHOD_NOT_ALLOWED" => 405,
             "ALREADY_EXISTS" | "VALUE_ALREADY_EXISTS" => 409,
@@ -135,7 +140,7 @@ mod tests {
             | "SIZE_LIMIT_EXCEEDED" => 422,
             "RATE_LIMITED" => 429,
             "INTERNAL" | "DIRECTORY_ERROR" | "INVALID_CONFIG" => 500,
-            "DIRECTORY_UNAVAILABLE" | "TIMEOUT" => 503,
+            "DIRECTORY_UNAVAILABLE" | "TIMEOUT" | "AUDIT_UNAVAILABLE" => 503,
             _ => return None,
         })
     }
@@ -175,6 +180,9 @@ mod tests {
         assert!(r.headers().get(header::RETRY_AFTER).is_none());
 
         let r = error_reply(&Error::unavailable("down"));
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+        let r = error_reply(&Error::new(ErrorCode::AuditUnavailable, "no audit"));
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()[header::RETRY_AFTER], "5");
 

@@ -40,6 +40,10 @@ pub const TAGS: &[(&str, &str)] = &[
     ),
     ("settings", "Server settings stored in the directory."),
     (
+        "audit",
+        "The audit trail: every write and every login attempt (SPEC §6).",
+    ),
+    (
         "system",
         "Health, version, this document and the documentation page.",
     ),
@@ -79,6 +83,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::templates::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
+    all.extend(crate::handlers::audit::schemas());
     all
 }
 
@@ -300,7 +305,8 @@ const STANDARD_ERRORS: &[(&str, u16, &str)] = &[
         "ServiceUnavailable",
         503,
         "The directory is unreachable or did not answer in time, or the request ran out of \
-         time (DIRECTORY_UNAVAILABLE, TIMEOUT). Retry after the Retry-After delay.",
+         time (DIRECTORY_UNAVAILABLE, TIMEOUT), or a change was not made because its audit \
+         event could not be written (AUDIT_UNAVAILABLE). Retry after the Retry-After delay.",
     ),
 ];
 

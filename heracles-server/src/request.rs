@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use heracles_core::audit::AuditContext;
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::page::PageRequest;
 use heracles_core::service::{IfMatch, ListQuery, Principal};
@@ -124,6 +125,22 @@ impl Ctx {
     /// The client's address, when known.
     pub fn client_addr(&self) -> Option<SocketAddr> {
         self.parts.extensions.get::<ClientAddr>().map(|c| c.0)
+    }
+
+    /// The audit context of this request on behalf of `p`: the caller's DN as actor, the
+    /// request id (`X-Request-Id`) and the client's IP address.
+    pub fn audit_context(&self, p: &Principal) -> AuditContext {
+        self.anonymous_audit_context()
+            .with_actor(Some(p.dn.clone()))
+    }
+
+    /// The audit context of this request without an actor (before a login succeeds).
+    pub fn anonymous_audit_context(&self) -> AuditContext {
+        AuditContext::new(
+            None,
+            self.request_id.clone(),
+            self.client_addr().map(|a| a.ip().to_string()),
+        )
     }
 
     /// The session of the request's bearer token (`UNAUTHENTICATED` when the request was

@@ -33,7 +33,9 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 
 use crate::auth::TokenType;
 use crate::error::error_reply;
-use crate::handlers::{acl, auth, departments, docs, groups, settings, system, templates, users};
+use crate::handlers::{
+    acl, audit, auth, departments, docs, groups, settings, system, templates, users,
+};
 use crate::reply::Reply;
 use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody, SessionId};
 use crate::state::AppState;
@@ -1395,6 +1397,39 @@ pub static ROUTES: &[Route] = &[
                 DocResponse {
                     status: 412,
                     description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/audit",
+        handler: audit::list,
+        doc: RouteDoc {
+            operation_id: "listAuditEvents",
+            summary: "List audit events",
+            description: "Every write and every login attempt, newest first (SPEC §6). \
+                          Filter on actor, action, target, object_type, result and request_id \
+                          (`filter=action:eq:login`); `from`/`to` (RFC 3339, both included) \
+                          limit the time range. Needs `audit:read` (an administrator). Events \
+                          are kept for `audit_retention_days` (setting, default 90). A \
+                          `pending` result means the outcome is unknown (see the README).",
+            tag: "audit",
+            access: Access::Bearer,
+            query: audit::QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of events.",
+                    body: DocBody::Json("AuditEventList"),
+                },
+                DocResponse {
+                    status: 400,
+                    description: "A bad filter (INVALID_FILTER), `from`/`to` that are not RFC \
+                                  3339 times or `from` after `to` (VALIDATION_FAILED), or bad \
+                                  paging (INVALID_PAGINATION).",
                     body: DocBody::Json("Error"),
                 },
             ],

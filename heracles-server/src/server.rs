@@ -14,6 +14,9 @@
 //!   `X-Content-Type-Options: nosniff`;
 //! - one log line: method, path, status, duration, request id, client address.
 //!
+//! In the background, expired audit events are purged at start and then every hour
+//! ([`AUDIT_PURGE_INTERVAL`]); shutdown cancels that.
+//!
 //! Shutdown ([`Server::serve`]): when the shutdown future completes (SIGTERM or SIGINT in
 //! the binary), the listener closes, idle connections close, in-flight requests finish (for
 //! at most `shutdown_timeout`), and `serve` returns.
@@ -87,6 +90,30 @@ pub fn new_request_id() -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// How often a running server deletes the audit events past their retention (setting
+/// `audit_retention_days`); the first purge runs when it starts serving.
+pub const AUDIT_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Purges expired audit events now and then every [`AUDIT_PURGE_INTERVAL`], until the
+/// returned guard is dropped (which cancels it, whatever it is doing: a purge cut short is
+/// finished by the next one).
+fn spawn_audit_purge(state: Arc<AppState>) -> AbortOnDrop<()> {
+    AbortOnDrop(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(AUDIT_PURGE_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match state.heracles().audit().purge(SystemTime::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "purged audit events past their retention"),
+                Err(e) => {
+                    tracing::warn!(code = %e.code(), error = %e.message(), "purging expired audit events failed; retrying at the next interval");
+                }
+            }
+        }
+    }))
 }
 
 /// Cancels the task when dropped (the client went away, or the time limit passed).
@@ -259,6 +286,7 @@ impl Server {
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .keep_alive(true);
         let graceful = GracefulShutdown::new();
+        let purge = spawn_audit_purge(state.clone());
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
             tokio::select! {
@@ -290,6 +318,7 @@ impl Server {
             }
         }
         drop(listener);
+        drop(purge);
         let bound = state.config().shutdown_timeout;
         tracing::info!(
             timeout_ms = bound.as_millis(),

@@ -221,11 +221,42 @@ pub(crate) async fn list_entries(
     q: &ListQuery,
     rdn_attr: &str,
 ) -> Result<Page<Entry>> {
-    let filter = match compile(&q.filters, allow)? {
+    let spec = ListSpec {
+        filter_allow: allow,
+        field_allow: allow,
+        default_sort: vec![SortKey::asc(rdn_attr)],
+        fetch: &[],
+    };
+    list_entries_with(h, visible_to, base, object_filter, &spec, q).await
+}
+
+/// How [`list_entries_with`] reads a query.
+pub(crate) struct ListSpec<'a> {
+    /// The fields `filter=` clauses may name.
+    pub filter_allow: &'a AllowList,
+    /// The fields `sort=` and `attributes=` may name.
+    pub field_allow: &'a AllowList,
+    /// The order without `sort=`.
+    pub default_sort: Vec<SortKey>,
+    /// The attributes to read of each entry (empty: all user attributes).
+    pub fetch: &'a [&'a str],
+}
+
+/// [`list_entries`] with separate allow-lists for filters and for sort/attributes, a
+/// default order of several keys, and a choice of attributes to read.
+pub(crate) async fn list_entries_with(
+    h: &Heracles,
+    visible_to: (&Principal, Permission),
+    base: &Dn,
+    object_filter: Filter,
+    spec: &ListSpec<'_>,
+    q: &ListQuery,
+) -> Result<Page<Entry>> {
+    let filter = match compile(&q.filters, spec.filter_allow)? {
         Some(user) => Filter::and([object_filter, user]),
         None => object_filter,
     };
-    let key = match &q.sort {
+    let keys = match &q.sort {
         Some(s) => {
             let parsed: SortKey = s.parse().map_err(|_| {
                 Error::new(
@@ -234,19 +265,22 @@ pub(crate) async fn list_entries(
                 )
                 .with_detail("field", "sort")
             })?;
-            SortKey {
-                attr: field(allow, &parsed.attr, "sort")?.to_owned(),
+            vec![SortKey {
+                attr: field(spec.field_allow, &parsed.attr, "sort")?.to_owned(),
                 descending: parsed.descending,
-            }
+            }]
         }
-        None => SortKey::asc(rdn_attr),
+        None => spec.default_sort.clone(),
     };
     if let Some(attrs) = &q.attributes {
         for a in attrs {
-            field(allow, a, "attributes")?;
+            field(spec.field_allow, a, "attributes")?;
         }
     }
-    let req = SearchRequest::new(base.clone(), Scope::Subtree, filter).sort([key]);
+    let mut req = SearchRequest::new(base.clone(), Scope::Subtree, filter).sort(keys);
+    if !spec.fetch.is_empty() {
+        req = req.attributes(spec.fetch);
+    }
     let mut all = h.directory().search(&req).await?;
     // Only what the caller may read is listed, and counted in `total`.
     let (p, read) = visible_to;

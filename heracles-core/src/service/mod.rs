@@ -5,8 +5,8 @@
 //! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
 //! directory, the base DN and the schema; each area has its own handle:
 //! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
-//! [`Heracles::templates`], [`Heracles::settings`], and for the fronts' own use (no
-//! principal) the login sessions, [`Heracles::sessions`].
+//! [`Heracles::templates`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
+//! for the fronts' own use (no principal) the login sessions, [`Heracles::sessions`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -27,7 +27,7 @@
 pub mod acl;
 mod attrs;
 mod bootstrap;
-mod common;
+pub(crate) mod common;
 pub mod departments;
 pub mod groups;
 mod ids;
@@ -271,6 +271,11 @@ impl Heracles {
     /// Settings.
     pub fn settings(&self) -> settings::SettingsService<'_> {
         settings::SettingsService::new(self)
+    }
+
+    /// The audit trail: writing events around changes and logins, listing, retention.
+    pub fn audit(&self) -> crate::audit::Audit<'_> {
+        crate::audit::Audit::new(self)
     }
 
     /// Login sessions (an internal API of the fronts: no principal).

@@ -697,7 +697,7 @@ fn default_value(key: SettingKey) -> Result<SettingValue> {
 }
 
 /// Creates the container `c` and its parents where missing (the base must exist).
-pub(super) async fn ensure_container(h: &Heracles, c: Container) -> Result<()> {
+pub(crate) async fn ensure_container(h: &Heracles, c: Container) -> Result<()> {
     let mut chain = vec![c];
     while let Some(parent) = chain.last().and_then(|c| c.parent()) {
         chain.push(parent);
@@ -707,9 +707,14 @@ pub(super) async fn ensure_container(h: &Heracles, c: Container) -> Result<()> {
         if h.directory().get(&dn, &["1.1"]).await?.is_some() {
             continue;
         }
+        // The `ou` value of the DN: a renamed container (setting `containers`) keeps the
+        // name it has there.
+        let ou = dn
+            .rdn()
+            .map_or_else(|| c.ou().to_owned(), |r| r.value().to_owned());
         let entry = Entry::new(dn)
             .with("objectClass", ["top", "organizationalUnit"])
-            .with("ou", [c.ou()]);
+            .with("ou", [ou]);
         match h.directory().add(&entry).await {
             Ok(()) => {}
             Err(e) if e.code() == ErrorCode::AlreadyExists => {}

@@ -31,6 +31,7 @@ const CREATE: Permission = Permission::new(ObjectType::User, Action::Create);
 const DELETE: Permission = Permission::new(ObjectType::User, Action::Delete);
 const MANAGE: Permission = Permission::new(ObjectType::User, Action::Manage);
 use super::{Container, Heracles};
+use crate::audit::{action, object_type, AuditContext, AuditResult};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, Result};
@@ -749,5 +750,81 @@ impl<'a> Users<'a> {
             return Ok(None);
         }
         Ok(Some(self.to_user(entry).await?))
+    }
+
+    /// A login attempt (uid or DN + password, checked by a bind as that user), recorded in
+    /// the audit trail whatever its outcome: an event with action `login`, object type
+    /// `session`, target the user's DN (or, for an unknown user, `login` as given), actor
+    /// the user on success (else none), and result `success`, `INVALID_CREDENTIALS` (wrong
+    /// password, unknown user), `ACCOUNT_LOCKED`, or the code of a directory failure.
+    ///
+    /// The answer does not tell the failures apart: wrong password, unknown user and locked
+    /// account are all `INVALID_CREDENTIALS` (SPEC §2); only the audit event says which. A
+    /// directory failure is returned as it is. The event is written with
+    /// [`Audit::record`](crate::audit::Audit::record): a login never fails because of the
+    /// audit trail.
+    pub async fn login(&self, ctx: &AuditContext, login: &str, password: &str) -> Result<User> {
+        let audit = self.h.audit();
+        let record = |target: String, result: AuditResult, actor: Option<Dn>| {
+            let ctx = ctx.clone().with_actor(actor);
+            async move {
+                audit
+                    .record(
+                        &ctx,
+                        action::LOGIN,
+                        object_type::SESSION,
+                        target,
+                        result,
+                        Vec::new(),
+                    )
+                    .await;
+            }
+        };
+        let invalid = || {
+            Error::new(
+                ErrorCode::InvalidCredentials,
+                "invalid username or password",
+            )
+        };
+        let entry = match self.find_by_uid_or_dn(login).await {
+            Ok(e) => e,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::UserNotFound
+                        | ErrorCode::InvalidDn
+                        | ErrorCode::ValidationFailed
+                        | ErrorCode::BusinessRuleViolation
+                ) =>
+            {
+                let result = AuditResult::Failed(ErrorCode::InvalidCredentials);
+                record(login.to_owned(), result, None).await;
+                return Err(invalid());
+            }
+            Err(e) => {
+                record(login.to_owned(), AuditResult::from(&e), None).await;
+                return Err(e);
+            }
+        };
+        let target = entry.dn.to_string();
+        if !entry.get("pwdAccountLockedTime").is_empty() {
+            record(target, ErrorCode::AccountLocked.into(), None).await;
+            return Err(invalid());
+        }
+        match self.h.directory().check_password(&entry.dn, password).await {
+            Ok(true) => {}
+            Ok(false) => {
+                record(target, ErrorCode::InvalidCredentials.into(), None).await;
+                return Err(invalid());
+            }
+            Err(e) => {
+                record(target, AuditResult::from(&e), None).await;
+                return Err(e);
+            }
+        }
+        let dn = entry.dn.clone();
+        let user = self.to_user(entry).await;
+        record(target, AuditResult::from(&user), Some(dn)).await;
+        user
     }
 }

@@ -1,12 +1,14 @@
 //! `/api/v1/auth/*` (SPEC §2) and `POST /api/v1/users/{uid}/password`.
 //!
 //! - `login`: the password is checked by the core (an LDAP bind as the user); wrong password,
-//!   unknown user and locked account are the same 401 `INVALID_CREDENTIALS`. Failures are
-//!   throttled per account and per client address ([`crate::auth::Throttle`]), and every
-//!   failure is answered no sooner than [`FAILED_LOGIN_FLOOR`] after the request began, so
-//!   the time taken does not tell an unknown user (no password to check) from a wrong
-//!   password (a hash verification). Success opens a session (an entry under
-//!   `ou=sessions`) and answers an access and a refresh token.
+//!   unknown user and locked account are the same 401 `INVALID_CREDENTIALS`. Every attempt
+//!   is an audit event (recorded by the core, `Users::login`; a throttled one here, with
+//!   result `RATE_LIMITED`). Failures are throttled per account and per client address
+//!   ([`crate::auth::Throttle`]), and every failure is answered no sooner than
+//!   [`FAILED_LOGIN_FLOOR`] after the request began, so the time taken does not tell an
+//!   unknown user (no password to check) from a wrong password (a hash verification).
+//!   Success opens a session (an entry under `ou=sessions`) and answers an access and a
+//!   refresh token.
 //! - `refresh`: spends the refresh token (single use) and answers a new pair; a spent token
 //!   presented again revokes the whole session (see `SessionsService::rotate`). The account
 //!   must still exist and not be locked, else the session is revoked.
@@ -19,6 +21,7 @@
 
 use std::time::Duration;
 
+use heracles_core::audit::{action, object_type};
 use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::service::sessions::{now_secs, random_id, Session};
@@ -171,16 +174,32 @@ pub fn login(mut ctx: Ctx) -> HandlerFuture {
         let settings = h.settings().effective().await?;
         let key = account_key(&body.username);
         let ip = ctx.client_addr().map(|a| a.ip());
+        let audit_ctx = ctx.anonymous_audit_context();
         let at = match state.throttle().attempt(&key, ip, &settings.login_throttle) {
             Ok(at) => at,
             Err(e) => {
                 tracing::warn!(account = %key, client = ?ip, request_id = ctx.request_id(), "login refused: too many failures");
+                h.audit()
+                    .record(
+                        &audit_ctx,
+                        action::LOGIN,
+                        object_type::SESSION,
+                        &body.username,
+                        &e,
+                        Vec::new(),
+                    )
+                    .await;
                 return Err(e);
             }
         };
-        let user = match h.users().authenticate(&body.username, &body.password).await {
-            Ok(Some(user)) => user,
-            Ok(None) => {
+        // The core records the attempt in the audit trail, whatever its outcome.
+        let user = match h
+            .users()
+            .login(&audit_ctx, &body.username, &body.password)
+            .await
+        {
+            Ok(user) => user,
+            Err(e) if e.code() == ErrorCode::InvalidCredentials => {
                 // Counted as a failure by `attempt`.
                 tracing::info!(account = %key, client = ?ip, request_id = ctx.request_id(), "login failed");
                 tokio::time::sleep_until(started + FAILED_LOGIN_FLOOR).await;

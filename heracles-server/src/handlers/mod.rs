@@ -2,6 +2,7 @@
 //! listed in [`crate::router::ROUTES`].
 
 pub mod acl;
+pub mod audit;
 pub mod auth;
 pub mod departments;
 pub mod docs;

@@ -26,12 +26,12 @@ use serde_json::{json, Value};
 
 use crate::support::{slapd_env, Resp, Server, JWT_SECRET};
 
-const ADMIN_PW: &str = "Bb-admin-passw0rd-1";
-const USER_PW: &str = "Bb-user-passw0rd-01";
+pub(crate) const ADMIN_PW: &str = "Bb-admin-passw0rd-1";
+pub(crate) const USER_PW: &str = "Bb-user-passw0rd-01";
 const NEW_PW: &str = "Bb-user-passw0rd-02";
 
 /// One request over a fresh connection.
-fn call(
+pub(crate) fn call(
     s: &Server,
     method: &str,
     path: &str,
@@ -58,7 +58,7 @@ fn call(
     s.send(&raw)
 }
 
-fn login(s: &Server, username: &str, password: &str) -> Resp {
+pub(crate) fn login(s: &Server, username: &str, password: &str) -> Resp {
     call(
         s,
         "POST",
@@ -70,29 +70,29 @@ fn login(s: &Server, username: &str, password: &str) -> Resp {
 }
 
 /// Logs in and answers the access token.
-fn token(s: &Server, username: &str, password: &str) -> String {
+pub(crate) fn token(s: &Server, username: &str, password: &str) -> String {
     let r = login(s, username, password);
     assert_eq!(r.status, 200, "login {username}: {}", r.text());
     r.json()["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Asserts the status and answers the JSON body.
-fn ok(r: &Resp, status: u16) -> Value {
+pub(crate) fn ok(r: &Resp, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", r.text());
     r.json()
 }
 
 /// A server and a bearer token for it.
-struct Api<'a> {
-    s: &'a Server,
-    token: String,
+pub(crate) struct Api<'a> {
+    pub(crate) s: &'a Server,
+    pub(crate) token: String,
 }
 
 impl Api<'_> {
-    fn get(&self, path: &str) -> Resp {
+    pub(crate) fn get(&self, path: &str) -> Resp {
         call(self.s, "GET", path, Some(&self.token), None, &[])
     }
-    fn post(&self, path: &str, body: &Value) -> Resp {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> Resp {
         call(self.s, "POST", path, Some(&self.token), Some(body), &[])
     }
     fn post_empty(&self, path: &str) -> Resp {
@@ -102,13 +102,13 @@ impl Api<'_> {
         let h: Vec<(&str, &str)> = if_match.map(|m| ("If-Match", m)).into_iter().collect();
         call(self.s, "PUT", path, Some(&self.token), Some(body), &h)
     }
-    fn delete(&self, path: &str) -> Resp {
+    pub(crate) fn delete(&self, path: &str) -> Resp {
         call(self.s, "DELETE", path, Some(&self.token), None, &[])
     }
 }
 
 /// A short name unique to this run and this test (the shared slapd outlives runs).
-fn tag(label: &str) -> String {
+pub(crate) fn tag(label: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -150,7 +150,7 @@ fn slapd_bind(env: &HashMap<String, String>, dn: &str, password: &str) -> bool {
     out.status.success()
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -158,7 +158,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-async fn core_on(env: &HashMap<String, String>) -> Heracles {
+pub(crate) async fn core_on(env: &HashMap<String, String>) -> Heracles {
     let base = Dn::parse(&env["BASE_DN"]).unwrap();
     let config = LdapConfig::simple(&env["LDAP_URI"], &env["SERVICE_DN"], &env["SERVICE_PW"]);
     let dir: Arc<dyn Directory> = Arc::new(LdapDirectory::connect(config).await.unwrap());
@@ -175,7 +175,7 @@ fn assignment_dn(h: &Heracles, uid: &str) -> Dn {
 
 /// An administrator of its own on the shared slapd: user `uid` with the `admin` policy
 /// over the whole tree (what the bootstrap gives `uid=admin`).
-fn slapd_admin(env: &HashMap<String, String>, uid: &str) {
+pub(crate) fn slapd_admin(env: &HashMap<String, String>, uid: &str) {
     block_on(async {
         let h = core_on(env).await;
         let body =
@@ -197,7 +197,7 @@ fn slapd_admin(env: &HashMap<String, String>, uid: &str) {
     });
 }
 
-fn drop_slapd_admin(env: &HashMap<String, String>, uid: &str) {
+pub(crate) fn drop_slapd_admin(env: &HashMap<String, String>, uid: &str) {
     block_on(async {
         let h = core_on(env).await;
         h.directory().delete(&assignment_dn(&h, uid)).await.unwrap();
@@ -224,7 +224,7 @@ fn ldap_args(env: &HashMap<String, String>) -> Vec<String> {
     .collect()
 }
 
-fn start_on_slapd(env: &HashMap<String, String>) -> Server {
+pub(crate) fn start_on_slapd(env: &HashMap<String, String>) -> Server {
     let args = ldap_args(env);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     Server::start_env(&args, &[("HERACLES_BIND_PASSWORD", &env["SERVICE_PW"])])
