@@ -254,9 +254,14 @@ impl AuditContext {
         AuditContext::new(actor, new_request_id(), None)
     }
 
-    /// [`AuditContext::generated`] for a principal.
+    /// The context of a principal: its request (see [`Principal::for_request`]), or a
+    /// fresh request id when it has none.
     pub fn for_principal(p: &Principal) -> Self {
-        AuditContext::generated(Some(p.dn.clone()))
+        AuditContext::new(
+            Some(p.dn.clone()),
+            p.request_id().map_or_else(new_request_id, str::to_owned),
+            p.client_address().map(str::to_owned),
+        )
     }
 
     /// Anonymous, with a fresh request id.
@@ -656,6 +661,91 @@ impl<'a> Audit<'a> {
                 Err(e)
             }
         }
+    }
+}
+
+/// One audited service operation, from its call to its outcome.
+///
+/// The services use it so that every write through any front leaves exactly one event:
+///
+/// - [`Operation::begin`] right before the directory is changed writes the event as
+///   `pending` (no change without it: `AUDIT_UNAVAILABLE` stops the operation);
+/// - [`Operation::done`] at the end finishes that event with the outcome and the changed
+///   attributes — or, when the operation failed before changing anything (a denied access,
+///   a bad value, an unknown object), records a one-shot event with the error code.
+pub(crate) struct Operation<'a> {
+    audit: Audit<'a>,
+    ctx: AuditContext,
+    action: &'static str,
+    object_type: &'static str,
+    target: String,
+    pending: Option<PendingEvent>,
+    changes: Vec<AttributeChange>,
+}
+
+impl<'a> Operation<'a> {
+    /// An operation of `p` on `target` (a DN, or the name given until the DN is known).
+    pub(crate) fn new(
+        h: &'a Heracles,
+        p: &Principal,
+        action: &'static str,
+        object_type: &'static str,
+        target: impl fmt::Display,
+    ) -> Self {
+        Operation {
+            audit: h.audit(),
+            ctx: AuditContext::for_principal(p),
+            action,
+            object_type,
+            target: target.to_string(),
+            pending: None,
+            changes: Vec::new(),
+        }
+    }
+
+    /// The target, once its DN is known.
+    pub(crate) fn target(&mut self, dn: &Dn) {
+        self.target = dn.to_string();
+    }
+
+    /// Writes the `pending` event: call right before changing the directory.
+    pub(crate) async fn begin(&mut self) -> Result<()> {
+        if self.pending.is_none() {
+            let pending = self
+                .audit
+                .begin(&self.ctx, self.action, self.object_type, &self.target)
+                .await?;
+            self.pending = Some(pending);
+        }
+        Ok(())
+    }
+
+    /// The changed attributes, from the entry before and after.
+    pub(crate) fn changes(&mut self, before: Option<&Entry>, after: Option<&Entry>) {
+        self.changes = diff(before, after);
+    }
+
+    /// Records the outcome (see the type's docs) and hands it back.
+    pub(crate) async fn done<T>(self, outcome: Result<T>) -> Result<T> {
+        match self.pending {
+            Some(pending) => self.audit.finish(pending, &outcome, self.changes).await,
+            None => {
+                // An unavailable audit log is not recorded in the audit log.
+                if !matches!(&outcome, Err(e) if e.code() == ErrorCode::AuditUnavailable) {
+                    self.audit
+                        .record(
+                            &self.ctx,
+                            self.action,
+                            self.object_type,
+                            &self.target,
+                            &outcome,
+                            self.changes,
+                        )
+                        .await;
+                }
+            }
+        }
+        outcome
     }
 }
 

@@ -34,6 +34,7 @@ use crate::acl::{
     ObjectType, Permission, Policy, ScopeType, SubjectType, ASSIGNMENT_CLASS, ASSIGNMENT_ID_ATTR,
     POLICY_CLASS, POLICY_NAME_ATTR,
 };
+use crate::audit::{action, object_type, Operation};
 use crate::directory::{Entry, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, Result};
@@ -457,6 +458,17 @@ impl<'a> AclService<'a> {
 
     /// Creates a policy. Needs `acl:create`. Built-in names are taken.
     pub async fn create_policy(&self, p: &Principal, body: &NewPolicy) -> Result<Policy> {
+        let mut op = Operation::new(self.h, p, action::CREATE, object_type::ACL, &body.name);
+        let outcome = self.create_policy_op(p, body, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn create_policy_op(
+        &self,
+        p: &Principal,
+        body: &NewPolicy,
+        op: &mut Operation<'_>,
+    ) -> Result<Policy> {
         let policy = Policy {
             name: body.name.clone(),
             description: body.description.clone(),
@@ -475,6 +487,8 @@ impl<'a> AclService<'a> {
             .with_detail("name", policy.name.as_str()));
         }
         let entry = policy.to_entry(&self.h.container(Container::AclPolicies)?)?;
+        op.target(&entry.dn);
+        op.begin().await?;
         let mut added = self.h.directory().add(&entry).await;
         if matches!(&added, Err(e) if e.code() == ErrorCode::ParentNotFound) {
             super::settings::ensure_container(self.h, Container::AclPolicies).await?;
@@ -488,6 +502,7 @@ impl<'a> AclService<'a> {
                 e
             }
         })?;
+        op.changes(None, Some(&entry));
         self.cache().invalidate();
         Ok(policy)
     }
@@ -498,6 +513,18 @@ impl<'a> AclService<'a> {
         p: &Principal,
         name: &str,
         changes: &PolicyUpdate,
+    ) -> Result<Policy> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::ACL, name);
+        let outcome = self.update_policy_op(p, name, changes, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn update_policy_op(
+        &self,
+        p: &Principal,
+        name: &str,
+        changes: &PolicyUpdate,
+        op: &mut Operation<'_>,
     ) -> Result<Policy> {
         let dn = self.policy_dn(name).map_err(|_| policy_not_found(name))?;
         p.check(Permission::new(ObjectType::Acl, Action::Write), &dn)?;
@@ -529,10 +556,13 @@ impl<'a> AclService<'a> {
                 ));
             }
         }
+        op.target(&dn);
+        op.begin().await?;
         self.h
             .directory()
             .modify_if(&dn, &mods, assertion.as_ref())
             .await?;
+        op.changes(Some(&old), Some(&new));
         self.cache().invalidate();
         Ok(next)
     }
@@ -540,6 +570,17 @@ impl<'a> AclService<'a> {
     /// Deletes a stored policy. Needs `acl:delete`; built-ins cannot go, nor a policy
     /// still assigned (`BUSINESS_RULE_VIOLATION` naming the assignments).
     pub async fn delete_policy(&self, p: &Principal, name: &str) -> Result<()> {
+        let mut op = Operation::new(self.h, p, action::DELETE, object_type::ACL, name);
+        let outcome = self.delete_policy_op(p, name, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn delete_policy_op(
+        &self,
+        p: &Principal,
+        name: &str,
+        op: &mut Operation<'_>,
+    ) -> Result<()> {
         let dn = self.policy_dn(name).map_err(|_| policy_not_found(name))?;
         p.check(Permission::new(ObjectType::Acl, Action::Delete), &dn)?;
         if is_builtin(name) {
@@ -561,6 +602,8 @@ impl<'a> AclService<'a> {
             .with_detail("name", name)
             .with_detail("assignments", using));
         }
+        op.target(&dn);
+        op.begin().await?;
         self.h.directory().delete(&dn).await.map_err(|e| {
             if e.code() == ErrorCode::EntryNotFound {
                 policy_not_found(name)
@@ -635,6 +678,17 @@ impl<'a> AclService<'a> {
         p: &Principal,
         body: &NewAssignment,
     ) -> Result<Assignment> {
+        let mut op = Operation::new(self.h, p, action::CREATE, object_type::ACL, &body.policy);
+        let outcome = self.create_assignment_op(p, body, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn create_assignment_op(
+        &self,
+        p: &Principal,
+        body: &NewAssignment,
+        op: &mut Operation<'_>,
+    ) -> Result<Assignment> {
         let container = self.h.container(Container::AclAssignments)?;
         p.check(Permission::new(ObjectType::Acl, Action::Create), &container)?;
         let policy = self.policy(p, &body.policy).await?;
@@ -675,12 +729,15 @@ impl<'a> AclService<'a> {
         };
         assignment.validate()?;
         let entry = assignment.to_entry(&container)?;
+        op.target(&entry.dn);
+        op.begin().await?;
         let mut added = self.h.directory().add(&entry).await;
         if matches!(&added, Err(e) if e.code() == ErrorCode::ParentNotFound) {
             super::settings::ensure_container(self.h, Container::AclAssignments).await?;
             added = self.h.directory().add(&entry).await;
         }
         added?;
+        op.changes(None, Some(&entry));
         self.cache().invalidate();
         Ok(assignment)
     }
@@ -688,6 +745,17 @@ impl<'a> AclService<'a> {
     /// Deletes an assignment. Needs `acl:delete`. The bootstrap administrator's assignment
     /// cannot be deleted while it is the only `admin` grant over the tree.
     pub async fn delete_assignment(&self, p: &Principal, id: &str) -> Result<()> {
+        let mut op = Operation::new(self.h, p, action::DELETE, object_type::ACL, id);
+        let outcome = self.delete_assignment_op(p, id, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn delete_assignment_op(
+        &self,
+        p: &Principal,
+        id: &str,
+        op: &mut Operation<'_>,
+    ) -> Result<()> {
         let container = self.h.container(Container::AclAssignments)?;
         let dn = container
             .child(Rdn::new(ASSIGNMENT_ID_ATTR, id).map_err(|_| assignment_not_found(id))?);
@@ -717,6 +785,8 @@ impl<'a> AclService<'a> {
             )
             .with_detail("id", id));
         }
+        op.target(&dn);
+        op.begin().await?;
         self.h.directory().delete(&dn).await.map_err(|e| {
             if e.code() == ErrorCode::EntryNotFound {
                 assignment_not_found(id)

@@ -23,6 +23,9 @@ pub struct Principal {
     /// Whether it holds the `admin` policy over the whole tree.
     pub admin: bool,
     acl: Arc<CompiledAcl>,
+    /// The request it acts in (id, client address), for the audit trail.
+    request_id: Option<String>,
+    client_address: Option<String>,
 }
 
 impl Principal {
@@ -34,6 +37,8 @@ impl Principal {
             uid: None,
             admin: true,
             acl: Arc::new(CompiledAcl::allow_all(base.clone())),
+            request_id: None,
+            client_address: None,
         }
     }
 
@@ -44,7 +49,32 @@ impl Principal {
             dn,
             uid,
             acl,
+            request_id: None,
+            client_address: None,
         }
+    }
+
+    /// The same principal acting in a request: its id and the client's address go into
+    /// every audit event it causes.
+    #[must_use]
+    pub fn for_request(
+        mut self,
+        request_id: impl Into<String>,
+        client_address: Option<String>,
+    ) -> Principal {
+        self.request_id = Some(request_id.into());
+        self.client_address = client_address;
+        self
+    }
+
+    /// The request id given with [`Principal::for_request`].
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The client address given with [`Principal::for_request`].
+    pub fn client_address(&self) -> Option<&str> {
+        self.client_address.as_deref()
     }
 
     /// Its compiled ACL.

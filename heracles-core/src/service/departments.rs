@@ -24,6 +24,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::common::{allow_list, list_entries};
 use super::version::{guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
+use crate::audit::{action, object_type, Operation};
 
 const READ: Permission = Permission::new(ObjectType::Department, Action::Read);
 const WRITE: Permission = Permission::new(ObjectType::Department, Action::Write);
@@ -239,6 +240,17 @@ impl<'a> Departments<'a> {
     /// `DEPARTMENT_NOT_FOUND` otherwise; `ALREADY_EXISTS` if the parent already holds an
     /// entry of that name.
     pub async fn create(&self, p: &Principal, body: &NewDepartment) -> Result<Department> {
+        let mut op = Operation::new(self.h, p, action::CREATE, object_type::DEPARTMENT, &body.ou);
+        let outcome = self.create_op(p, body, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn create_op(
+        &self,
+        p: &Principal,
+        body: &NewDepartment,
+        op: &mut Operation<'_>,
+    ) -> Result<Department> {
         let container = self.container()?;
         let target = match body.parent.as_deref() {
             None => target(&container, &body.ou, Some(&container)),
@@ -265,6 +277,8 @@ impl<'a> Departments<'a> {
         if let Some(d) = description {
             entry.set("description", [d]);
         }
+        op.target(&dn);
+        op.begin().await?;
         let mut added = self.h.directory().add(&entry).await;
         if parent == container && matches!(&added, Err(e) if e.code() == ErrorCode::ParentNotFound)
         {
@@ -279,6 +293,7 @@ impl<'a> Departments<'a> {
             ErrorCode::ParentNotFound => not_found(&parent.to_string()),
             _ => e,
         })?;
+        op.changes(None, Some(&entry));
         self.answer(&container, &entry).await
     }
 
@@ -290,6 +305,19 @@ impl<'a> Departments<'a> {
         ou: &str,
         parent: Option<&Dn>,
         changes: &DepartmentUpdate,
+    ) -> Result<Department> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::DEPARTMENT, ou);
+        let outcome = self.update_op(p, ou, parent, changes, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn update_op(
+        &self,
+        p: &Principal,
+        ou: &str,
+        parent: Option<&Dn>,
+        changes: &DepartmentUpdate,
+        op: &mut Operation<'_>,
     ) -> Result<Department> {
         let container = self.container()?;
         p.check_somewhere(WRITE, &target(&container, ou, parent))?;
@@ -305,9 +333,11 @@ impl<'a> Departments<'a> {
         p.check(WRITE, &entry.dn)?;
         p.check_attributes(WRITE, &entry.dn, mods.iter().map(Modification::attr))?;
         let assertion = self.guard(&container, &entry).await?;
+        op.target(&entry.dn);
         if mods.is_empty() {
             return self.answer(&container, &entry).await;
         }
+        op.begin().await?;
         self.h
             .directory()
             .modify_if(&entry.dn, &mods, assertion.as_ref())
@@ -319,6 +349,7 @@ impl<'a> Departments<'a> {
             .get(&entry.dn, &[])
             .await?
             .ok_or_else(|| not_found(&entry.dn.to_string()))?;
+        op.changes(Some(&entry), Some(&updated));
         self.answer(&container, &updated).await
     }
 
@@ -334,11 +365,26 @@ impl<'a> Departments<'a> {
         parent: Option<&Dn>,
         recursive: bool,
     ) -> Result<()> {
+        let mut op = Operation::new(self.h, p, action::DELETE, object_type::DEPARTMENT, ou);
+        let outcome = self.delete_op(p, ou, parent, recursive, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn delete_op(
+        &self,
+        p: &Principal,
+        ou: &str,
+        parent: Option<&Dn>,
+        recursive: bool,
+        op: &mut Operation<'_>,
+    ) -> Result<()> {
         let container = self.container()?;
         p.check_somewhere(DELETE, &target(&container, ou, parent))?;
         let entry = self.locate(&container, ou, parent).await?;
         p.check(DELETE, &entry.dn)?;
         let assertion = self.guard(&container, &entry).await?;
+        op.target(&entry.dn);
+        op.changes(Some(&entry), None);
         let dn = entry.dn;
         for _ in 0..DELETE_ATTEMPTS {
             let mut below = self.subtree_dns(&dn).await?;
@@ -359,6 +405,7 @@ impl<'a> Departments<'a> {
             if !below.is_empty() {
                 self.check_deletable(p, &dn).await?;
             }
+            op.begin().await?;
             // Users inside go the way every deleted user goes (groups, sessions, assignments).
             if !below.is_empty() {
                 let users = self

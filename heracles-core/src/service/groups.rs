@@ -19,6 +19,7 @@ use super::common::{
 use super::ids::{allocate, IdKind};
 use super::version::{guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
+use crate::audit::{action, object_type, Operation};
 
 const READ: Permission = Permission::new(ObjectType::Group, Action::Read);
 const WRITE: Permission = Permission::new(ObjectType::Group, Action::Write);
@@ -263,6 +264,17 @@ impl<'a> Groups<'a> {
 
     /// Creates a group.
     pub async fn create(&self, p: &Principal, g: &NewGroup) -> Result<Group> {
+        let mut op = Operation::new(self.h, p, action::CREATE, object_type::GROUP, &g.cn);
+        let outcome = self.create_op(p, g, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn create_op(
+        &self,
+        p: &Principal,
+        g: &NewGroup,
+        op: &mut Operation<'_>,
+    ) -> Result<Group> {
         p.check_somewhere(CREATE, &self.h.base().to_string())?;
         if g.cn.trim().is_empty() {
             return Err(Error::validation("cn", "cn is required"));
@@ -329,7 +341,10 @@ impl<'a> Groups<'a> {
             }
         }
         p.check_attributes(CREATE, &entry.dn, written_attributes(&entry))?;
+        op.target(&entry.dn);
+        op.begin().await?;
         self.h.directory().add(&entry).await?;
+        op.changes(None, Some(&entry));
         self.h.acl_cache().invalidate();
         self.to_group(&self.find(&g.cn).await?)
     }
@@ -340,6 +355,18 @@ impl<'a> Groups<'a> {
         p: &Principal,
         cn: &str,
         body: &Map<String, Value>,
+    ) -> Result<Group> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::GROUP, cn);
+        let outcome = self.update_op(p, cn, body, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn update_op(
+        &self,
+        p: &Principal,
+        cn: &str,
+        body: &Map<String, Value>,
+        op: &mut Operation<'_>,
     ) -> Result<Group> {
         p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
@@ -386,30 +413,55 @@ impl<'a> Groups<'a> {
         }
         p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
         let assertion = self.guard(&e)?;
+        op.target(&e.dn);
+        op.begin().await?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
         self.h.acl_cache().invalidate();
-        self.to_group(&self.find(cn).await?)
+        let after = self.find(cn).await?;
+        op.changes(Some(&e), Some(&after));
+        self.to_group(&after)
     }
 
     /// Deletes a group.
     pub async fn delete(&self, p: &Principal, cn: &str) -> Result<()> {
+        let mut op = Operation::new(self.h, p, action::DELETE, object_type::GROUP, cn);
+        let outcome = self.delete_op(p, cn, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn delete_op(&self, p: &Principal, cn: &str, op: &mut Operation<'_>) -> Result<()> {
         p.check_somewhere(DELETE, cn)?;
         let e = self.find(cn).await?;
         p.check(DELETE, &e.dn)?;
         let assertion = self.guard(&e)?;
+        op.target(&e.dn);
+        op.begin().await?;
         self.h
             .directory()
             .delete_if(&e.dn, assertion.as_ref())
             .await?;
+        op.changes(Some(&e), None);
         self.h.acl_cache().invalidate();
         Ok(())
     }
 
     /// Adds members (uids or DNs of users); already present ones are skipped.
     pub async fn add_members(&self, p: &Principal, cn: &str, members: &[String]) -> Result<Group> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::GROUP, cn);
+        let outcome = self.add_members_op(p, cn, members, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn add_members_op(
+        &self,
+        p: &Principal,
+        cn: &str,
+        members: &[String],
+        op: &mut Operation<'_>,
+    ) -> Result<Group> {
         p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
         p.check(WRITE, &e.dn)?;
@@ -450,16 +502,32 @@ impl<'a> Groups<'a> {
         }
         p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
         let assertion = self.guard(&e)?;
+        op.target(&e.dn);
+        op.begin().await?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
         self.h.acl_cache().invalidate();
-        self.to_group(&self.find(cn).await?)
+        let after = self.find(cn).await?;
+        op.changes(Some(&e), Some(&after));
+        self.to_group(&after)
     }
 
     /// Removes a member (uid or DN); 404 `USER_NOT_FOUND` if it is not a member.
     pub async fn remove_member(&self, p: &Principal, cn: &str, member: &str) -> Result<Group> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::GROUP, cn);
+        let outcome = self.remove_member_op(p, cn, member, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn remove_member_op(
+        &self,
+        p: &Principal,
+        cn: &str,
+        member: &str,
+        op: &mut Operation<'_>,
+    ) -> Result<Group> {
         p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
         p.check(WRITE, &e.dn)?;
@@ -474,12 +542,16 @@ impl<'a> Groups<'a> {
         }
         p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
         let assertion = self.guard(&e)?;
+        op.target(&e.dn);
+        op.begin().await?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
         self.h.acl_cache().invalidate();
-        self.to_group(&self.find(cn).await?)
+        let after = self.find(cn).await?;
+        op.changes(Some(&e), Some(&after));
+        self.to_group(&after)
     }
 
     /// A group by cn or DN (for ACL assignments to groups).

@@ -46,6 +46,7 @@ use serde_json::{Map, Value};
 
 use super::version::{etag_of, guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
+use crate::audit::{action, object_type, Operation};
 
 const READ: Permission = Permission::new(ObjectType::Settings, Action::Read);
 const WRITE: Permission = Permission::new(ObjectType::Settings, Action::Write);
@@ -534,6 +535,18 @@ impl<'a> SettingsService<'a> {
     /// Validates and stores a setting; returns it in canonical form. `SETTING_NOT_FOUND`
     /// for an unknown key, `VALIDATION_FAILED` (details `key`, `reason`) for a bad value.
     pub async fn set(&self, p: &Principal, key: &str, value: Value) -> Result<SettingValue> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::SETTINGS, key);
+        let outcome = self.set_op(p, key, value, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn set_op(
+        &self,
+        p: &Principal,
+        key: &str,
+        value: Value,
+        op: &mut Operation<'_>,
+    ) -> Result<SettingValue> {
         let key = SettingKey::from_name(key)?;
         let dn = self.dn(key)?;
         p.check(WRITE, &dn)?;
@@ -546,6 +559,9 @@ impl<'a> SettingsService<'a> {
             .with(KEY_ATTR, [key.as_str()])
             .with(VALUE_ATTR, [json.as_str()]);
         let condition = self.guard(key, &dn).await?;
+        let before = dir.get(&dn, &["*"]).await?;
+        op.target(&dn);
+        op.begin().await?;
         let first = match &condition {
             // Expected to exist: modify under the assertion (missing now = changed).
             Some((true, assertion)) => dir
@@ -579,6 +595,7 @@ impl<'a> SettingsService<'a> {
             }
             Err(e) => return Err(e),
         }
+        op.changes(before.as_ref(), Some(&entry));
         if key == SettingKey::SelfAccess {
             self.h.acl_cache().invalidate();
         }
@@ -599,10 +616,26 @@ impl<'a> SettingsService<'a> {
 
     /// Resets a setting to its default (deletes its entry, if any); returns the default.
     pub async fn reset(&self, p: &Principal, key: &str) -> Result<SettingValue> {
+        let mut op = Operation::new(self.h, p, action::RESET, object_type::SETTINGS, key);
+        let outcome = self.reset_op(p, key, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn reset_op(
+        &self,
+        p: &Principal,
+        key: &str,
+        op: &mut Operation<'_>,
+    ) -> Result<SettingValue> {
         let key = SettingKey::from_name(key)?;
         let dn = self.dn(key)?;
         p.check(DELETE, &dn)?;
-        let deleted = match self.guard(key, &dn).await? {
+        let condition = self.guard(key, &dn).await?;
+        let before = self.h.directory().get(&dn, &["*"]).await?;
+        op.target(&dn);
+        op.begin().await?;
+        op.changes(before.as_ref(), None);
+        let deleted = match condition {
             None => self.h.directory().delete(&dn).await,
             Some((true, assertion)) => self
                 .h

@@ -39,6 +39,7 @@ use serde_json::{Map, Value};
 use super::departments::{check_description, nullable};
 use super::version::{guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
+use crate::audit::{action, object_type, Operation};
 
 const READ: Permission = Permission::new(ObjectType::Template, Action::Read);
 const WRITE: Permission = Permission::new(ObjectType::Template, Action::Write);
@@ -255,6 +256,17 @@ impl<'a> Templates<'a> {
 
     /// Creates a template; `ALREADY_EXISTS` if one of that name (ignoring case) exists.
     pub async fn create(&self, p: &Principal, body: &NewTemplate) -> Result<Template> {
+        let mut op = Operation::new(self.h, p, action::CREATE, object_type::TEMPLATE, &body.name);
+        let outcome = self.create_op(p, body, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn create_op(
+        &self,
+        p: &Principal,
+        body: &NewTemplate,
+        op: &mut Operation<'_>,
+    ) -> Result<Template> {
         let container = self.container()?;
         check_name(&body.name)?;
         let dn = container.checked_child(Rdn::new(NAME_ATTR, &body.name)?)?;
@@ -275,6 +287,8 @@ impl<'a> Templates<'a> {
         if let Some(d) = description {
             entry.set("description", [d]);
         }
+        op.target(&dn);
+        op.begin().await?;
         let mut added = self.h.directory().add(&entry).await;
         if matches!(&added, Err(e) if e.code() == ErrorCode::ParentNotFound) {
             super::settings::ensure_container(self.h, Container::Templates).await?;
@@ -288,6 +302,7 @@ impl<'a> Templates<'a> {
                 e
             }
         })?;
+        op.changes(None, Some(&entry));
         to_template(&entry)
     }
 
@@ -297,6 +312,18 @@ impl<'a> Templates<'a> {
         p: &Principal,
         name: &str,
         changes: &TemplateUpdate,
+    ) -> Result<Template> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::TEMPLATE, name);
+        let outcome = self.update_op(p, name, changes, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn update_op(
+        &self,
+        p: &Principal,
+        name: &str,
+        changes: &TemplateUpdate,
+        op: &mut Operation<'_>,
     ) -> Result<Template> {
         let container = self.container()?;
         let dn = template_dn(&container, name)?;
@@ -321,29 +348,43 @@ impl<'a> Templates<'a> {
         // Also tells a missing template from one that only has nothing to change.
         let current = self.read(&dn, name).await?;
         let assertion = self.guard(&current)?;
+        op.target(&current.dn);
         if mods.is_empty() {
             return to_template(&current);
         }
+        op.begin().await?;
         self.h
             .directory()
             .modify_if(&current.dn, &mods, assertion.as_ref())
             .await
             .map_err(|e| as_not_found(e, name))?;
-        to_template(&self.read(&current.dn, name).await?)
+        let after = self.read(&current.dn, name).await?;
+        op.changes(Some(&current), Some(&after));
+        to_template(&after)
     }
 
     /// Deletes a template; `TEMPLATE_NOT_FOUND` if there is none.
     pub async fn delete(&self, p: &Principal, name: &str) -> Result<()> {
+        let mut op = Operation::new(self.h, p, action::DELETE, object_type::TEMPLATE, name);
+        let outcome = self.delete_op(p, name, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn delete_op(&self, p: &Principal, name: &str, op: &mut Operation<'_>) -> Result<()> {
         let container = self.container()?;
         let dn = template_dn(&container, name)?;
         p.check(DELETE, &dn)?;
         let current = self.read(&dn, name).await?;
         let assertion = self.guard(&current)?;
+        op.target(&current.dn);
+        op.begin().await?;
         self.h
             .directory()
             .delete_if(&current.dn, assertion.as_ref())
             .await
-            .map_err(|e| as_not_found(e, name))
+            .map_err(|e| as_not_found(e, name))?;
+        op.changes(Some(&current), None);
+        Ok(())
     }
 
     /// [`Template::apply`]: `user_fields` with the template's defaults filled in.

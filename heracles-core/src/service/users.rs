@@ -24,6 +24,7 @@ use super::ids::{allocate, IdKind};
 use super::settings::Settings;
 use super::version::{guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
+use crate::audit::{action, object_type, Operation};
 
 const READ: Permission = Permission::new(ObjectType::User, Action::Read);
 const WRITE: Permission = Permission::new(ObjectType::User, Action::Write);
@@ -31,7 +32,7 @@ const CREATE: Permission = Permission::new(ObjectType::User, Action::Create);
 const DELETE: Permission = Permission::new(ObjectType::User, Action::Delete);
 const MANAGE: Permission = Permission::new(ObjectType::User, Action::Manage);
 use super::{Container, Heracles};
-use crate::audit::{action, object_type, AuditContext, AuditResult};
+use crate::audit::{AuditContext, AuditResult};
 use crate::directory::{Entry, Modification, Scope, SearchRequest};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, Result};
@@ -305,6 +306,23 @@ impl<'a> Users<'a> {
     /// the user's classes, `userPassword`, `department`, `template`, `posix`).
     #[allow(clippy::too_many_lines)] // one body, checked field by field, in order
     pub async fn create(&self, p: &Principal, body: &Map<String, Value>) -> Result<User> {
+        let mut op = Operation::new(
+            self.h,
+            p,
+            action::CREATE,
+            object_type::USER,
+            body.get("uid").and_then(Value::as_str).unwrap_or("?"),
+        );
+        let outcome = self.create_op(p, body, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn create_op(
+        &self,
+        p: &Principal,
+        body: &Map<String, Value>,
+        op: &mut Operation<'_>,
+    ) -> Result<User> {
         p.check_somewhere(CREATE, &self.h.base().to_string())?;
         let settings = self.h.settings().effective().await?;
         let mut fields = body.clone();
@@ -392,6 +410,8 @@ impl<'a> Users<'a> {
             )
             .with_detail("uid", uid.as_str()));
         }
+        op.target(&dn);
+        op.begin().await?;
         self.h.directory().add(&entry).await.map_err(|e| {
             if e.code() == ErrorCode::AlreadyExists {
                 e.with_detail("uid", uid.as_str())
@@ -399,6 +419,7 @@ impl<'a> Users<'a> {
                 e
             }
         })?;
+        op.changes(None, Some(&entry));
         self.answer(p, self.find(&uid).await?).await
     }
 
@@ -447,6 +468,19 @@ impl<'a> Users<'a> {
         p: &Principal,
         uid: &str,
         body: &Map<String, Value>,
+    ) -> Result<User> {
+        let mut op = Operation::new(self.h, p, action::MODIFY, object_type::USER, uid);
+        let outcome = self.update_op(p, uid, body, &mut op).await;
+        op.done(outcome).await
+    }
+
+    #[allow(clippy::too_many_lines)] // one body, checked field by field, in order
+    async fn update_op(
+        &self,
+        p: &Principal,
+        uid: &str,
+        body: &Map<String, Value>,
+        op: &mut Operation<'_>,
     ) -> Result<User> {
         p.check_somewhere(WRITE, uid)?;
         let e = self.find(uid).await?;
@@ -543,15 +577,25 @@ impl<'a> Users<'a> {
             changes.push(Modification::replace(&name, new));
         }
         p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
+        op.target(&e.dn);
+        op.begin().await?;
         self.h
             .directory()
             .modify_if(&e.dn, &changes, assertion.as_ref())
             .await?;
-        self.answer(p, self.find(uid).await?).await
+        let after = self.find(uid).await?;
+        op.changes(Some(&e), Some(&after));
+        self.answer(p, after).await
     }
 
     /// Deletes a user, removes it from every group and ends its sessions.
     pub async fn delete(&self, p: &Principal, uid: &str) -> Result<()> {
+        let mut op = Operation::new(self.h, p, action::DELETE, object_type::USER, uid);
+        let outcome = self.delete_op(p, uid, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn delete_op(&self, p: &Principal, uid: &str, op: &mut Operation<'_>) -> Result<()> {
         p.check_somewhere(DELETE, uid)?;
         let e = self.find(uid).await?;
         p.check(DELETE, &e.dn)?;
@@ -563,10 +607,13 @@ impl<'a> Users<'a> {
             .with_detail("uid", uid));
         }
         let assertion = self.guard(&e).await?;
+        op.target(&e.dn);
+        op.begin().await?;
         self.h
             .directory()
             .delete_if(&e.dn, assertion.as_ref())
             .await?;
+        op.changes(Some(&e), None);
         self.forget(&e).await
     }
 
@@ -589,6 +636,19 @@ impl<'a> Users<'a> {
         uid: &str,
         current: Option<&str>,
         new: &str,
+    ) -> Result<()> {
+        let mut op = Operation::new(self.h, p, action::PASSWORD, object_type::USER, uid);
+        let outcome = self.set_password_op(p, uid, current, new, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn set_password_op(
+        &self,
+        p: &Principal,
+        uid: &str,
+        current: Option<&str>,
+        new: &str,
+        op: &mut Operation<'_>,
     ) -> Result<()> {
         p.check_somewhere(WRITE, uid)?;
         let e = self.find(uid).await?;
@@ -677,11 +737,25 @@ impl<'a> Users<'a> {
             }
             changes.push(Modification::replace("heraclesPasswordHistory", previous));
         }
-        self.h.directory().modify(&e.dn, &changes).await
+        op.target(&e.dn);
+        op.begin().await?;
+        self.h.directory().modify(&e.dn, &changes).await?;
+        // The values are secrets: the diff shows them redacted.
+        op.changes(
+            Some(&Entry::new(e.dn.clone()).with("userPassword", ["old"])),
+            Some(&Entry::new(e.dn.clone()).with("userPassword", ["new"])),
+        );
+        Ok(())
     }
 
     /// Locks the account: it can no longer bind (nor log in), and its sessions end.
     pub async fn lock(&self, p: &Principal, uid: &str) -> Result<User> {
+        let mut op = Operation::new(self.h, p, action::LOCK, object_type::USER, uid);
+        let outcome = self.lock_op(p, uid, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn lock_op(&self, p: &Principal, uid: &str, op: &mut Operation<'_>) -> Result<User> {
         p.check_somewhere(MANAGE, uid)?;
         let e = self.find(uid).await?;
         p.check(MANAGE, &e.dn)?;
@@ -692,6 +766,8 @@ impl<'a> Users<'a> {
             )
             .with_detail("uid", uid));
         }
+        op.target(&e.dn);
+        op.begin().await?;
         self.h
             .directory()
             .modify(
@@ -703,21 +779,33 @@ impl<'a> Users<'a> {
             )
             .await?;
         self.h.sessions().revoke_all(&e.dn).await?;
-        self.answer(p, self.find(uid).await?).await
+        let after = self.find(uid).await?;
+        op.changes(Some(&e), Some(&after));
+        self.answer(p, after).await
     }
 
     /// Unlocks the account.
     pub async fn unlock(&self, p: &Principal, uid: &str) -> Result<User> {
+        let mut op = Operation::new(self.h, p, action::UNLOCK, object_type::USER, uid);
+        let outcome = self.unlock_op(p, uid, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn unlock_op(&self, p: &Principal, uid: &str, op: &mut Operation<'_>) -> Result<User> {
         p.check_somewhere(MANAGE, uid)?;
         let e = self.find(uid).await?;
         p.check(MANAGE, &e.dn)?;
+        op.target(&e.dn);
         if !e.get("pwdAccountLockedTime").is_empty() {
+            op.begin().await?;
             self.h
                 .directory()
                 .modify(&e.dn, &[Modification::delete_all("pwdAccountLockedTime")])
                 .await?;
         }
-        self.answer(p, self.find(uid).await?).await
+        let after = self.find(uid).await?;
+        op.changes(Some(&e), Some(&after));
+        self.answer(p, after).await
     }
 
     /// Checks a login (uid or DN + password) by a bind as that user; `None` when the
