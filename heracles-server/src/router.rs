@@ -1563,12 +1563,17 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Principa
 /// [`Principal`] from. A handler of a [`Access::Bearer`] route always has one (the router
 /// refuses the request otherwise); elsewhere this is 401 `UNAUTHENTICATED`.
 pub fn principal_of(ctx: &Ctx) -> Result<Principal> {
-    ctx.principal().cloned().ok_or_else(|| {
+    let p = ctx.principal().cloned().ok_or_else(|| {
         Error::new(
             ErrorCode::Unauthenticated,
             "this route needs an authenticated caller",
         )
-    })
+    })?;
+    // Its audit events carry this request's id and the client's address.
+    Ok(p.for_request(
+        ctx.request_id(),
+        ctx.client_addr().map(|a| a.ip().to_string()),
+    ))
 }
 
 /// Runs `f` with the caller of the request ([`principal_of`]): how the handlers of

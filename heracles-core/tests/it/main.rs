@@ -16,6 +16,7 @@
 
 mod acl;
 mod audit;
+mod audited;
 mod embedded;
 mod fixture;
 mod ldap_faults;
@@ -64,6 +65,7 @@ conformance!(
     services::conditional_writes_catch_a_change_between_read_and_write,
     acl::acl_matrix_through_the_core,
     acl::acl_groups_denies_attributes_and_delegation,
+    audited::every_write_is_audited,
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,

@@ -21,7 +21,7 @@
 
 use std::time::Duration;
 
-use heracles_core::audit::{action, object_type};
+use heracles_core::audit::{action, object_type, AuditContext};
 use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::service::sessions::{now_secs, random_id, Session};
@@ -272,7 +272,20 @@ pub fn logout(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let p = principal_of(&ctx)?;
         let session = ctx.session_id()?;
-        ctx.state().heracles().sessions().revoke(session).await?;
+        let h = ctx.state().heracles();
+        let revoked = h.sessions().revoke(session).await;
+        // Ending a session is a write of Heracles' state: audited, whatever the outcome.
+        h.audit()
+            .record(
+                &AuditContext::for_principal(&p),
+                action::LOGOUT,
+                object_type::SESSION,
+                &p.dn,
+                &revoked,
+                Vec::new(),
+            )
+            .await;
+        revoked?;
         tracing::info!(user = %p.dn, session = %session, request_id = ctx.request_id(), "logout");
         Ok(Reply::no_content())
     })
