@@ -576,7 +576,24 @@ impl<'a> Users<'a> {
             }
             changes.push(Modification::replace(&name, new));
         }
-        p.check_attributes(WRITE, &e.dn, changes.iter().map(Modification::attr))?;
+        // A refusal names an attribute the caller asked for before one the change implies
+        // (objectClass and the POSIX defaults when becoming POSIX).
+        let asked = |a: &str| {
+            body.keys().any(|k| k.eq_ignore_ascii_case(a))
+                || body
+                    .get("posix")
+                    .and_then(Value::as_object)
+                    .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(a)))
+        };
+        let named = changes.iter().map(Modification::attr);
+        p.check_attributes(
+            WRITE,
+            &e.dn,
+            named
+                .clone()
+                .filter(|a| asked(a))
+                .chain(named.filter(|a| !asked(a))),
+        )?;
         op.target(&e.dn);
         op.begin().await?;
         self.h

@@ -5,6 +5,7 @@
 // Test support code: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod acl;
 mod audit;
 mod auth;
 mod blackbox;
