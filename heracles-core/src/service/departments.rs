@@ -330,6 +330,7 @@ impl<'a> Departments<'a> {
             )],
         };
         let entry = self.locate(&container, ou, parent).await?;
+        op.target(&entry.dn);
         p.check(WRITE, &entry.dn)?;
         p.check_attributes(WRITE, &entry.dn, mods.iter().map(Modification::attr))?;
         let assertion = self.guard(&container, &entry).await?;
@@ -381,6 +382,7 @@ impl<'a> Departments<'a> {
         let container = self.container()?;
         p.check_somewhere(DELETE, &target(&container, ou, parent))?;
         let entry = self.locate(&container, ou, parent).await?;
+        op.target(&entry.dn);
         p.check(DELETE, &entry.dn)?;
         let assertion = self.guard(&container, &entry).await?;
         op.target(&entry.dn);

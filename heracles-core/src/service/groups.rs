@@ -370,6 +370,7 @@ impl<'a> Groups<'a> {
     ) -> Result<Group> {
         p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
+        op.target(&e.dn);
         p.check(WRITE, &e.dn)?;
         let kind = GroupType::of(&e);
         let mut changes = Vec::new();
@@ -435,6 +436,7 @@ impl<'a> Groups<'a> {
     async fn delete_op(&self, p: &Principal, cn: &str, op: &mut Operation<'_>) -> Result<()> {
         p.check_somewhere(DELETE, cn)?;
         let e = self.find(cn).await?;
+        op.target(&e.dn);
         p.check(DELETE, &e.dn)?;
         let assertion = self.guard(&e)?;
         op.target(&e.dn);
@@ -464,6 +466,7 @@ impl<'a> Groups<'a> {
     ) -> Result<Group> {
         p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
+        op.target(&e.dn);
         p.check(WRITE, &e.dn)?;
         let kind = GroupType::of(&e);
         let placeholder = placeholder_dn(self.h)?;
@@ -530,6 +533,7 @@ impl<'a> Groups<'a> {
     ) -> Result<Group> {
         p.check_somewhere(WRITE, cn)?;
         let e = self.find(cn).await?;
+        op.target(&e.dn);
         p.check(WRITE, &e.dn)?;
         let changes = self.removal(&e, member, None).await?;
         if changes.is_empty() {

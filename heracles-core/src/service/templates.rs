@@ -327,6 +327,7 @@ impl<'a> Templates<'a> {
     ) -> Result<Template> {
         let container = self.container()?;
         let dn = template_dn(&container, name)?;
+        op.target(&dn);
         p.check(WRITE, &dn)?;
         let mut mods = Vec::new();
         match &changes.description {
@@ -373,6 +374,7 @@ impl<'a> Templates<'a> {
     async fn delete_op(&self, p: &Principal, name: &str, op: &mut Operation<'_>) -> Result<()> {
         let container = self.container()?;
         let dn = template_dn(&container, name)?;
+        op.target(&dn);
         p.check(DELETE, &dn)?;
         let current = self.read(&dn, name).await?;
         let assertion = self.guard(&current)?;

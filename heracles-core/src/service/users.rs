@@ -484,6 +484,7 @@ impl<'a> Users<'a> {
     ) -> Result<User> {
         p.check_somewhere(WRITE, uid)?;
         let e = self.find(uid).await?;
+        op.target(&e.dn);
         p.check(WRITE, &e.dn)?;
         let assertion = self.guard(&e).await?;
         let mut fields = body.clone();
@@ -615,6 +616,7 @@ impl<'a> Users<'a> {
     async fn delete_op(&self, p: &Principal, uid: &str, op: &mut Operation<'_>) -> Result<()> {
         p.check_somewhere(DELETE, uid)?;
         let e = self.find(uid).await?;
+        op.target(&e.dn);
         p.check(DELETE, &e.dn)?;
         if p.is(&e.dn) {
             return Err(Error::new(
@@ -669,6 +671,7 @@ impl<'a> Users<'a> {
     ) -> Result<()> {
         p.check_somewhere(WRITE, uid)?;
         let e = self.find(uid).await?;
+        op.target(&e.dn);
         // Setting a password is writing `userPassword` (the `self` policy allows it on
         // one's own entry).
         p.check(WRITE, &e.dn)?;
@@ -775,6 +778,7 @@ impl<'a> Users<'a> {
     async fn lock_op(&self, p: &Principal, uid: &str, op: &mut Operation<'_>) -> Result<User> {
         p.check_somewhere(MANAGE, uid)?;
         let e = self.find(uid).await?;
+        op.target(&e.dn);
         p.check(MANAGE, &e.dn)?;
         if p.is(&e.dn) {
             return Err(Error::new(
@@ -811,6 +815,7 @@ impl<'a> Users<'a> {
     async fn unlock_op(&self, p: &Principal, uid: &str, op: &mut Operation<'_>) -> Result<User> {
         p.check_somewhere(MANAGE, uid)?;
         let e = self.find(uid).await?;
+        op.target(&e.dn);
         p.check(MANAGE, &e.dn)?;
         op.target(&e.dn);
         if !e.get("pwdAccountLockedTime").is_empty() {
