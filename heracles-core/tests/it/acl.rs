@@ -467,3 +467,34 @@ pub async fn acl_groups_denies_attributes_and_delegation(t: &Target) {
     }
     teardown(&w).await;
 }
+
+/// The implicit `self` policy follows the `self_access` setting (changed here, so on a
+/// private embedded directory), and the change takes effect at once on this instance.
+#[tokio::test]
+async fn self_access_can_be_turned_off() {
+    let t = Target::embedded().await;
+    let w = world(&t).await;
+    let me = w.h.principal(&w.subject).await.unwrap();
+    w.h.users().get(&me, &w.subject_uid).await.unwrap();
+    w.h.settings()
+        .set(&w.admin, "self_access", json!(false))
+        .await
+        .unwrap();
+    let me = w.h.principal(&w.subject).await.unwrap();
+    let e = w.h.users().get(&me, &w.subject_uid).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AclDenied);
+    let e =
+        w.h.users()
+            .set_password(
+                &me,
+                &w.subject_uid,
+                Some("Subject-Passw0rd-1"),
+                "Subject-Passw0rd-2",
+            )
+            .await
+            .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AclDenied);
+    w.h.settings().reset(&w.admin, "self_access").await.unwrap();
+    let me = w.h.principal(&w.subject).await.unwrap();
+    w.h.users().get(&me, &w.subject_uid).await.unwrap();
+}

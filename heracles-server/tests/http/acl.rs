@@ -354,6 +354,40 @@ fn delegation(s: &Server, admin_uid: &str, t: &str) {
                 "attribute": "telephoneNumber"}),
     );
     assert_eq!(ok(&r, 200)["allowed"], true);
+    // Deny precedence: a deny on Sales beats the grant at equal specificity; an entry
+    // grant beats the deny.
+    let alpha = format!("uid={a},{sales}");
+    let write_alpha = json!({"action": "write", "object_type": "user", "object_dn": alpha});
+    let deny = ok(
+        &admin.post(
+            "/api/v1/acl/assignments",
+            &json!({"policy": policy, "subject_type": "user", "subject": helper,
+                    "scope_type": "subtree", "scope": sales, "deny": true}),
+        ),
+        201,
+    );
+    let d = ok(&me.post("/api/v1/acl/check", &write_alpha), 200);
+    assert_eq!(d["allowed"], false, "{d}");
+    assert!(d["reason"].as_str().unwrap().contains("denied"), "{d}");
+    let entry = ok(
+        &admin.post(
+            "/api/v1/acl/assignments",
+            &json!({"policy": policy, "subject_type": "user", "subject": helper,
+                    "scope_type": "entry", "scope": alpha}),
+        ),
+        201,
+    );
+    assert_eq!(
+        ok(&me.post("/api/v1/acl/check", &write_alpha), 200)["allowed"],
+        true
+    );
+    for x in [&deny, &entry] {
+        let r = admin.delete(&format!(
+            "/api/v1/acl/assignments/{}",
+            x["id"].as_str().unwrap()
+        ));
+        assert_eq!(r.status, 204);
+    }
     // Built-ins are read-only.
     let r = call(
         s,
