@@ -118,6 +118,12 @@ pub struct NewGroup {
     pub department: Option<String>,
 }
 
+/// A member named in a request (see [`Groups::add_members`]).
+enum Member {
+    User(Entry),
+    Group(Dn),
+}
+
 /// The group operations. Get it with [`Heracles::groups`].
 #[derive(Debug)]
 pub struct Groups<'a> {
@@ -446,11 +452,15 @@ impl<'a> Groups<'a> {
             .delete_if(&e.dn, assertion.as_ref())
             .await?;
         op.changes(Some(&e), None);
+        // Nested in other groups: it leaves them (slapd's refint overlay would do the same;
+        // the embedded directory has none, and other servers may not either).
+        self.remove_everywhere(&e).await?;
         self.h.acl_cache().invalidate();
         Ok(())
     }
 
-    /// Adds members (uids or DNs of users); already present ones are skipped.
+    /// Adds members (uids or DNs of users, or DNs of groups to nest in an ldap or mixed
+    /// group); already present ones are skipped.
     pub async fn add_members(&self, p: &Principal, cn: &str, members: &[String]) -> Result<Group> {
         let mut op = Operation::new(self.h, p, action::MODIFY, object_type::GROUP, cn);
         let outcome = self.add_members_op(p, cn, members, &mut op).await;
@@ -473,7 +483,20 @@ impl<'a> Groups<'a> {
         let mut add_dns = Vec::new();
         let mut add_uids = Vec::new();
         for m in members {
-            let user = self.h.users().find_by_uid_or_dn(m).await?;
+            let user = match self.resolve_member(&e, m).await? {
+                Member::User(u) => u,
+                Member::Group(g) => {
+                    let dn = g.to_string();
+                    let has = e
+                        .strs("member")
+                        .iter()
+                        .any(|x| Dn::parse(x).is_ok_and(|d| d == g));
+                    if !has && !add_dns.contains(&dn) {
+                        add_dns.push(dn);
+                    }
+                    continue;
+                }
+            };
             let uid = user.first_str("uid").unwrap_or_default().to_owned();
             let dn = user.dn.to_string();
             let has_dn = e
@@ -578,6 +601,36 @@ impl<'a> Groups<'a> {
         self.find(key).await
     }
 
+    /// A member named in a request: a user (uid or DN), or — by DN, for ldap and mixed
+    /// groups — another group, nested (its members are members for access control; it
+    /// shows in `members` by its DN). A group cannot contain itself.
+    async fn resolve_member(&self, group: &Entry, m: &str) -> Result<Member> {
+        match self.h.users().find_by_uid_or_dn(m).await {
+            Ok(u) => Ok(Member::User(u)),
+            Err(err) if err.code() == ErrorCode::UserNotFound && m.contains('=') => {
+                let Ok(g) = self.find_by_cn_or_dn(m).await else {
+                    return Err(err);
+                };
+                if !GroupType::of(group).has_dns() {
+                    return Err(Error::validation(
+                        "members",
+                        format!("'{m}' is a group: only ldap and mixed groups hold groups"),
+                    )
+                    .with_detail("value", m));
+                }
+                if g.dn == group.dn {
+                    return Err(Error::new(
+                        ErrorCode::BusinessRuleViolation,
+                        "a group cannot be a member of itself",
+                    )
+                    .with_detail("member", m));
+                }
+                Ok(Member::Group(g.dn))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The changes that make the members of group entry `e` exactly `wanted` (uids or DNs
     /// of users), in one modification: `member` and `memberUid` replaced as the type needs,
     /// the placeholder standing in for an empty `groupOfNames`.
@@ -586,7 +639,15 @@ impl<'a> Groups<'a> {
         let mut dns: Vec<Dn> = Vec::with_capacity(wanted.len());
         let mut uids: Vec<String> = Vec::with_capacity(wanted.len());
         for m in wanted {
-            let user = self.h.users().find_by_uid_or_dn(m).await?;
+            let user = match self.resolve_member(e, m).await? {
+                Member::User(u) => u,
+                Member::Group(g) => {
+                    if !dns.contains(&g) {
+                        dns.push(g);
+                    }
+                    continue;
+                }
+            };
             if let Some(uid) = user.first_str("uid") {
                 if !uids.iter().any(|u| u == uid) {
                     uids.push(uid.to_owned());
@@ -678,22 +739,22 @@ impl<'a> Groups<'a> {
         Ok(changes)
     }
 
-    /// Removes a user from every group (used when the user is deleted).
+    /// Removes a user (or a nested group) from every group holding it (used when it is
+    /// deleted).
     pub(crate) async fn remove_everywhere(&self, user: &Entry) -> Result<()> {
         let uid = user.first_str("uid").unwrap_or_default();
+        // A user leaves by DN and by uid; a nested group by DN.
+        let mut held_by = vec![Filter::eq("member", user.dn.to_string())];
+        if !uid.is_empty() {
+            held_by.push(Filter::eq("memberUid", uid));
+        }
         let found = self
             .h
             .directory()
             .search(&SearchRequest::new(
                 self.h.base().clone(),
                 Scope::Subtree,
-                Filter::and([
-                    group_filter(),
-                    Filter::or([
-                        Filter::eq("member", user.dn.to_string()),
-                        Filter::eq("memberUid", uid),
-                    ]),
-                ]),
+                Filter::and([group_filter(), Filter::or(held_by)]),
             ))
             .await?;
         for g in found {

@@ -462,9 +462,20 @@ pub async fn acl_groups_denies_attributes_and_delegation(t: &Target) {
     let e = h.acl().permissions_of(&p, &in_uid).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::AclDenied);
 
-    for g in [&inner, &outer] {
-        h.groups().delete(admin, g).await.unwrap();
-    }
+    // A deleted group leaves the groups it was nested in.
+    h.groups().delete(admin, &inner).await.unwrap();
+    let left = t.dir().get(&outer_dn, &["member"]).await.unwrap().unwrap();
+    let members: Vec<Dn> = left
+        .strs("member")
+        .iter()
+        .map(|m| Dn::parse(m).unwrap())
+        .collect();
+    assert!(!members.contains(&inner_dn), "{members:?}");
+    assert!(
+        !members.is_empty(),
+        "the placeholder keeps groupOfNames valid"
+    );
+    h.groups().delete(admin, &outer).await.unwrap();
     teardown(&w).await;
 }
 

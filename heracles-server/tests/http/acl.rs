@@ -1,7 +1,7 @@
 //! Access control over real HTTP, on the embedded directory and on slapd: the matrix of
 //! every built-in policy × object × action × scope through `POST /acl/check`, delegation to
-//! a department with real requests (a group's grant, 403 details, filtered lists, attribute
-//! rules), and — with two servers on one slapd — a change made through one instance taking
+//! a department with real requests (a grant through a nested group, 403 details, filtered
+//! lists, attribute rules, deny precedence), and — with two servers on one slapd — a change made through one instance taking
 //! effect on the other within a second.
 
 // A scenario reads best as one function, with short names for its actors.
@@ -172,7 +172,7 @@ fn acl_matrix_over_http_slapd() {
     drop_slapd_admin(&env, &admin);
 }
 
-/// A helpdesk group with `user-manager` on one
+/// A helpdesk group (reached through a nested group) with `user-manager` on one
 /// department manages users there and nowhere else, sees only them (and itself) in lists;
 /// a policy with attribute rules limits what it reads and writes.
 fn delegation(s: &Server, admin_uid: &str, t: &str) {
@@ -208,17 +208,27 @@ fn delegation(s: &Server, admin_uid: &str, t: &str) {
         ),
         201,
     );
-    // The helpdesk group (nested groups are covered by the core tests: the API adds users
-    // to groups, not groups).
+    // helpdesk ⊃ staff ∋ helper: the grant to helpdesk reaches the helper through the
+    // nested group.
     let staff = format!("{t}staff");
-    ok(
+    let helpdesk = format!("{t}helpdesk");
+    let staff_dn = dn_of(&ok(
         &admin.post("/api/v1/groups", &json!({"cn": staff, "members": [helper]})),
         201,
+    ));
+    ok(&admin.post("/api/v1/groups", &json!({"cn": helpdesk})), 201);
+    let g = ok(
+        &admin.post(
+            &format!("/api/v1/groups/{helpdesk}/members"),
+            &json!({"member": staff_dn}),
+        ),
+        200,
     );
+    assert_eq!(g["members"], json!([staff_dn]));
     let grant = ok(
         &admin.post(
             "/api/v1/acl/assignments",
-            &json!({"policy": "user-manager", "subject_type": "group", "subject": staff,
+            &json!({"policy": "user-manager", "subject_type": "group", "subject": helpdesk,
                     "scope_type": "subtree", "scope": sales}),
         ),
         201,
@@ -413,6 +423,7 @@ fn delegation(s: &Server, admin_uid: &str, t: &str) {
         204
     );
     for path in [
+        format!("/api/v1/groups/{helpdesk}"),
         format!("/api/v1/groups/{staff}"),
         format!("/api/v1/users/{helper}"),
         format!("/api/v1/users/{b}"),
