@@ -747,7 +747,7 @@ pub static ROUTES: &[Route] = &[
         doc: RouteDoc {
             operation_id: "addGroupMembers",
             summary: "Add members",
-            description: "`{member}` or `{members: [...]}`, uids or DNs of users; members already present are skipped. Honours `If-Match` against the group (412 on mismatch, `*` matches any existing).",
+            description: "`{member}` or `{members: [...]}`, uids or DNs of users — or DNs of groups, nested in an ldap or mixed group (their members count as members for access control); members already present are skipped. Honours `If-Match` against the group (412 on mismatch, `*` matches any existing).",
             tag: "groups",
             access: Access::Bearer,
             query: &[],
