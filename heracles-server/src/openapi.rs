@@ -35,6 +35,10 @@ pub const TAGS: &[(&str, &str)] = &[
     ("departments", "Organizational units."),
     ("templates", "Defaults for new users."),
     (
+        "systems",
+        "Servers, workstations, terminals, printers, components, phones, mobiles.",
+    ),
+    (
         "acl",
         "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
     ),
@@ -83,6 +87,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::templates::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
+    all.extend(crate::handlers::systems::schemas());
     all.extend(crate::handlers::audit::schemas());
     all
 }

@@ -34,7 +34,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use crate::auth::TokenType;
 use crate::error::error_reply;
 use crate::handlers::{
-    acl, audit, auth, departments, docs, groups, settings, system, templates, users,
+    acl, audit, auth, departments, docs, groups, settings, system, systems, templates, users,
 };
 use crate::reply::Reply;
 use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody, SessionId};
@@ -1051,6 +1051,131 @@ pub static ROUTES: &[Route] = &[
             summary: "Delete a template",
             description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
             tag: "templates",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/systems",
+        handler: systems::list,
+        doc: RouteDoc {
+            operation_id: "listSystems",
+            summary: "List systems",
+            description: "`?type=` narrows to one type; filter and sort on cn, description, ipAddress (ipHostNumber), macAddress. Needs `system:read`.",
+            tag: "systems",
+            access: Access::Bearer,
+            query: &systems::QUERY,
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "A page of systems.",
+                    body: DocBody::Json("SystemList"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/systems",
+        handler: systems::create,
+        doc: RouteDoc {
+            operation_id: "createSystem",
+            summary: "Create a system",
+            description: "In its type's container; IP and MAC addresses validated and unique across systems. Answers with `Location`. Needs `system:create`.",
+            tag: "systems",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SystemCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new system.",
+                    body: DocBody::Json("System"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "The name or an address is taken (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/systems/{cn}",
+        handler: systems::get,
+        doc: RouteDoc {
+            operation_id: "getSystem",
+            summary: "Get a system",
+            description: "Answers with an `ETag`.",
+            tag: "systems",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The system.",
+                    body: DocBody::Json("System"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/systems/{cn}",
+        handler: systems::update,
+        doc: RouteDoc {
+            operation_id: "updateSystem",
+            summary: "Change a system",
+            description: "Only the fields given change; `null` removes. Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "systems",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SystemUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed system.",
+                    body: DocBody::Json("System"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "An address is taken (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/systems/{cn}",
+        handler: systems::delete,
+        doc: RouteDoc {
+            operation_id: "deleteSystem",
+            summary: "Delete a system",
+            description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "systems",
             access: Access::Bearer,
             query: &[],
             request: None,

@@ -33,6 +33,7 @@ pub mod groups;
 mod ids;
 pub mod sessions;
 pub mod settings;
+pub mod systems;
 pub mod templates;
 pub mod users;
 pub mod version;
@@ -235,6 +236,11 @@ impl Heracles {
         let uid = entry.and_then(|e| e.first_str("uid").map(str::to_owned));
         let compiled = self.acl().compiled(dn, uid.as_deref()).await?;
         Ok(Principal::with_acl(dn.clone(), uid, compiled))
+    }
+
+    /// Systems (servers, workstations, printers, ...).
+    pub fn systems(&self) -> systems::Systems<'_> {
+        systems::Systems::new(self)
     }
 
     /// Access control: policies, assignments, effective permissions, checks.

@@ -24,6 +24,7 @@ mod ldap_transport;
 mod services;
 mod suite;
 mod suite_errors;
+mod systems;
 
 /// Runs each suite function once on slapd and once on the embedded directory.
 macro_rules! conformance {
@@ -66,6 +67,7 @@ conformance!(
     acl::acl_matrix_through_the_core,
     acl::acl_groups_denies_attributes_and_delegation,
     audited::every_write_is_audited,
+    systems::systems_round_trip,
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,

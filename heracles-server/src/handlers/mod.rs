@@ -9,5 +9,6 @@ pub mod docs;
 pub mod groups;
 pub mod settings;
 pub mod system;
+pub mod systems;
 pub mod templates;
 pub mod users;
