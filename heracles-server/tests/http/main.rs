@@ -11,6 +11,7 @@ mod auth;
 mod blackbox;
 mod resources;
 mod support;
+mod systems;
 
 use std::thread;
 use std::time::{Duration, Instant};
