@@ -2,6 +2,8 @@
 //! (one or a list), `?type=`, filters, ETag/If-Match, 409 on a taken address, 400 naming a
 //! bad value, 404, and the answer's canonical forms.
 
+#![allow(clippy::many_single_char_names)]
+
 use serde_json::json;
 
 use crate::blackbox::{
