@@ -16,6 +16,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -174,6 +175,43 @@ impl<T> Page<T> {
             pagination: self.pagination,
         }
     }
+}
+
+/// Keeps only the requested fields of an answer object (a list's `attributes`), plus its
+/// `dn`: what every front shows of a listed object. Names match case-insensitively;
+/// `aliases` maps a list field to the answer field that shows it (`member` → `members`).
+/// Fields the object does not have are left out; without `fields` the object is unchanged.
+///
+/// ```
+/// use heracles_core::page::project;
+/// use serde_json::json;
+///
+/// let user = json!({"dn": "uid=jdoe,dc=example,dc=com", "uid": "jdoe", "mail": "j@example.com"});
+/// let fields = ["MAIL".to_owned()];
+/// assert_eq!(
+///     project(user, Some(&fields), &[]),
+///     json!({"dn": "uid=jdoe,dc=example,dc=com", "mail": "j@example.com"})
+/// );
+/// ```
+pub fn project(value: Value, fields: Option<&[String]>, aliases: &[(&str, &str)]) -> Value {
+    let (Some(fields), Value::Object(map)) = (fields, &value) else {
+        return value;
+    };
+    let wanted: Vec<&str> = fields
+        .iter()
+        .map(|f| {
+            aliases
+                .iter()
+                .find(|(from, _)| from.eq_ignore_ascii_case(f))
+                .map_or(f.as_str(), |(_, to)| *to)
+        })
+        .collect();
+    let kept: Map<String, Value> = map
+        .iter()
+        .filter(|(k, _)| k.as_str() == "dn" || wanted.iter().any(|w| w.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Value::Object(kept)
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use heracles_core::page::Page;
 use http::header::{HeaderName, CONTENT_TYPE, ETAG, LOCATION};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// The media type of every JSON answer (SPEC §1).
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -162,29 +161,7 @@ pub fn encode_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
-/// Keeps only the requested fields of an answer object (`?attributes=`), plus its `dn`.
-/// Names match case-insensitively; `aliases` maps a list field to the answer field that
-/// shows it (`member` → `members`). Fields the object does not have are left out.
-pub fn project(value: Value, fields: Option<&[String]>, aliases: &[(&str, &str)]) -> Value {
-    let (Some(fields), Value::Object(map)) = (fields, &value) else {
-        return value;
-    };
-    let wanted: Vec<&str> = fields
-        .iter()
-        .map(|f| {
-            aliases
-                .iter()
-                .find(|(from, _)| from.eq_ignore_ascii_case(f))
-                .map_or(f.as_str(), |(_, to)| *to)
-        })
-        .collect();
-    let kept: Map<String, Value> = map
-        .iter()
-        .filter(|(k, _)| k.as_str() == "dn" || wanted.iter().any(|w| w.eq_ignore_ascii_case(k)))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Value::Object(kept)
-}
+pub use heracles_core::page::project;
 
 /// 200 with a list answer `{data, pagination}`, each item limited to `fields` (see
 /// [`project`]).

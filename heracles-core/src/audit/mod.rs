@@ -725,6 +725,19 @@ impl<'a> Operation<'a> {
         self.changes = diff(before, after);
     }
 
+    /// Records a rename: a `dn` change from `from` to `to`, first among the changes.
+    pub(crate) fn moved(&mut self, from: &Dn, to: &Dn) {
+        self.changes.insert(
+            0,
+            AttributeChange {
+                attribute: "dn".to_owned(),
+                old: vec![from.to_string()],
+                new: vec![to.to_string()],
+                partial: false,
+            },
+        );
+    }
+
     /// Records the outcome (see the type's docs) and hands it back.
     pub(crate) async fn done<T>(self, outcome: Result<T>) -> Result<T> {
         match self.pending {

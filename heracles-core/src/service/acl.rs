@@ -905,3 +905,53 @@ pub(crate) async fn ensure_builtin_policies(
     }
     Ok(())
 }
+
+/// After the entry `old` was renamed to `new` (a user moved to another department): the
+/// assignments naming `old` as their subject or as their entry scope name `new`.
+pub(crate) async fn rename_subject(h: &Heracles, old: &Dn, new: &Dn) -> Result<()> {
+    let found = match h
+        .directory()
+        .search(
+            &SearchRequest::new(
+                h.container(Container::AclAssignments)?,
+                Scope::One,
+                Filter::and([
+                    Filter::eq("objectClass", ASSIGNMENT_CLASS),
+                    Filter::or([
+                        Filter::eq("heraclesSubjectDN", old.to_string()),
+                        Filter::eq("heraclesScopeDN", old.to_string()),
+                    ]),
+                ]),
+            )
+            .attributes(["heraclesSubjectDN", "heraclesScopeDN"]),
+        )
+        .await
+    {
+        Ok(found) => found,
+        // No `ou=aclassignments` yet: nothing is assigned.
+        Err(e) if e.code() == ErrorCode::EntryNotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for a in found {
+        let names_old = |attr: &str| {
+            a.first_str(attr)
+                .and_then(|v| Dn::parse(v).ok())
+                .is_some_and(|d| &d == old)
+        };
+        let changes: Vec<crate::directory::Modification> = ["heraclesSubjectDN", "heraclesScopeDN"]
+            .into_iter()
+            .filter(|attr| names_old(attr))
+            .map(|attr| crate::directory::Modification::replace(attr, [new.to_string()]))
+            .collect();
+        if changes.is_empty() {
+            continue;
+        }
+        match h.directory().modify(&a.dn, &changes).await {
+            Ok(()) => {}
+            Err(e) if e.code() == ErrorCode::EntryNotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    h.acl_cache().invalidate();
+    Ok(())
+}

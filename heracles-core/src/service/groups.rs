@@ -739,6 +739,62 @@ impl<'a> Groups<'a> {
         Ok(changes)
     }
 
+    /// After the entry `old` was renamed to `new`: every group holding `old` as a `member`
+    /// holds `new` instead (`memberUid` holds uids, which do not change). slapd's refint
+    /// overlay may be doing the same concurrently, in the background: a value already
+    /// replaced means read again.
+    pub(crate) async fn rename_member(&self, old: &Dn, new: &Dn) -> Result<()> {
+        let found = self
+            .h
+            .directory()
+            .search(
+                &SearchRequest::new(
+                    self.h.base().clone(),
+                    Scope::Subtree,
+                    Filter::and([group_filter(), Filter::eq("member", old.to_string())]),
+                )
+                .attributes(["member"]),
+            )
+            .await?;
+        for g in found {
+            let mut g = g;
+            for attempt in 0..3 {
+                let holds = |e: &Entry, dn: &Dn| {
+                    e.strs("member")
+                        .iter()
+                        .any(|m| Dn::parse(m).is_ok_and(|m| &m == dn))
+                };
+                let mut changes = Vec::new();
+                if holds(&g, old) {
+                    changes.push(Modification::delete("member", [old.to_string()]));
+                }
+                if !holds(&g, new) {
+                    changes.push(Modification::add("member", [new.to_string()]));
+                }
+                if changes.is_empty() {
+                    break;
+                }
+                match self.h.directory().modify(&g.dn, &changes).await {
+                    Ok(()) => break,
+                    Err(e)
+                        if attempt < 2
+                            && matches!(
+                                e.code(),
+                                ErrorCode::NoSuchAttribute | ErrorCode::ValueAlreadyExists
+                            ) =>
+                    {
+                        match self.h.directory().get(&g.dn, &["member"]).await? {
+                            Some(fresh) => g = fresh,
+                            None => break,
+                        }
+                    }
+                    Err(e) if e.code() == ErrorCode::EntryNotFound => break,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
     /// Removes a user (or a nested group) from every group holding it (used when it is
     /// deleted).
     pub(crate) async fn remove_everywhere(&self, user: &Entry) -> Result<()> {

@@ -229,6 +229,16 @@ impl Heracles {
         bootstrap::run(self, admin_password).await
     }
 
+    /// Reads the stored settings this instance needs before its first call (the
+    /// `containers` names), without writing anything: for a front joining a directory that
+    /// another instance bootstrapped (the Python client on an LDAP server); a directory
+    /// without stored settings keeps the defaults. [`Heracles::bootstrap`] does this too.
+    pub async fn attach(&self) -> Result<()> {
+        let settings = self.settings().effective().await?;
+        self.set_containers(settings.containers);
+        Ok(())
+    }
+
     /// The principal of the user `dn`, with its compiled ACL (cached; see
     /// [`acl`](self::acl) for how fresh it is).
     pub async fn principal(&self, dn: &Dn) -> Result<Principal> {

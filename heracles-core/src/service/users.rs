@@ -830,6 +830,63 @@ impl<'a> Users<'a> {
         self.answer(p, after).await
     }
 
+    /// Moves a user into the department `department` (its DN, or its `ou` when unique) or,
+    /// with `None`, back into the people container. The entry is renamed — its DN changes;
+    /// its uid, attributes and password stay — and whatever names it by DN follows: the
+    /// `member` values of its groups and the ACL assignments naming it (as subject, or as
+    /// entry scope). Its sessions end (tokens carry the DN). Needs `user:delete` where it
+    /// is and `user:create` where it goes. Moving to where it already is changes nothing.
+    pub async fn move_to(
+        &self,
+        p: &Principal,
+        uid: &str,
+        department: Option<&str>,
+    ) -> Result<User> {
+        let mut op = Operation::new(self.h, p, action::RENAME, object_type::USER, uid);
+        let outcome = self.move_op(p, uid, department, &mut op).await;
+        op.done(outcome).await
+    }
+
+    async fn move_op(
+        &self,
+        p: &Principal,
+        uid: &str,
+        department: Option<&str>,
+        op: &mut Operation<'_>,
+    ) -> Result<User> {
+        p.check_somewhere(DELETE, uid)?;
+        let e = self.find(uid).await?;
+        op.target(&e.dn);
+        p.check(DELETE, &e.dn)?;
+        let parent = match department {
+            Some(d) if !d.trim().is_empty() => self.h.departments().resolve(p, d).await?,
+            _ => self.h.container(Container::People)?,
+        };
+        let rdn =
+            e.dn.rdn()
+                .cloned()
+                .ok_or_else(|| Error::internal("a user entry without an RDN"))?;
+        let target = parent.checked_child(rdn.clone())?;
+        if target == e.dn {
+            return self.answer(p, e).await;
+        }
+        p.check(CREATE, &target)?;
+        op.begin().await?;
+        let moved = self
+            .h
+            .directory()
+            .rename(&e.dn, &rdn, false, Some(&parent))
+            .await?;
+        self.h.groups().rename_member(&e.dn, &moved).await?;
+        super::acl::rename_subject(self.h, &e.dn, &moved).await?;
+        self.h.sessions().revoke_all(&e.dn).await?;
+        self.h.acl_cache().invalidate();
+        let after = self.find(uid).await?;
+        op.changes(Some(&e), Some(&after));
+        op.moved(&e.dn, &after.dn);
+        self.answer(p, after).await
+    }
+
     /// Checks a login (uid or DN + password) by a bind as that user; `None` when the
     /// credentials are wrong, the user is unknown or locked — deliberately the same answer.
     pub async fn authenticate(&self, login: &str, password: &str) -> Result<Option<User>> {
