@@ -19,7 +19,7 @@ use heracles_core::directory::{EmbeddedDirectory, LdapConfig, LdapDirectory};
 use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
 use heracles_core::page::PageRequest;
-use heracles_core::service::{Heracles, ListQuery, Principal};
+use heracles_core::service::{BootstrapReport, Heracles, ListQuery, Principal};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -173,6 +173,15 @@ fn answer_to_py(py: Python<'_>, answer: Answer) -> PyResult<Py<PyAny>> {
     })
 }
 
+fn report_dict(py: Python<'_>, report: BootstrapReport) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("created", report.created.len())?;
+    dict.set_item("admin_created", report.admin_created)?;
+    dict.set_item("admin_dn", report.admin_dn.map(|d| d.to_string()))?;
+    dict.set_item("generated_password", report.generated_password)?;
+    Ok(dict)
+}
+
 #[pymethods]
 impl Core {
     /// Opens the embedded directory in `data_dir` (created when missing) and runs the core's
@@ -195,11 +204,7 @@ impl Core {
                 Ok((shared, report))
             })
             .py_err(py)?;
-        let dict = PyDict::new(py);
-        dict.set_item("created", report.created.len())?;
-        dict.set_item("admin_created", report.admin_created)?;
-        dict.set_item("admin_dn", report.admin_dn.map(|d| d.to_string()))?;
-        dict.set_item("generated_password", report.generated_password)?;
+        let dict = report_dict(py, report)?;
         // The owner of the folder owns the directory: the core's system principal.
         let owner = Principal::system(shared.h.base());
         Ok((Core::new(shared, Acting::Fixed(owner)), dict))
@@ -256,6 +261,21 @@ impl Core {
             })
             .py_err(py)?;
         Ok(Core::new(shared, acting))
+    }
+
+    /// Runs the core's bootstrap on this directory (idempotent): creates whatever part of
+    /// the tree is missing and, while no administrator exists, `uid=admin` with
+    /// `admin_password` (or a generated one, in the report).
+    #[pyo3(signature = (admin_password = None))]
+    fn bootstrap<'py>(
+        &self,
+        py: Python<'py>,
+        admin_password: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let report = self.run(py, move |shared, _| async move {
+            shared.h.bootstrap(admin_password.as_deref()).await
+        })?;
+        report_dict(py, report)
     }
 
     /// Runs the operation `op` (see `OPERATIONS`) with its arguments; answers `None`, a

@@ -856,6 +856,12 @@ class Client:
         that user's ACL, and audited as that user. Shares this client's directory."""
         return Client(self._core.as_user(str(user)))
 
+    def bootstrap(self, admin_password: Optional[str] = None) -> BootstrapReport:
+        """Runs the core's bootstrap (what the server does at every start; idempotent):
+        creates whatever part of the tree is missing and, while no administrator exists,
+        ``uid=admin`` with ``admin_password`` (or a generated one, in the report)."""
+        return BootstrapReport(self._core.bootstrap(admin_password))
+
     @property
     def principal(self) -> Principal:
         """Who this client acts as."""
@@ -935,8 +941,8 @@ def connect(
     """A client on the LDAP server at ``url`` (``ldap://``, ``ldaps://``, ``ldapi://``),
     binding as ``bind_dn``; ``ca_file`` is the CA bundle of the server's certificate
     (default: the system's), ``starttls`` upgrades ``ldap://``, ``timeout`` bounds every
-    operation (seconds). Nothing is written: the directory must have been bootstrapped (by
-    the server, or by ``heracles.open`` on its own folder).
+    operation (seconds). Nothing is written: on a directory no Heracles server has
+    bootstrapped yet, call ``client.bootstrap()`` once.
 
     The client acts as the bind identity: a user entry (``uid=...``) with its own Heracles
     ACL; any other account — the service account the server uses — as the directory's owner

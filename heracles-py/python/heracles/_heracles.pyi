@@ -49,6 +49,7 @@ class Core:
         starttls: bool = False,
         timeout: float = 10.0,
     ) -> "Core": ...
+    def bootstrap(self, admin_password: Optional[str] = None) -> Dict[str, Any]: ...
     def call(self, op: str, args: Optional[Dict[str, Any]] = None) -> Any:
         """Runs one operation with the GIL released. Answers ``None``, a value,
         ``(object, etag)`` for single objects, or ``{"data": [...], "pagination": {...}}``."""

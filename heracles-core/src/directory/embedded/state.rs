@@ -127,9 +127,12 @@ impl State {
             .into_iter()
     }
 
-    /// Ids whose `attr` holds a value with normalised form `key`, if `attr` is indexed.
+    /// Ids whose `attr` holds a value with normalised form `key`, if `attr` is indexed (an
+    /// indexed attribute no entry holds yet has an empty index: nothing matches).
     pub(super) fn lookup(&self, attr: &str, key: &[u8]) -> Option<Vec<Id>> {
-        let idx = self.index.get(attr)?;
+        let Some(idx) = self.index.get(attr) else {
+            return Self::is_indexed(attr).then(Vec::new);
+        };
         Some(
             idx.get(key)
                 .map(|s| s.iter().copied().collect())
@@ -140,7 +143,9 @@ impl State {
     /// Ids whose `attr` holds a value whose normalised form satisfies `pred`, by scanning
     /// the index's keys instead of the entries; `None` if `attr` is not indexed.
     pub(super) fn scan_keys(&self, attr: &str, pred: impl Fn(&[u8]) -> bool) -> Option<Vec<Id>> {
-        let idx = self.index.get(attr)?;
+        let Some(idx) = self.index.get(attr) else {
+            return Self::is_indexed(attr).then(Vec::new);
+        };
         let mut ids: Vec<Id> = idx
             .iter()
             .filter(|(k, _)| pred(k))
@@ -226,5 +231,21 @@ impl State {
             self.index_entry(rules, id, &old, false);
         }
         self.free.push(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::State;
+
+    #[test]
+    fn an_index_no_entry_uses_yet_answers_nothing_rather_than_a_scan() {
+        let st = State::default();
+        // Indexed, but no value yet: an empty candidate list (a scan would be O(entries)).
+        assert_eq!(st.lookup("member", b"uid=x,dc=example,dc=com"), Some(Vec::new()));
+        assert_eq!(st.scan_keys("memberuid", |_| true), Some(Vec::new()));
+        // Not indexed: the caller must scan.
+        assert_eq!(st.lookup("description", b"x"), None);
+        assert_eq!(st.scan_keys("description", |_| true), None);
     }
 }
