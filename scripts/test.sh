@@ -67,6 +67,39 @@ for ex in examples/examples/*.rs; do
     cargo run --quiet --locked -p heracles-examples --example "$name"
 done
 
+say "python package: pip install ./heracles-py into a fresh virtualenv, pytest, mypy --strict"
+command -v python3 >/dev/null 2>&1 || {
+    echo "python3 not found: install Python 3.9 or newer (Debian: apt-get install python3 python3-venv)" >&2
+    exit 1
+}
+VENV="$TMP/venv"
+python3 -m venv "$VENV" || {
+    echo "python3 -m venv failed: install the venv module (Debian: apt-get install python3-venv)" >&2
+    exit 1
+}
+# maturin (the build backend) comes from the package index; the extension builds in release
+# mode into the same target folder as the rest.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check ./heracles-py pytest mypy
+# On both backends: the embedded directory and the throwaway slapd (HERACLES_TEST_SLAPD_ENV).
+(cd heracles-py && "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests)
+"$VENV/bin/python" -m mypy --strict --no-incremental \
+    heracles-py/python/heracles heracles-py/tests examples/python/sdk
+# The hand-written stubs of the compiled module match what it exports.
+"$VENV/bin/python" -m mypy.stubtest heracles._heracles
+
+say "python SDK examples on an embedded directory"
+SDK_DATA="$TMP/sdk-data"
+SDK=examples/python/sdk
+"$VENV/bin/python" $SDK/bulk_create_users.py --data-dir "$SDK_DATA" --dry-run
+"$VENV/bin/python" $SDK/bulk_create_users.py --data-dir "$SDK_DATA"
+"$VENV/bin/python" $SDK/report_accounts.py --data-dir "$SDK_DATA" --today 2025-06-01
+"$VENV/bin/python" $SDK/move_users.py --data-dir "$SDK_DATA" --from Sales --to Marketing --dry-run
+"$VENV/bin/python" $SDK/move_users.py --data-dir "$SDK_DATA" --from Sales --to Marketing
+for py in $SDK/*.py; do
+    grep -q "SDK/$(basename "$py")" scripts/test.sh ||
+        { echo "$py is not run by scripts/test.sh: add it above" >&2; exit 1; }
+done
+
 say "python examples against a fresh server"
 cargo build --quiet --locked -p heracles-server
 SERVER_LOG="$TMP/server.out"

@@ -21,6 +21,7 @@ mod embedded;
 mod fixture;
 mod ldap_faults;
 mod ldap_transport;
+mod moves;
 mod services;
 mod suite;
 mod suite_errors;
@@ -68,6 +69,7 @@ conformance!(
     acl::acl_groups_denies_attributes_and_delegation,
     audited::every_write_is_audited,
     systems::systems_round_trip,
+    moves::users_move_between_departments,
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,

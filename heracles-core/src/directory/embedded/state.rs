@@ -242,7 +242,10 @@ mod tests {
     fn an_index_no_entry_uses_yet_answers_nothing_rather_than_a_scan() {
         let st = State::default();
         // Indexed, but no value yet: an empty candidate list (a scan would be O(entries)).
-        assert_eq!(st.lookup("member", b"uid=x,dc=example,dc=com"), Some(Vec::new()));
+        assert_eq!(
+            st.lookup("member", b"uid=x,dc=example,dc=com"),
+            Some(Vec::new())
+        );
         assert_eq!(st.scan_keys("memberuid", |_| true), Some(Vec::new()));
         // Not indexed: the caller must scan.
         assert_eq!(st.lookup("description", b"x"), None);
