@@ -5,7 +5,7 @@
 //! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
 //! directory, the base DN and the schema; each area has its own handle:
 //! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
-//! [`Heracles::templates`], [`Heracles::dns`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
+//! [`Heracles::templates`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
 //! for the fronts' own use (no principal) the login sessions, [`Heracles::sessions`].
 //!
 //! ```
