@@ -261,7 +261,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                     "value": {"type": "string", "example": "192.168.1.10",
                               "description": "MX `10 mail.example.com.`, SRV `10 5 5060 sip.example.com.`, TXT plain text or quoted strings. Names without a trailing dot are relative to the zone."},
                     "ttl": {"type": "integer", "minimum": 0, "maximum": 2_147_483_647,
-                            "description": "Default: the record set's TTL when it exists, else 3600."}
+                            "description": "Default: the record set's TTL when it exists, else the zone's TTL (3600 by default)."}
                 },
                 "additionalProperties": false
             }),

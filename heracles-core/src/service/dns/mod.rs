@@ -27,7 +27,8 @@
 //! Values are the presentation form of the RDATA, names absolute with the trailing dot
 //! (`10 mail.example.com.`), so every reader gets the same data whatever origin it uses.
 //! All records of one owner name and TTL share an entry (`dNSTTL` is per entry); an RRset
-//! (name and type) has one TTL (RFC 2181 §5.2).
+//! (name and type) has one TTL (RFC 2181 §5.2): a record without `ttl` joins its set's
+//! TTL, or for a new set takes the zone's TTL (the apex's `dNSTTL`, 3600 by default).
 //!
 //! # Rules
 //!
@@ -248,7 +249,8 @@ pub struct NewRecord {
     pub record_type: String,
     /// The data (see [`validate::record_value`]).
     pub value: String,
-    /// TTL; default: the TTL of the record set when it exists, else 3600.
+    /// TTL; default: the TTL of the record set when it exists, else the zone's TTL (3600
+    /// unless the zone was given another).
     #[serde(default)]
     pub ttl: Option<i64>,
 }
@@ -1196,7 +1198,7 @@ impl<'a> Dns<'a> {
                     ));
                 }
             }
-            let ttl = rr_ttl.or(ttl).unwrap_or(DEFAULT_TTL);
+            let ttl = rr_ttl.or(ttl).unwrap_or(l.default_ttl);
             let target = match holder {
                 Some(n) if !n.writable() => return Err(shared(n)),
                 Some(n) => Some(n),
