@@ -32,7 +32,7 @@ fn serial_of(api: &Api, zone: &str) -> u64 {
         .unwrap()
 }
 
-#[allow(clippy::too_many_lines)] // one scenario
+#[allow(clippy::too_many_lines, clippy::many_single_char_names)] // one scenario
 fn scenario(s: &Server, admin: &str, t: &str) {
     let api = Api {
         s,
