@@ -63,26 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // The rules: each error names the field and the bad value.
-    for (name, kind, value) in [
-        ("www", "CNAME", "other.example."),     // CNAME beside other data
-        ("host", "PTR", "www.example.com."),    // PTR in a forward zone
-        ("x", "A", "192.168.1.300"),            // not an IPv4 address
-        ("x", "MX", "70000 mail.example.com."), // preference > 65535
-        ("x", "CNAME", "www.example.com"),      // missing trailing dot
-    ] {
-        let e = dns
-            .create_record(&admin, "example.com", &NewRecord::new(name, kind, value))
-            .await
-            .err()
-            .ok_or("the record must be refused")?;
-        println!(
-            "  refused {kind} {value:?}: {} ({}: {})",
-            e.code(),
-            e.details()["reason"],
-            e.message()
-        );
-    }
+    show_rules(&h, &admin).await?;
 
     // Lists filter like every list; the serial went up with every change.
     let a_records = dns
@@ -128,7 +109,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("PTR {} -> {}", ptr.name, ptr.value);
 
-    // What bind's LDAP readers get: a subtree search for the zone's entries.
+    show_entries(&h).await?;
+
+    for z in dns.list_zones(&admin, &ListQuery::default()).await?.data {
+        println!(
+            "zone {}: {} records, serial {}",
+            z.zone_name, z.record_count, z.serial
+        );
+        dns.delete_zone(&admin, &z.zone_name).await?;
+    }
+    drop(h);
+    std::fs::remove_dir_all(&folder)?;
+    Ok(())
+}
+
+/// What bind's LDAP readers get: a subtree search for the zone's entries.
+async fn show_entries(h: &Heracles) -> Result<(), Box<dyn std::error::Error>> {
     println!("entries of example.com below ou=dns:");
     let entries = h
         .directory()
@@ -152,14 +148,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {}  [{}]", e.dn, records.join("; "));
     }
 
-    for z in dns.list_zones(&admin, &ListQuery::default()).await?.data {
+    Ok(())
+}
+
+/// The rules: each refusal names the field and the bad value.
+async fn show_rules(h: &Heracles, admin: &Principal) -> Result<(), Box<dyn std::error::Error>> {
+    for (name, kind, value) in [
+        ("www", "CNAME", "other.example."),     // CNAME beside other data
+        ("host", "PTR", "www.example.com."),    // PTR in a forward zone
+        ("x", "A", "192.168.1.300"),            // not an IPv4 address
+        ("x", "MX", "70000 mail.example.com."), // preference > 65535
+        ("x", "CNAME", "www.example.com"),      // missing trailing dot
+    ] {
+        let e = h
+            .dns()
+            .create_record(admin, "example.com", &NewRecord::new(name, kind, value))
+            .await
+            .err()
+            .ok_or("the record must be refused")?;
         println!(
-            "zone {}: {} records, serial {}",
-            z.zone_name, z.record_count, z.serial
+            "  refused {kind} {value:?}: {} ({}: {})",
+            e.code(),
+            e.details()["reason"],
+            e.message()
         );
-        dns.delete_zone(&admin, &z.zone_name).await?;
     }
-    drop(h);
-    std::fs::remove_dir_all(&folder)?;
+
     Ok(())
 }
