@@ -1,6 +1,7 @@
 #!/bin/sh
 # The one test command of Heracles (see README.md): on a fresh Debian machine with Rust it
-# installs what is missing (slapd, as root), starts a throwaway slapd, runs rustfmt, clippy,
+# installs what is missing (slapd, and bind9-utils and ldap2zone for the DNS checks; as
+# root), starts a throwaway slapd, runs rustfmt, clippy,
 # every test and every example, and stops slapd again — leaving nothing running.
 #
 #   scripts/test.sh
@@ -41,6 +42,37 @@ trap 'exit 130' INT TERM
 
 say "starting a throwaway slapd (installs Debian's slapd first when missing)"
 sh ldap/test-slapd.sh start "$SLAPD_DIR"
+
+say "DNS consumer tools: named-checkzone (bind9-utils) and ldap2zone (installs them first when missing)"
+# The DNS tests load the zones Heracles writes with bind's own parser, and extract them
+# with Debian's ldap2zone as a DNS server's LDAP reader would (heracles-core/tests/it/dns.rs).
+if ! command -v named-checkzone >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends bind9-utils; } >&2 \
+            || { echo "apt-get install bind9-utils failed" >&2; exit 1; }
+    else
+        echo "named-checkzone is missing; install Debian's bind9-utils first (as root):
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y bind9-utils" >&2
+        exit 1
+    fi
+fi
+LDAP2ZONE=$(command -v ldap2zone || true)
+if [ -z "$LDAP2ZONE" ]; then
+    # The ldap2zone package depends on the bind9 server, which the tests do not need (and
+    # which should not be installed as a side effect): only its binary is unpacked here.
+    mkdir -p "$TMP/ldap2zone"
+    (
+        cd "$TMP/ldap2zone"
+        apt-get download ldap2zone >/dev/null 2>&1 \
+            || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get download ldap2zone >/dev/null 2>&1; }
+    ) || { echo "cannot download Debian's ldap2zone package (apt-get download ldap2zone)" >&2; exit 1; }
+    dpkg -x "$TMP"/ldap2zone/ldap2zone_*.deb "$TMP/ldap2zone/root"
+    LDAP2ZONE="$TMP/ldap2zone/root/usr/sbin/ldap2zone"
+fi
+[ -x "$LDAP2ZONE" ] || { echo "ldap2zone not found at $LDAP2ZONE" >&2; exit 1; }
+# Present now: the DNS consumer tests must run, not skip.
+export HERACLES_LDAP2ZONE="$LDAP2ZONE" HERACLES_REQUIRE_DNS_TOOLS=1
 
 say "slapd configuration self-test (ldap/selftest.sh)"
 sh ldap/selftest.sh "$TMP/selftest"

@@ -39,6 +39,10 @@ pub const TAGS: &[(&str, &str)] = &[
         "Servers, workstations, terminals, printers, components, phones, mobiles.",
     ),
     (
+        "dns",
+        "DNS zones and records (dNSZone entries below ou=dns, as bind reads them).",
+    ),
+    (
         "acl",
         "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
     ),
@@ -85,6 +89,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::groups::schemas());
     all.extend(crate::handlers::departments::schemas());
     all.extend(crate::handlers::templates::schemas());
+    all.extend(crate::handlers::dns::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
     all.extend(crate::handlers::systems::schemas());

@@ -34,7 +34,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use crate::auth::TokenType;
 use crate::error::error_reply;
 use crate::handlers::{
-    acl, audit, auth, departments, docs, groups, settings, system, systems, templates, users,
+    acl, audit, auth, departments, dns, docs, groups, settings, system, systems, templates, users,
 };
 use crate::reply::Reply;
 use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody, SessionId};
@@ -1188,6 +1188,236 @@ pub static ROUTES: &[Route] = &[
                 DocResponse {
                     status: 412,
                     description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones",
+        handler: dns::list_zones,
+        doc: RouteDoc {
+            operation_id: "listDnsZones",
+            summary: "List DNS zones",
+            description: "Zones with their SOA fields and record counts. Filter and sort on \
+                          zoneName, zoneType, primaryNs, adminEmail, serial, refresh, retry, \
+                          expire, minimum, ttl, recordCount. Needs `dns:read`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of zones.",
+                body: DocBody::Json("DnsZoneList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dns/zones",
+        handler: dns::create_zone,
+        doc: RouteDoc {
+            operation_id: "createDnsZone",
+            summary: "Create a DNS zone",
+            description: "Forward or reverse (`1.168.192.in-addr.arpa`, `...ip6.arpa`). Writes \
+                          `zoneName=<zone>,ou=dns` and its apex `relativeDomainName=@` with the \
+                          SOA (serial `YYYYMMDD00`) and the primary NS record, as bind's LDAP \
+                          readers expect. Answers with `Location` and `ETag`. Needs \
+                          `dns:create`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DnsZoneCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new zone.",
+                    body: DocBody::Json("DnsZone"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "The zone exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones/{zoneName}",
+        handler: dns::get_zone,
+        doc: RouteDoc {
+            operation_id: "getDnsZone",
+            summary: "Get a DNS zone",
+            description: "Answers with an `ETag`; it changes with every change of the zone \
+                          (every change increases the serial).",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "The zone.",
+                body: DocBody::Json("DnsZone"),
+            }],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/dns/zones/{zoneName}",
+        handler: dns::update_zone,
+        doc: RouteDoc {
+            operation_id: "updateDnsZone",
+            summary: "Change a zone's SOA fields or TTL",
+            description: "Only the fields given change; the serial increases. Honours \
+                          `If-Match`. Needs `dns:write`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DnsZoneUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed zone.",
+                    body: DocBody::Json("DnsZone"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dns/zones/{zoneName}",
+        handler: dns::delete_zone,
+        doc: RouteDoc {
+            operation_id: "deleteDnsZone",
+            summary: "Delete a DNS zone with all its records",
+            description: "Honours `If-Match` (412 when the zone changed). Needs `dns:delete`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones/{zoneName}/records",
+        handler: dns::list_records,
+        doc: RouteDoc {
+            operation_id: "listDnsRecords",
+            summary: "List the records of a zone",
+            description: "One item per value. Filter and sort on name, type, value, ttl \
+                          (`filter=name:eq:www&filter=type:eq:A`); default order: name (apex \
+                          first), type, value. Needs `dns:read`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of records.",
+                body: DocBody::Json("DnsRecordList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dns/zones/{zoneName}/records",
+        handler: dns::create_record,
+        doc: RouteDoc {
+            operation_id: "createDnsRecord",
+            summary: "Add a record",
+            description: "Validated per type (addresses, names, MX/SRV numbers, TXT strings); \
+                          CNAME exclusive with other data and never at the apex; PTR only in \
+                          reverse zones; an RRset keeps one TTL. The serial increases. Needs \
+                          `dns:create`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DnsRecordCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new record.",
+                    body: DocBody::Json("DnsRecord"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "The record exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones/{zoneName}/records/{name}/{type}",
+        handler: dns::get_record_set,
+        doc: RouteDoc {
+            operation_id: "getDnsRecordSet",
+            summary: "Get the records of one name and type",
+            description: "Answers with an `ETag` for `If-Match` on DELETE.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "The record set.",
+                body: DocBody::Json("DnsRecordSet"),
+            }],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dns/zones/{zoneName}/records/{name}/{type}",
+        handler: dns::delete_records,
+        doc: RouteDoc {
+            operation_id: "deleteDnsRecords",
+            summary: "Delete the records of one name and type",
+            description: "All of them, or with `?value=` one value. The apex keeps one NS and \
+                          an in-zone name server its address (422). The serial increases. \
+                          Honours `If-Match` (the record set's ETag). Needs `dns:delete`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[QueryParam {
+                name: "value",
+                description: "Delete only this value (`192.168.1.10`, `10 mail.example.com.`).",
+                kind: ParamType::String,
+            }],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 422,
+                    description: "The last apex NS, or the last address of an in-zone name server (BUSINESS_RULE_VIOLATION).",
                     body: DocBody::Json("Error"),
                 },
             ],

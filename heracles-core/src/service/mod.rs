@@ -29,6 +29,7 @@ mod attrs;
 mod bootstrap;
 pub(crate) mod common;
 pub mod departments;
+pub mod dns;
 pub mod groups;
 mod ids;
 pub mod sessions;
@@ -267,6 +268,11 @@ impl Heracles {
     /// Department operations.
     pub fn departments(&self) -> departments::Departments<'_> {
         departments::Departments::new(self)
+    }
+
+    /// DNS zones and records.
+    pub fn dns(&self) -> dns::Dns<'_> {
+        dns::Dns::new(self)
     }
 
     /// Template operations.

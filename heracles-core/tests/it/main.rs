@@ -17,6 +17,7 @@
 mod acl;
 mod audit;
 mod audited;
+mod dns;
 mod embedded;
 mod fixture;
 mod ldap_faults;
@@ -71,4 +72,7 @@ conformance!(
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,
+    dns::dns_zones_and_records_round_trip,
+    dns::dns_serial_is_monotonic_with_concurrent_writers,
+    dns::dns_zone_file_passes_named_checkzone,
 );
