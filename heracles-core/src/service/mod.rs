@@ -5,7 +5,7 @@
 //! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
 //! directory, the base DN and the schema; each area has its own handle:
 //! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
-//! [`Heracles::templates`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
+//! [`Heracles::templates`], [`Heracles::dhcp`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
 //! for the fronts' own use (no principal) the login sessions, [`Heracles::sessions`].
 //!
 //! ```
@@ -29,6 +29,7 @@ mod attrs;
 mod bootstrap;
 pub(crate) mod common;
 pub mod departments;
+pub mod dhcp;
 pub mod groups;
 mod ids;
 pub mod sessions;
@@ -261,6 +262,11 @@ impl Heracles {
     /// Department operations.
     pub fn departments(&self) -> departments::Departments<'_> {
         departments::Departments::new(self)
+    }
+
+    /// DHCP services, shared networks, subnets, pools and hosts.
+    pub fn dhcp(&self) -> dhcp::Dhcp<'_> {
+        dhcp::Dhcp::new(self)
     }
 
     /// Template operations.
