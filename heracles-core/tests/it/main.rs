@@ -17,6 +17,7 @@
 mod acl;
 mod audit;
 mod audited;
+mod dhcp;
 mod embedded;
 mod fixture;
 mod ldap_faults;
@@ -69,4 +70,5 @@ conformance!(
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,
+    dhcp::dhcp_tree_round_trip,
 );
