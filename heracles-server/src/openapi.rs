@@ -35,6 +35,11 @@ pub const TAGS: &[(&str, &str)] = &[
     ("departments", "Organizational units."),
     ("templates", "Defaults for new users."),
     (
+        "dhcp",
+        "DHCP services, shared networks, subnets, pools and hosts, as ISC dhcpd's LDAP \
+         back-end reads them.",
+    ),
+    (
         "acl",
         "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
     ),
@@ -81,6 +86,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::groups::schemas());
     all.extend(crate::handlers::departments::schemas());
     all.extend(crate::handlers::templates::schemas());
+    all.extend(crate::handlers::dhcp::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
     all.extend(crate::handlers::audit::schemas());
