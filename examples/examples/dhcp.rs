@@ -16,6 +16,118 @@ use heracles_core::service::dhcp::{NewHost, NewPool, NewService, NewSharedNetwor
 use heracles_core::service::{Heracles, ListQuery, Principal};
 use serde_json::json;
 
+/// Two hosts: one with a fixed address, one without.
+async fn add_hosts(h: &Heracles, admin: &Principal) -> Result<(), Box<dyn std::error::Error>> {
+    let dhcp = h.dhcp();
+    for (cn, mac, fixed) in [
+        ("printer1", "00:11:22:33:44:66", Some("192.168.1.50")),
+        ("laptop", "02-00-5E-10-00-01", None),
+    ] {
+        let host = dhcp
+            .create_host(
+                admin,
+                "dhcp1",
+                &NewHost {
+                    cn: cn.into(),
+                    mac_address: Some(mac.into()),
+                    fixed_address: fixed.map(str::to_owned),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        println!(
+            "host {}: {:?} {:?} in subnet {:?}",
+            host.cn, host.mac_address, host.fixed_address, host.subnet
+        );
+    }
+    Ok(())
+}
+
+/// What the rules refuse.
+async fn show_refusals(h: &Heracles, admin: &Principal) -> Result<(), Box<dyn std::error::Error>> {
+    let dhcp = h.dhcp();
+    let refused = [
+        dhcp.create_subnet(
+            admin,
+            "dhcp1",
+            None,
+            &NewSubnet {
+                network: "192.168.1.7/24".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .err(),
+        dhcp.create_subnet(
+            admin,
+            "dhcp1",
+            None,
+            &NewSubnet {
+                network: "192.168.0.0/16".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .err(),
+        dhcp.create_pool(
+            admin,
+            "dhcp1",
+            "192.168.1.0",
+            &NewPool {
+                range: "192.168.1.150 192.168.1.250".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .err(),
+        dhcp.create_host(
+            admin,
+            "dhcp1",
+            &NewHost {
+                cn: "copy".into(),
+                mac_address: Some("00:11:22:33:44:66".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .err(),
+        dhcp.create_host(
+            admin,
+            "dhcp1",
+            &NewHost {
+                cn: "far".into(),
+                fixed_address: Some("172.16.0.1".into()),
+                statements: vec!["filename \"pxelinux.0".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .err(),
+    ];
+    for e in refused {
+        let e = e.ok_or("the rules must refuse this")?;
+        println!("refused: {} — {}", e.code(), e.message());
+    }
+
+    Ok(())
+}
+
+/// The entries, as dhcpd's LDAP back-end reads them (what `ldapsearch` would show).
+async fn print_entries(h: &Heracles) -> Result<(), Box<dyn std::error::Error>> {
+    let container = Dn::parse("ou=dhcp,dc=example,dc=com")?;
+    let req = SearchRequest::new(container, Scope::Subtree, Filter::present("objectClass"));
+    for e in h.directory().search(&req).await? {
+        println!("dn: {}", e.dn);
+        for a in e.attrs.iter() {
+            for v in a.values() {
+                println!("  {}: {}", a.name(), String::from_utf8_lossy(v));
+            }
+        }
+    }
+
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let folder = std::env::temp_dir().join(format!("heracles-dhcp-{}", std::process::id()));
@@ -81,103 +193,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let pool = dhcp.create_pool(&admin, "dhcp1", network, &pool).await?;
         println!("pool {} ({} addresses)", pool.id, pool.size);
     }
-    for (cn, mac, fixed) in [
-        ("printer1", "00:11:22:33:44:66", Some("192.168.1.50")),
-        ("laptop", "02-00-5E-10-00-01", None),
-    ] {
-        let host = dhcp
-            .create_host(
-                &admin,
-                "dhcp1",
-                &NewHost {
-                    cn: cn.into(),
-                    mac_address: Some(mac.into()),
-                    fixed_address: fixed.map(str::to_owned),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        println!(
-            "host {}: {:?} {:?} in subnet {:?}",
-            host.cn, host.mac_address, host.fixed_address, host.subnet
-        );
-    }
-
-    // What the rules refuse.
-    let refused = [
-        dhcp.create_subnet(
-            &admin,
-            "dhcp1",
-            None,
-            &NewSubnet {
-                network: "192.168.1.7/24".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .err(),
-        dhcp.create_subnet(
-            &admin,
-            "dhcp1",
-            None,
-            &NewSubnet {
-                network: "192.168.0.0/16".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .err(),
-        dhcp.create_pool(
-            &admin,
-            "dhcp1",
-            "192.168.1.0",
-            &NewPool {
-                range: "192.168.1.150 192.168.1.250".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .err(),
-        dhcp.create_host(
-            &admin,
-            "dhcp1",
-            &NewHost {
-                cn: "copy".into(),
-                mac_address: Some("00:11:22:33:44:66".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .err(),
-        dhcp.create_host(
-            &admin,
-            "dhcp1",
-            &NewHost {
-                cn: "far".into(),
-                fixed_address: Some("172.16.0.1".into()),
-                statements: vec!["filename \"pxelinux.0".into()],
-                ..Default::default()
-            },
-        )
-        .await
-        .err(),
-    ];
-    for e in refused {
-        let e = e.ok_or("the rules must refuse this")?;
-        println!("refused: {} — {}", e.code(), e.message());
-    }
-
-    // The entries, as dhcpd's LDAP back-end reads them.
-    let container = Dn::parse("ou=dhcp,dc=example,dc=com")?;
-    let req = SearchRequest::new(container, Scope::Subtree, Filter::present("objectClass"));
-    for e in h.directory().search(&req).await? {
-        println!("dn: {}", e.dn);
-        for a in e.attrs.iter() {
-            for v in a.values() {
-                println!("  {}: {}", a.name(), String::from_utf8_lossy(v));
-            }
-        }
-    }
+    add_hosts(&h, &admin).await?;
+    show_refusals(&h, &admin).await?;
+    print_entries(&h).await?;
 
     // Lists take the same filters as everywhere else; MACs and addresses are computed
     // fields that accept every operator.
