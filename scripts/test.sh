@@ -1,8 +1,8 @@
 #!/bin/sh
 # The one test command of Heracles (see README.md): on a fresh Debian machine with Rust it
-# installs what is missing (slapd, and bind9-utils and ldap2zone for the DNS checks; as
-# root), starts a throwaway slapd, runs rustfmt, clippy,
-# every test and every example, and stops slapd again — leaving nothing running.
+# installs what is missing (slapd; bind9-utils and ldap2zone for the DNS checks; ISC dhcpd
+# with LDAP for the DHCP consumer check; as root), starts a throwaway slapd, runs rustfmt,
+# clippy, every test and every example, and stops slapd again — leaving nothing running.
 #
 #   scripts/test.sh
 #
@@ -73,6 +73,28 @@ fi
 [ -x "$LDAP2ZONE" ] || { echo "ldap2zone not found at $LDAP2ZONE" >&2; exit 1; }
 # Present now: the DNS consumer tests must run, not skip.
 export HERACLES_LDAP2ZONE="$LDAP2ZONE" HERACLES_REQUIRE_DNS_TOOLS=1
+# The DHCP consumer check runs ISC dhcpd (the LDAP-enabled build) against the test slapd.
+if ! dpkg -s isc-dhcp-server-ldap >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing ISC dhcpd with LDAP support (isc-dhcp-server-ldap)"
+        # Install only: no dhcpd service is started (a policy-rc.d that refuses, unless the
+        # machine has its own).
+        POLICY=/usr/sbin/policy-rc.d
+        OWN_POLICY=
+        if [ ! -e "$POLICY" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$POLICY" && chmod 755 "$POLICY" && OWN_POLICY=1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+            isc-dhcp-server-ldap; } >&2 || { [ -z "$OWN_POLICY" ] || rm -f "$POLICY"; exit 1; }
+        [ -z "$OWN_POLICY" ] || rm -f "$POLICY"
+    else
+        echo "isc-dhcp-server-ldap is missing; install it first (as root):" >&2
+        echo "    apt-get update && apt-get install -y isc-dhcp-server-ldap" >&2
+        exit 1
+    fi
+fi
+export HERACLES_REQUIRE_DHCPD=1
 
 say "slapd configuration self-test (ldap/selftest.sh)"
 sh ldap/selftest.sh "$TMP/selftest"

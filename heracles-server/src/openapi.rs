@@ -43,6 +43,11 @@ pub const TAGS: &[(&str, &str)] = &[
         "DNS zones and records (dNSZone entries below ou=dns, as bind reads them).",
     ),
     (
+        "dhcp",
+        "DHCP services, shared networks, subnets, pools and hosts, as ISC dhcpd's LDAP \
+         back-end reads them.",
+    ),
+    (
         "acl",
         "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
     ),
@@ -90,6 +95,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::departments::schemas());
     all.extend(crate::handlers::templates::schemas());
     all.extend(crate::handlers::dns::schemas());
+    all.extend(crate::handlers::dhcp::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
     all.extend(crate::handlers::systems::schemas());

@@ -5,7 +5,7 @@
 //! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
 //! directory, the base DN and the schema; each area has its own handle:
 //! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
-//! [`Heracles::templates`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
+//! [`Heracles::templates`], [`Heracles::dhcp`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
 //! for the fronts' own use (no principal) the login sessions, [`Heracles::sessions`].
 //!
 //! ```
@@ -29,6 +29,7 @@ mod attrs;
 mod bootstrap;
 pub(crate) mod common;
 pub mod departments;
+pub mod dhcp;
 pub mod dns;
 pub mod groups;
 mod ids;
@@ -273,6 +274,11 @@ impl Heracles {
     /// DNS zones and records.
     pub fn dns(&self) -> dns::Dns<'_> {
         dns::Dns::new(self)
+    }
+
+    /// DHCP services, shared networks, subnets, pools and hosts.
+    pub fn dhcp(&self) -> dhcp::Dhcp<'_> {
+        dhcp::Dhcp::new(self)
     }
 
     /// Template operations.

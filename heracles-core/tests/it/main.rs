@@ -17,6 +17,7 @@
 mod acl;
 mod audit;
 mod audited;
+mod dhcp;
 mod dns;
 mod embedded;
 mod fixture;
@@ -75,4 +76,5 @@ conformance!(
     dns::dns_zones_and_records_round_trip,
     dns::dns_serial_is_monotonic_with_concurrent_writers,
     dns::dns_zone_file_passes_named_checkzone,
+    dhcp::dhcp_tree_round_trip,
 );

@@ -5,6 +5,7 @@ pub mod acl;
 pub mod audit;
 pub mod auth;
 pub mod departments;
+pub mod dhcp;
 pub mod dns;
 pub mod docs;
 pub mod groups;

@@ -9,6 +9,7 @@ mod acl;
 mod audit;
 mod auth;
 mod blackbox;
+mod dhcp;
 mod dns;
 mod resources;
 mod support;
