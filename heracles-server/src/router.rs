@@ -1097,7 +1097,7 @@ pub static ROUTES: &[Route] = &[
         doc: RouteDoc {
             operation_id: "createSystem",
             summary: "Create a system",
-            description: "In its type's container; IP and MAC addresses validated and unique across systems. Answers with `Location`. Needs `system:create`.",
+            description: "In its type's container; IP and MAC addresses validated and unique across systems. With `dns` and `dhcp`, its DNS records and DHCP host are created in the same request, all or nothing (a failed step undoes the earlier ones; needs `dns:create`/`dhcp:create` too). Answers with `Location`. Needs `system:create`.",
             tag: "systems",
             access: Access::Bearer,
             query: &[],

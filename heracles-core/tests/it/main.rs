@@ -70,6 +70,7 @@ conformance!(
     acl::acl_groups_denies_attributes_and_delegation,
     audited::every_write_is_audited,
     systems::systems_round_trip,
+    systems::systems_link_dns_and_dhcp_all_or_nothing,
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,
