@@ -22,6 +22,8 @@ mod fixture;
 mod ldap_faults;
 mod ldap_transport;
 mod services;
+mod ssh_keys;
+mod sudo;
 mod suite;
 mod suite_errors;
 
@@ -69,4 +71,9 @@ conformance!(
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,
+    sudo::sudo_rules_crud_validation_and_filters,
+    sudo::sudo_defaults_entry,
+    sudo::sudo_rules_read_back_by_cvtsudoers,
+    ssh_keys::ssh_keys_lifecycle_and_stored_format,
+    ssh_keys::ssh_keys_self_service_and_concurrent_writes,
 );
