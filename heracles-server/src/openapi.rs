@@ -35,6 +35,10 @@ pub const TAGS: &[(&str, &str)] = &[
     ("departments", "Organizational units."),
     ("templates", "Defaults for new users."),
     (
+        "sudo",
+        "Sudo rules: sudoRole entries below ou=sudoers, as sudo and sssd read them.",
+    ),
+    (
         "acl",
         "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
     ),
@@ -81,6 +85,8 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::groups::schemas());
     all.extend(crate::handlers::departments::schemas());
     all.extend(crate::handlers::templates::schemas());
+    all.extend(crate::handlers::sudo::schemas());
+    all.extend(crate::handlers::ssh_keys::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
     all.extend(crate::handlers::audit::schemas());

@@ -8,6 +8,8 @@ pub mod departments;
 pub mod docs;
 pub mod groups;
 pub mod settings;
+pub mod ssh_keys;
+pub mod sudo;
 pub mod system;
 pub mod templates;
 pub mod users;

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod blackbox;
 mod resources;
+mod sudo;
 mod support;
 
 use std::thread;
