@@ -253,7 +253,31 @@ pub async fn ssh_keys_lifecycle_and_stored_format(t: &Target) {
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidFilter);
-    // The user answer shows the keys too (an attribute of the entry).
+    // Users with keys can be found; the user answer shows the keys too.
+    let found = h
+        .users()
+        .list(
+            &admin,
+            &ListQuery::default()
+                .filter("sshPublicKey:present")
+                .filter(format!("uid:eq:{uid}")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.pagination.total, 1);
+    let e = h
+        .users()
+        .list(
+            &admin,
+            &ListQuery::default().filter("sshPublicKey:contains:ssh"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        ErrorCode::InvalidFilter,
+        "octetStringMatch has no substrings"
+    );
     let user = h.users().get(&admin, &uid).await.unwrap();
     assert_eq!(
         user.field("sshPublicKey")
