@@ -1,8 +1,9 @@
 #!/bin/sh
 # The one test command of Heracles (see README.md): on a fresh Debian machine with Rust it
 # installs what is missing (slapd; bind9-utils and ldap2zone for the DNS checks; ISC dhcpd
-# with LDAP for the DHCP consumer check; as root), starts a throwaway slapd, runs rustfmt,
-# clippy, every test and every example, and stops slapd again — leaving nothing running.
+# with LDAP for the DHCP check; sudo's cvtsudoers and ssh-keygen for the sudo and SSH key
+# checks; as root), starts a throwaway slapd, runs rustfmt, clippy, every test and every
+# example, and stops slapd again — leaving nothing running.
 #
 #   scripts/test.sh
 #
@@ -95,6 +96,29 @@ if ! dpkg -s isc-dhcp-server-ldap >/dev/null 2>&1; then
     fi
 fi
 export HERACLES_REQUIRE_DHCPD=1
+# The consumers' own tools read back what Heracles stores: sudo's cvtsudoers (sudoRole
+# entries, Debian's sudo >= 1.9) and ssh-keygen (sshPublicKey lines, openssh-client).
+say "consumer tools: cvtsudoers and ssh-keygen (installs Debian's sudo, openssh-client first when missing)"
+pkgs=
+command -v cvtsudoers >/dev/null 2>&1 || pkgs="sudo"
+command -v ssh-keygen >/dev/null 2>&1 || pkgs="$pkgs openssh-client"
+pkgs=${pkgs# }
+if [ -n "$pkgs" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        # shellcheck disable=SC2086
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs; } >&2 || {
+            echo "apt-get install $pkgs failed" >&2
+            exit 1
+        }
+    else
+        echo "missing programs; install these Debian packages first (as root):" >&2
+        echo "    apt-get update && apt-get install -y $pkgs" >&2
+        exit 1
+    fi
+fi
+# The tests that use them fail (rather than skip) when they are missing.
+export HERACLES_REQUIRE_CONSUMER_TOOLS=1
 
 say "slapd configuration self-test (ldap/selftest.sh)"
 sh ldap/selftest.sh "$TMP/selftest"

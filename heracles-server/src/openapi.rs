@@ -48,6 +48,10 @@ pub const TAGS: &[(&str, &str)] = &[
          back-end reads them.",
     ),
     (
+        "sudo",
+        "Sudo rules: sudoRole entries below ou=sudoers, as sudo and sssd read them.",
+    ),
+    (
         "acl",
         "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
     ),
@@ -96,6 +100,8 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::templates::schemas());
     all.extend(crate::handlers::dns::schemas());
     all.extend(crate::handlers::dhcp::schemas());
+    all.extend(crate::handlers::sudo::schemas());
+    all.extend(crate::handlers::ssh_keys::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
     all.extend(crate::handlers::systems::schemas());

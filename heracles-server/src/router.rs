@@ -35,7 +35,8 @@ use crate::auth::TokenType;
 use crate::error::error_reply;
 use crate::handlers::dhcp;
 use crate::handlers::{
-    acl, audit, auth, departments, dns, docs, groups, settings, system, systems, templates, users,
+    acl, audit, auth, departments, dns, docs, groups, settings, ssh_keys, sudo, system, systems,
+    templates, users,
 };
 use crate::reply::Reply;
 use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody, SessionId};
@@ -609,6 +610,82 @@ pub static ROUTES: &[Route] = &[
                     body: DocBody::Json("User"),
                 },
             ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/users/{uid}/ssh-keys",
+        handler: ssh_keys::list,
+        doc: RouteDoc {
+            operation_id: "listSshKeys",
+            summary: "List a user's SSH public keys",
+            description: "The values of the user's `sshPublicKey`, each with its id, \
+                          fingerprint (as `ssh-keygen -l` prints it), type, comment and \
+                          size. Filter and sort on id, fingerprint, type, comment, bits, \
+                          public_key, options (default order: comment, then id). Needs \
+                          `user:read` on the user and the right to read `sshPublicKey`.",
+            tag: "users",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of keys.",
+                body: DocBody::Json("SshKeyList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/users/{uid}/ssh-keys",
+        handler: ssh_keys::add,
+        doc: RouteDoc {
+            operation_id: "addSshKey",
+            summary: "Add an SSH public key to a user",
+            description: "The key line is parsed and checked (type, key data, RSA at least \
+                          2048 bits, no authorized_keys options) and stored as \
+                          `type base64 comment`; the first key adds the class \
+                          `ldapPublicKey`. Needs `user:write` and the right to write \
+                          `sshPublicKey` (every user may, on its own entry, through the \
+                          built-in `self` policy). Audited as a modify of the user.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SshKeyCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The stored key.",
+                    body: DocBody::Json("SshKey"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "The user already has this key, whatever its comment \
+                                  (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/users/{uid}/ssh-keys/{id}",
+        handler: ssh_keys::delete,
+        doc: RouteDoc {
+            operation_id: "deleteSshKey",
+            summary: "Remove an SSH public key from a user",
+            description: "`id` is the key's id, or its fingerprint `SHA256:...` \
+                          (percent-encoded). The last key takes the class `ldapPublicKey` \
+                          with it.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 204,
+                description: "Removed.",
+                body: DocBody::Empty,
+            }],
         },
     },
     Route {
@@ -1419,6 +1496,127 @@ pub static ROUTES: &[Route] = &[
                 DocResponse {
                     status: 422,
                     description: "The last apex NS, or the last address of an in-zone name server (BUSINESS_RULE_VIOLATION).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/sudo",
+        handler: sudo::list,
+        doc: RouteDoc {
+            operation_id: "listSudoRules",
+            summary: "List sudo rules",
+            description: "The `sudoRole` entries below `ou=sudoers`. Filter and sort on any \
+                          sudoRole attribute (`filter=sudoUser:eq:%webadmins`; sudoCommand \
+                          has no substring rule, so only `eq` and `present` apply to it).",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of sudo rules.",
+                body: DocBody::Json("SudoRuleList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/sudo",
+        handler: sudo::create,
+        doc: RouteDoc {
+            operation_id: "createSudoRule",
+            summary: "Create a sudo rule",
+            description: "Every value is validated; users and groups named in sudoUser must \
+                          exist, spelt exactly. `cn=defaults` holds sudo's global options. \
+                          Answers with `Location` and `ETag`.",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SudoRuleCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new rule.",
+                    body: DocBody::Json("SudoRule"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "A rule of this name already exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/sudo/{cn}",
+        handler: sudo::get,
+        doc: RouteDoc {
+            operation_id: "getSudoRule",
+            summary: "Get a sudo rule",
+            description: "By name, case-insensitively. Answers with an `ETag`.",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "The rule.",
+                body: DocBody::Json("SudoRule"),
+            }],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/sudo/{cn}",
+        handler: sudo::update,
+        doc: RouteDoc {
+            operation_id: "updateSudoRule",
+            summary: "Change a sudo rule",
+            description: "Only the fields given change; `null` removes. Honours `If-Match` \
+                          (412 on mismatch, `*` matches any existing).",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SudoRuleUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed rule.",
+                    body: DocBody::Json("SudoRule"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/sudo/{cn}",
+        handler: sudo::delete,
+        doc: RouteDoc {
+            operation_id: "deleteSudoRule",
+            summary: "Delete a sudo rule",
+            description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
                     body: DocBody::Json("Error"),
                 },
             ],

@@ -5,7 +5,9 @@
 //! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
 //! directory, the base DN and the schema; each area has its own handle:
 //! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
-//! [`Heracles::templates`], [`Heracles::dhcp`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
+//! [`Heracles::templates`], [`Heracles::systems`], [`Heracles::dns`], [`Heracles::dhcp`],
+//! [`Heracles::sudo`], [`Heracles::ssh_keys`], [`Heracles::settings`], access control
+//! [`Heracles::acl`], the audit trail [`Heracles::audit`], and
 //! for the fronts' own use (no principal) the login sessions, [`Heracles::sessions`].
 //!
 //! ```
@@ -35,6 +37,8 @@ pub mod groups;
 mod ids;
 pub mod sessions;
 pub mod settings;
+pub mod ssh_keys;
+pub mod sudo;
 pub mod systems;
 pub mod templates;
 pub mod users;
@@ -284,6 +288,16 @@ impl Heracles {
     /// Template operations.
     pub fn templates(&self) -> templates::Templates<'_> {
         templates::Templates::new(self)
+    }
+
+    /// Sudo rules (`sudoRole` entries below `ou=sudoers`).
+    pub fn sudo(&self) -> sudo::Sudo<'_> {
+        sudo::Sudo::new(self)
+    }
+
+    /// The SSH public keys of users (`sshPublicKey` of `ldapPublicKey`).
+    pub fn ssh_keys(&self) -> ssh_keys::SshKeys<'_> {
+        ssh_keys::SshKeys::new(self)
     }
 
     /// Settings.

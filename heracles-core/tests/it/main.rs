@@ -24,6 +24,8 @@ mod fixture;
 mod ldap_faults;
 mod ldap_transport;
 mod services;
+mod ssh_keys;
+mod sudo;
 mod suite;
 mod suite_errors;
 mod systems;
@@ -78,4 +80,9 @@ conformance!(
     dns::dns_serial_is_monotonic_with_concurrent_writers,
     dns::dns_zone_file_passes_named_checkzone,
     dhcp::dhcp_tree_round_trip,
+    sudo::sudo_rules_crud_validation_and_filters,
+    sudo::sudo_defaults_entry,
+    sudo::sudo_rules_read_back_by_cvtsudoers,
+    ssh_keys::ssh_keys_lifecycle_and_stored_format,
+    ssh_keys::ssh_keys_self_service_and_concurrent_writes,
 );

@@ -10,6 +10,8 @@ pub mod dns;
 pub mod docs;
 pub mod groups;
 pub mod settings;
+pub mod ssh_keys;
+pub mod sudo;
 pub mod system;
 pub mod systems;
 pub mod templates;

@@ -12,6 +12,7 @@ mod blackbox;
 mod dhcp;
 mod dns;
 mod resources;
+mod sudo;
 mod support;
 mod systems;
 
