@@ -1,7 +1,9 @@
 #!/bin/sh
 # The one test command of Heracles (see README.md): on a fresh Debian machine with Rust it
-# installs what is missing (slapd, as root), starts a throwaway slapd, runs rustfmt, clippy,
-# every test and every example, and stops slapd again — leaving nothing running.
+# installs what is missing (slapd; bind9-utils and ldap2zone for the DNS checks; ISC dhcpd
+# with LDAP for the DHCP check; sudo's cvtsudoers and ssh-keygen for the sudo and SSH key
+# checks; as root), starts a throwaway slapd, runs rustfmt, clippy, every test and every
+# example, and stops slapd again — leaving nothing running.
 #
 #   scripts/test.sh
 #
@@ -41,6 +43,82 @@ trap 'exit 130' INT TERM
 
 say "starting a throwaway slapd (installs Debian's slapd first when missing)"
 sh ldap/test-slapd.sh start "$SLAPD_DIR"
+
+say "DNS consumer tools: named-checkzone (bind9-utils) and ldap2zone (installs them first when missing)"
+# The DNS tests load the zones Heracles writes with bind's own parser, and extract them
+# with Debian's ldap2zone as a DNS server's LDAP reader would (heracles-core/tests/it/dns.rs).
+if ! command -v named-checkzone >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends bind9-utils; } >&2 \
+            || { echo "apt-get install bind9-utils failed" >&2; exit 1; }
+    else
+        echo "named-checkzone is missing; install Debian's bind9-utils first (as root):
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y bind9-utils" >&2
+        exit 1
+    fi
+fi
+LDAP2ZONE=$(command -v ldap2zone || true)
+if [ -z "$LDAP2ZONE" ]; then
+    # The ldap2zone package depends on the bind9 server, which the tests do not need (and
+    # which should not be installed as a side effect): only its binary is unpacked here.
+    mkdir -p "$TMP/ldap2zone"
+    (
+        cd "$TMP/ldap2zone"
+        apt-get download ldap2zone >/dev/null 2>&1 \
+            || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get download ldap2zone >/dev/null 2>&1; }
+    ) || { echo "cannot download Debian's ldap2zone package (apt-get download ldap2zone)" >&2; exit 1; }
+    dpkg -x "$TMP"/ldap2zone/ldap2zone_*.deb "$TMP/ldap2zone/root"
+    LDAP2ZONE="$TMP/ldap2zone/root/usr/sbin/ldap2zone"
+fi
+[ -x "$LDAP2ZONE" ] || { echo "ldap2zone not found at $LDAP2ZONE" >&2; exit 1; }
+# Present now: the DNS consumer tests must run, not skip.
+export HERACLES_LDAP2ZONE="$LDAP2ZONE" HERACLES_REQUIRE_DNS_TOOLS=1
+# The DHCP consumer check runs ISC dhcpd (the LDAP-enabled build) against the test slapd.
+if ! dpkg -s isc-dhcp-server-ldap >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing ISC dhcpd with LDAP support (isc-dhcp-server-ldap)"
+        # Install only: no dhcpd service is started (a policy-rc.d that refuses, unless the
+        # machine has its own).
+        POLICY=/usr/sbin/policy-rc.d
+        OWN_POLICY=
+        if [ ! -e "$POLICY" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$POLICY" && chmod 755 "$POLICY" && OWN_POLICY=1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+            isc-dhcp-server-ldap; } >&2 || { [ -z "$OWN_POLICY" ] || rm -f "$POLICY"; exit 1; }
+        [ -z "$OWN_POLICY" ] || rm -f "$POLICY"
+    else
+        echo "isc-dhcp-server-ldap is missing; install it first (as root):" >&2
+        echo "    apt-get update && apt-get install -y isc-dhcp-server-ldap" >&2
+        exit 1
+    fi
+fi
+export HERACLES_REQUIRE_DHCPD=1
+# The consumers' own tools read back what Heracles stores: sudo's cvtsudoers (sudoRole
+# entries, Debian's sudo >= 1.9) and ssh-keygen (sshPublicKey lines, openssh-client).
+say "consumer tools: cvtsudoers and ssh-keygen (installs Debian's sudo, openssh-client first when missing)"
+pkgs=
+command -v cvtsudoers >/dev/null 2>&1 || pkgs="sudo"
+command -v ssh-keygen >/dev/null 2>&1 || pkgs="$pkgs openssh-client"
+pkgs=${pkgs# }
+if [ -n "$pkgs" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        # shellcheck disable=SC2086
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs; } >&2 || {
+            echo "apt-get install $pkgs failed" >&2
+            exit 1
+        }
+    else
+        echo "missing programs; install these Debian packages first (as root):" >&2
+        echo "    apt-get update && apt-get install -y $pkgs" >&2
+        exit 1
+    fi
+fi
+# The tests that use them fail (rather than skip) when they are missing.
+export HERACLES_REQUIRE_CONSUMER_TOOLS=1
 
 say "slapd configuration self-test (ldap/selftest.sh)"
 sh ldap/selftest.sh "$TMP/selftest"

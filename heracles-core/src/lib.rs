@@ -14,6 +14,7 @@
 //! - [`ldif`]: RFC 2849 reading and writing.
 //! - [`password`]: the password schemes slapd verifies on bind, and the password policy.
 //! - [`service`]: the operations with their business rules, over a directory.
+//! - [`sshkey`]: OpenSSH public keys: parsing, checks and fingerprints as `ssh-keygen` has them.
 //! - [`audit`]: the audit trail — an event for every change and every login, written before
 //!   the change (no event, no change), listed newest first, kept for a configurable time.
 //!
@@ -45,5 +46,6 @@ pub mod page;
 pub mod password;
 pub mod schema;
 pub mod service;
+pub mod sshkey;
 
 pub use error::{Error, ErrorCode, Result};

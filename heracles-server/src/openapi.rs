@@ -39,6 +39,19 @@ pub const TAGS: &[(&str, &str)] = &[
         "Servers, workstations, terminals, printers, components, phones, mobiles.",
     ),
     (
+        "dns",
+        "DNS zones and records (dNSZone entries below ou=dns, as bind reads them).",
+    ),
+    (
+        "dhcp",
+        "DHCP services, shared networks, subnets, pools and hosts, as ISC dhcpd's LDAP \
+         back-end reads them.",
+    ),
+    (
+        "sudo",
+        "Sudo rules: sudoRole entries below ou=sudoers, as sudo and sssd read them.",
+    ),
+    (
         "acl",
         "Access control: policies, assignments, effective permissions, checks (SPEC §5).",
     ),
@@ -85,6 +98,10 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     all.extend(crate::handlers::groups::schemas());
     all.extend(crate::handlers::departments::schemas());
     all.extend(crate::handlers::templates::schemas());
+    all.extend(crate::handlers::dns::schemas());
+    all.extend(crate::handlers::dhcp::schemas());
+    all.extend(crate::handlers::sudo::schemas());
+    all.extend(crate::handlers::ssh_keys::schemas());
     all.extend(crate::handlers::settings::schemas());
     all.extend(crate::handlers::acl::schemas());
     all.extend(crate::handlers::systems::schemas());

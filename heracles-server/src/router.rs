@@ -33,8 +33,10 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 
 use crate::auth::TokenType;
 use crate::error::error_reply;
+use crate::handlers::dhcp;
 use crate::handlers::{
-    acl, audit, auth, departments, docs, groups, settings, system, systems, templates, users,
+    acl, audit, auth, departments, dns, docs, groups, settings, ssh_keys, sudo, system, systems,
+    templates, users,
 };
 use crate::reply::Reply;
 use crate::request::{decode_path_segment, too_large, Ctx, Params, RequestBody, SessionId};
@@ -612,6 +614,82 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: Method::GET,
+        path: "/api/v1/users/{uid}/ssh-keys",
+        handler: ssh_keys::list,
+        doc: RouteDoc {
+            operation_id: "listSshKeys",
+            summary: "List a user's SSH public keys",
+            description: "The values of the user's `sshPublicKey`, each with its id, \
+                          fingerprint (as `ssh-keygen -l` prints it), type, comment and \
+                          size. Filter and sort on id, fingerprint, type, comment, bits, \
+                          public_key, options (default order: comment, then id). Needs \
+                          `user:read` on the user and the right to read `sshPublicKey`.",
+            tag: "users",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of keys.",
+                body: DocBody::Json("SshKeyList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/users/{uid}/ssh-keys",
+        handler: ssh_keys::add,
+        doc: RouteDoc {
+            operation_id: "addSshKey",
+            summary: "Add an SSH public key to a user",
+            description: "The key line is parsed and checked (type, key data, RSA at least \
+                          2048 bits, no authorized_keys options) and stored as \
+                          `type base64 comment`; the first key adds the class \
+                          `ldapPublicKey`. Needs `user:write` and the right to write \
+                          `sshPublicKey` (every user may, on its own entry, through the \
+                          built-in `self` policy). Audited as a modify of the user.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SshKeyCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The stored key.",
+                    body: DocBody::Json("SshKey"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "The user already has this key, whatever its comment \
+                                  (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/users/{uid}/ssh-keys/{id}",
+        handler: ssh_keys::delete,
+        doc: RouteDoc {
+            operation_id: "deleteSshKey",
+            summary: "Remove an SSH public key from a user",
+            description: "`id` is the key's id, or its fingerprint `SHA256:...` \
+                          (percent-encoded). The last key takes the class `ldapPublicKey` \
+                          with it.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 204,
+                description: "Removed.",
+                body: DocBody::Empty,
+            }],
+        },
+    },
+    Route {
+        method: Method::GET,
         path: "/api/v1/groups",
         handler: groups::list,
         doc: RouteDoc {
@@ -1096,7 +1174,7 @@ pub static ROUTES: &[Route] = &[
         doc: RouteDoc {
             operation_id: "createSystem",
             summary: "Create a system",
-            description: "In its type's container; IP and MAC addresses validated and unique across systems. Answers with `Location`. Needs `system:create`.",
+            description: "In its type's container; IP and MAC addresses validated and unique across systems. With `dns` and `dhcp`, its DNS records and DHCP host are created in the same request, all or nothing (a failed step undoes the earlier ones; needs `dns:create`/`dhcp:create` too). Answers with `Location`. Needs `system:create`.",
             tag: "systems",
             access: Access::Bearer,
             query: &[],
@@ -1176,6 +1254,357 @@ pub static ROUTES: &[Route] = &[
             summary: "Delete a system",
             description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
             tag: "systems",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones",
+        handler: dns::list_zones,
+        doc: RouteDoc {
+            operation_id: "listDnsZones",
+            summary: "List DNS zones",
+            description: "Zones with their SOA fields and record counts. Filter and sort on \
+                          zoneName, zoneType, primaryNs, adminEmail, serial, refresh, retry, \
+                          expire, minimum, ttl, recordCount. Needs `dns:read`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of zones.",
+                body: DocBody::Json("DnsZoneList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dns/zones",
+        handler: dns::create_zone,
+        doc: RouteDoc {
+            operation_id: "createDnsZone",
+            summary: "Create a DNS zone",
+            description: "Forward or reverse (`1.168.192.in-addr.arpa`, `...ip6.arpa`). Writes \
+                          `zoneName=<zone>,ou=dns` and its apex `relativeDomainName=@` with the \
+                          SOA (serial `YYYYMMDD00`) and the primary NS record, as bind's LDAP \
+                          readers expect. Answers with `Location` and `ETag`. Needs \
+                          `dns:create`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DnsZoneCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new zone.",
+                    body: DocBody::Json("DnsZone"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "The zone exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones/{zoneName}",
+        handler: dns::get_zone,
+        doc: RouteDoc {
+            operation_id: "getDnsZone",
+            summary: "Get a DNS zone",
+            description: "Answers with an `ETag`; it changes with every change of the zone \
+                          (every change increases the serial).",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "The zone.",
+                body: DocBody::Json("DnsZone"),
+            }],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/dns/zones/{zoneName}",
+        handler: dns::update_zone,
+        doc: RouteDoc {
+            operation_id: "updateDnsZone",
+            summary: "Change a zone's SOA fields or TTL",
+            description: "Only the fields given change; the serial increases. Honours \
+                          `If-Match`. Needs `dns:write`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DnsZoneUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed zone.",
+                    body: DocBody::Json("DnsZone"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dns/zones/{zoneName}",
+        handler: dns::delete_zone,
+        doc: RouteDoc {
+            operation_id: "deleteDnsZone",
+            summary: "Delete a DNS zone with all its records",
+            description: "Honours `If-Match` (412 when the zone changed). Needs `dns:delete`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones/{zoneName}/records",
+        handler: dns::list_records,
+        doc: RouteDoc {
+            operation_id: "listDnsRecords",
+            summary: "List the records of a zone",
+            description: "One item per value. Filter and sort on name, type, value, ttl \
+                          (`filter=name:eq:www&filter=type:eq:A`); default order: name (apex \
+                          first), type, value. Needs `dns:read`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of records.",
+                body: DocBody::Json("DnsRecordList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dns/zones/{zoneName}/records",
+        handler: dns::create_record,
+        doc: RouteDoc {
+            operation_id: "createDnsRecord",
+            summary: "Add a record",
+            description: "Validated per type (addresses, names, MX/SRV numbers, TXT strings); \
+                          CNAME exclusive with other data and never at the apex; PTR only in \
+                          reverse zones; an RRset keeps one TTL. The serial increases. Needs \
+                          `dns:create`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DnsRecordCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new record.",
+                    body: DocBody::Json("DnsRecord"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "The record exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dns/zones/{zoneName}/records/{name}/{type}",
+        handler: dns::get_record_set,
+        doc: RouteDoc {
+            operation_id: "getDnsRecordSet",
+            summary: "Get the records of one name and type",
+            description: "Answers with an `ETag` for `If-Match` on DELETE.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "The record set.",
+                body: DocBody::Json("DnsRecordSet"),
+            }],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dns/zones/{zoneName}/records/{name}/{type}",
+        handler: dns::delete_records,
+        doc: RouteDoc {
+            operation_id: "deleteDnsRecords",
+            summary: "Delete the records of one name and type",
+            description: "All of them, or with `?value=` one value. The apex keeps one NS and \
+                          an in-zone name server its address (422). The serial increases. \
+                          Honours `If-Match` (the record set's ETag). Needs `dns:delete`.",
+            tag: "dns",
+            access: Access::Bearer,
+            query: &[QueryParam {
+                name: "value",
+                description: "Delete only this value (`192.168.1.10`, `10 mail.example.com.`).",
+                kind: ParamType::String,
+            }],
+            request: None,
+            responses: &[
+                DocResponse {
+                    status: 204,
+                    description: "Deleted.",
+                    body: DocBody::Empty,
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+                DocResponse {
+                    status: 422,
+                    description: "The last apex NS, or the last address of an in-zone name server (BUSINESS_RULE_VIOLATION).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/sudo",
+        handler: sudo::list,
+        doc: RouteDoc {
+            operation_id: "listSudoRules",
+            summary: "List sudo rules",
+            description: "The `sudoRole` entries below `ou=sudoers`. Filter and sort on any \
+                          sudoRole attribute (`filter=sudoUser:eq:%webadmins`; sudoCommand \
+                          has no substring rule, so only `eq` and `present` apply to it).",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "A page of sudo rules.",
+                body: DocBody::Json("SudoRuleList"),
+            }],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/sudo",
+        handler: sudo::create,
+        doc: RouteDoc {
+            operation_id: "createSudoRule",
+            summary: "Create a sudo rule",
+            description: "Every value is validated; users and groups named in sudoUser must \
+                          exist, spelt exactly. `cn=defaults` holds sudo's global options. \
+                          Answers with `Location` and `ETag`.",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SudoRuleCreate"),
+            responses: &[
+                DocResponse {
+                    status: 201,
+                    description: "The new rule.",
+                    body: DocBody::Json("SudoRule"),
+                },
+                DocResponse {
+                    status: 409,
+                    description: "A rule of this name already exists (ALREADY_EXISTS).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/sudo/{cn}",
+        handler: sudo::get,
+        doc: RouteDoc {
+            operation_id: "getSudoRule",
+            summary: "Get a sudo rule",
+            description: "By name, case-insensitively. Answers with an `ETag`.",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[DocResponse {
+                status: 200,
+                description: "The rule.",
+                body: DocBody::Json("SudoRule"),
+            }],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/sudo/{cn}",
+        handler: sudo::update,
+        doc: RouteDoc {
+            operation_id: "updateSudoRule",
+            summary: "Change a sudo rule",
+            description: "Only the fields given change; `null` removes. Honours `If-Match` \
+                          (412 on mismatch, `*` matches any existing).",
+            tag: "sudo",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("SudoRuleUpdate"),
+            responses: &[
+                DocResponse {
+                    status: 200,
+                    description: "The changed rule.",
+                    body: DocBody::Json("SudoRule"),
+                },
+                DocResponse {
+                    status: 412,
+                    description: "`If-Match` does not match the current ETag (PRECONDITION_FAILED).",
+                    body: DocBody::Json("Error"),
+                },
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/sudo/{cn}",
+        handler: sudo::delete,
+        doc: RouteDoc {
+            operation_id: "deleteSudoRule",
+            summary: "Delete a sudo rule",
+            description: "Honours `If-Match` (412 on mismatch, `*` matches any existing).",
+            tag: "sudo",
             access: Access::Bearer,
             query: &[],
             request: None,
@@ -1430,6 +1859,454 @@ pub static ROUTES: &[Route] = &[
                     description: "The decision.",
                     body: DocBody::Json("AclDecision"),
                 },
+            ],
+        },
+    },
+    // ---- DHCP (handlers/dhcp.rs) ----------------------------------------------------------
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services",
+        handler: dhcp::list_services,
+        doc: RouteDoc {
+            operation_id: "listDhcpServices",
+            summary: "List DHCP services",
+            description: "Filter and sort on cn, description, statements, options, server, primaryDN.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "A page of services.", "DhcpServiceList"),
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dhcp/services",
+        handler: dhcp::create_service,
+        doc: RouteDoc {
+            operation_id: "createDhcpService",
+            summary: "Create a DHCP service",
+            description: "Creates the dhcpService entry below ou=dhcp and points the dhcpServer entry named by `server` (default: cn; created when missing, below ou=servers,ou=dhcp) at it, filling `dhcpPrimaryDN`: what ISC dhcpd's LDAP back-end needs to find it. Answers with `Location`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpServiceCreate"),
+            responses: &[
+                dhcp::answer_doc(201, "The new service (empty tree).", "DhcpServiceDetails"),
+                dhcp::error_doc(409, "A service of that name exists (ALREADY_EXISTS)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}",
+        handler: dhcp::get_service,
+        doc: RouteDoc {
+            operation_id: "getDhcpService",
+            summary: "Get a DHCP service with everything it holds",
+            description: "The service with its shared networks, subnets (each with its pools) and hosts the caller may read. Answers with an `ETag` (of the whole tree).",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "The service tree.", "DhcpServiceDetails"),
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/dhcp/services/{name}",
+        handler: dhcp::update_service,
+        doc: RouteDoc {
+            operation_id: "updateDhcpService",
+            summary: "Change a DHCP service",
+            description: "description, statements, options. Honours `If-Match` (the ETag of the tree; 412 on mismatch).",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpConfigUpdate"),
+            responses: &[
+                dhcp::answer_doc(200, "The changed service tree.", "DhcpServiceDetails"),
+                dhcp::PRECONDITION,
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dhcp/services/{name}",
+        handler: dhcp::delete_service,
+        doc: RouteDoc {
+            operation_id: "deleteDhcpService",
+            summary: "Delete a DHCP service",
+            description: "A service that still holds entries is 422 unless `recursive=true`, which deletes the whole tree (dhcp:delete needed on every entry). Its dhcpServer entry forgets it (and is deleted once it serves nothing). Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[dhcp::RECURSIVE],
+            request: None,
+            responses: &[
+                dhcp::DELETED,
+                dhcp::PRECONDITION,
+                dhcp::error_doc(422, "The service is not empty (BUSINESS_RULE_VIOLATION)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/shared-networks",
+        handler: dhcp::list_shared_networks,
+        doc: RouteDoc {
+            operation_id: "listDhcpSharedNetworks",
+            summary: "List the shared networks of a service",
+            description: "Filter and sort on cn, description, statements, options.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "A page of shared networks.", "DhcpSharedNetworkList"),
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dhcp/services/{name}/shared-networks",
+        handler: dhcp::create_shared_network,
+        doc: RouteDoc {
+            operation_id: "createDhcpSharedNetwork",
+            summary: "Create a shared network",
+            description: "A dhcpSharedNetwork directly below the service; subnets go into it with `POST .../subnets?shared_network=`. Answers with `Location`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpSharedNetworkCreate"),
+            responses: &[
+                dhcp::answer_doc(201, "The new shared network.", "DhcpSharedNetwork"),
+                dhcp::error_doc(409, "An entry of that name exists in the service (ALREADY_EXISTS)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/shared-networks/{cn}",
+        handler: dhcp::get_shared_network,
+        doc: RouteDoc {
+            operation_id: "getDhcpSharedNetwork",
+            summary: "Get a shared network",
+            description: "Answers with an `ETag`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "The shared network.", "DhcpSharedNetwork"),
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/dhcp/services/{name}/shared-networks/{cn}",
+        handler: dhcp::update_shared_network,
+        doc: RouteDoc {
+            operation_id: "updateDhcpSharedNetwork",
+            summary: "Change a shared network",
+            description: "description, statements, options. Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpConfigUpdate"),
+            responses: &[
+                dhcp::answer_doc(200, "The changed shared network.", "DhcpSharedNetwork"),
+                dhcp::PRECONDITION,
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dhcp/services/{name}/shared-networks/{cn}",
+        handler: dhcp::delete_shared_network,
+        doc: RouteDoc {
+            operation_id: "deleteDhcpSharedNetwork",
+            summary: "Delete a shared network",
+            description: "One that still holds subnets is 422 unless `recursive=true`. Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[dhcp::RECURSIVE],
+            request: None,
+            responses: &[
+                dhcp::DELETED,
+                dhcp::PRECONDITION,
+                dhcp::error_doc(422, "It is not empty (BUSINESS_RULE_VIOLATION)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/subnets",
+        handler: dhcp::list_subnets,
+        doc: RouteDoc {
+            operation_id: "listDhcpSubnets",
+            summary: "List the subnets of a service",
+            description: "All subnets of the service (directly in it or in a shared network), or those of `shared_network`; each with its pools. Filter and sort on network, prefix, description, statements, options.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: dhcp::SUBNET_LIST_QUERY,
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "A page of subnets.", "DhcpSubnetList"),
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dhcp/services/{name}/subnets",
+        handler: dhcp::create_subnet,
+        doc: RouteDoc {
+            operation_id: "createDhcpSubnet",
+            summary: "Create a subnet",
+            description: "`network` without host bits and `prefix` (or `network` as a.b.c.d/len); stored as a dhcpSubnet with cn = network address and dhcpNetMask = prefix, directly below the service or in the shared network `shared_network`. Overlapping another subnet of the service is 422; the same network 409. Answers with `Location`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[dhcp::SHARED_NETWORK],
+            request: Some("DhcpSubnetCreate"),
+            responses: &[
+                dhcp::answer_doc(201, "The new subnet.", "DhcpSubnet"),
+                dhcp::error_doc(409, "The service has this subnet already (ALREADY_EXISTS)."),
+                dhcp::error_doc(422, "It overlaps another subnet of the service (BUSINESS_RULE_VIOLATION)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}",
+        handler: dhcp::get_subnet,
+        doc: RouteDoc {
+            operation_id: "getDhcpSubnet",
+            summary: "Get a subnet",
+            description: "By its network address, wherever it lies in the service; with its pools. Answers with an `ETag`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "The subnet.", "DhcpSubnet"),
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}",
+        handler: dhcp::update_subnet,
+        doc: RouteDoc {
+            operation_id: "updateDhcpSubnet",
+            summary: "Change a subnet",
+            description: "prefix, description, statements, options. A new prefix must keep the network address valid, not overlap another subnet, and keep its pools and the fixed addresses inside it inside (422). Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpSubnetUpdate"),
+            responses: &[
+                dhcp::answer_doc(200, "The changed subnet.", "DhcpSubnet"),
+                dhcp::PRECONDITION,
+                dhcp::error_doc(422, "The new prefix breaks a rule (BUSINESS_RULE_VIOLATION)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}",
+        handler: dhcp::delete_subnet,
+        doc: RouteDoc {
+            operation_id: "deleteDhcpSubnet",
+            summary: "Delete a subnet",
+            description: "One holding pools is 422 unless `recursive=true`; one holding the fixed address of a host is always 422 (details: hosts). Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[dhcp::RECURSIVE],
+            request: None,
+            responses: &[
+                dhcp::DELETED,
+                dhcp::PRECONDITION,
+                dhcp::error_doc(422, "It holds pools or fixed addresses (BUSINESS_RULE_VIOLATION)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}/pools",
+        handler: dhcp::list_pools,
+        doc: RouteDoc {
+            operation_id: "listDhcpPools",
+            summary: "List the pools of a subnet",
+            description: "Filter and sort on id, range, description, permitList, statements, options.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "A page of pools.", "DhcpPoolList"),
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}/pools",
+        handler: dhcp::create_pool,
+        doc: RouteDoc {
+            operation_id: "createDhcpPool",
+            summary: "Create a pool",
+            description: "`range` \"first last\" (dhcpRange), inside the usable addresses of the subnet (400), not overlapping another pool of it (422; the same range 409). The pool's id is `first-last`. Answers with `Location`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpPoolCreate"),
+            responses: &[
+                dhcp::answer_doc(201, "The new pool.", "DhcpPool"),
+                dhcp::error_doc(409, "The subnet has this pool already (ALREADY_EXISTS)."),
+                dhcp::error_doc(422, "It overlaps another pool (BUSINESS_RULE_VIOLATION)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}/pools/{id}",
+        handler: dhcp::get_pool,
+        doc: RouteDoc {
+            operation_id: "getDhcpPool",
+            summary: "Get a pool",
+            description: "`{id}` is `first-last`. Answers with an `ETag`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "The pool.", "DhcpPool"),
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}/pools/{id}",
+        handler: dhcp::update_pool,
+        doc: RouteDoc {
+            operation_id: "updateDhcpPool",
+            summary: "Change a pool",
+            description: "permitList, description, statements, options; the range cannot change. Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpPoolUpdate"),
+            responses: &[
+                dhcp::answer_doc(200, "The changed pool.", "DhcpPool"),
+                dhcp::PRECONDITION,
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dhcp/services/{name}/subnets/{network}/pools/{id}",
+        handler: dhcp::delete_pool,
+        doc: RouteDoc {
+            operation_id: "deleteDhcpPool",
+            summary: "Delete a pool",
+            description: "Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                dhcp::DELETED,
+                dhcp::PRECONDITION,
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/hosts",
+        handler: dhcp::list_hosts,
+        doc: RouteDoc {
+            operation_id: "listDhcpHosts",
+            summary: "List the hosts of a service",
+            description: "Filter and sort on cn, macAddress, fixedAddress (computed: all operators, addresses sorted numerically), description, statements, options.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: LIST_QUERY,
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "A page of hosts.", "DhcpHostList"),
+            ],
+        },
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/dhcp/services/{name}/hosts",
+        handler: dhcp::create_host,
+        doc: RouteDoc {
+            operation_id: "createDhcpHost",
+            summary: "Create a host",
+            description: "A dhcpHost directly below the service: `macAddress` as dhcpHWAddress `ethernet aa:bb:..` (unique in the service: 409), `fixedAddress` as the statement `fixed-address a.b.c.d` (a usable address of a subnet of the service: else 400). Answers with `Location`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpHostCreate"),
+            responses: &[
+                dhcp::answer_doc(201, "The new host.", "DhcpHost"),
+                dhcp::error_doc(409, "A host of that name, or with that MAC address, exists in the service (ALREADY_EXISTS)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/dhcp/services/{name}/hosts/{cn}",
+        handler: dhcp::get_host,
+        doc: RouteDoc {
+            operation_id: "getDhcpHost",
+            summary: "Get a host",
+            description: "Answers with an `ETag`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                dhcp::answer_doc(200, "The host.", "DhcpHost"),
+            ],
+        },
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/dhcp/services/{name}/hosts/{cn}",
+        handler: dhcp::update_host,
+        doc: RouteDoc {
+            operation_id: "updateDhcpHost",
+            summary: "Change a host",
+            description: "macAddress, fixedAddress (null removes either), description, statements, options; the rules of creation apply. Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("DhcpHostUpdate"),
+            responses: &[
+                dhcp::answer_doc(200, "The changed host.", "DhcpHost"),
+                dhcp::PRECONDITION,
+                dhcp::error_doc(409, "Another host has that MAC address (ALREADY_EXISTS)."),
+            ],
+        },
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/dhcp/services/{name}/hosts/{cn}",
+        handler: dhcp::delete_host,
+        doc: RouteDoc {
+            operation_id: "deleteDhcpHost",
+            summary: "Delete a host",
+            description: "Honours `If-Match`.",
+            tag: "dhcp",
+            access: Access::Bearer,
+            query: &[],
+            request: None,
+            responses: &[
+                dhcp::DELETED,
+                dhcp::PRECONDITION,
             ],
         },
     },

@@ -5,7 +5,9 @@
 //! decisions — are the same everywhere. A [`Heracles`] value is cheap to clone and holds the
 //! directory, the base DN and the schema; each area has its own handle:
 //! [`Heracles::users`], [`Heracles::groups`], [`Heracles::departments`],
-//! [`Heracles::templates`], [`Heracles::settings`], the audit trail [`Heracles::audit`], and
+//! [`Heracles::templates`], [`Heracles::systems`], [`Heracles::dns`], [`Heracles::dhcp`],
+//! [`Heracles::sudo`], [`Heracles::ssh_keys`], [`Heracles::settings`], access control
+//! [`Heracles::acl`], the audit trail [`Heracles::audit`], and
 //! for the fronts' own use (no principal) the login sessions, [`Heracles::sessions`].
 //!
 //! ```
@@ -29,10 +31,14 @@ mod attrs;
 mod bootstrap;
 pub(crate) mod common;
 pub mod departments;
+pub mod dhcp;
+pub mod dns;
 pub mod groups;
 mod ids;
 pub mod sessions;
 pub mod settings;
+pub mod ssh_keys;
+pub mod sudo;
 pub mod systems;
 pub mod templates;
 pub mod users;
@@ -279,9 +285,29 @@ impl Heracles {
         departments::Departments::new(self)
     }
 
+    /// DNS zones and records.
+    pub fn dns(&self) -> dns::Dns<'_> {
+        dns::Dns::new(self)
+    }
+
+    /// DHCP services, shared networks, subnets, pools and hosts.
+    pub fn dhcp(&self) -> dhcp::Dhcp<'_> {
+        dhcp::Dhcp::new(self)
+    }
+
     /// Template operations.
     pub fn templates(&self) -> templates::Templates<'_> {
         templates::Templates::new(self)
+    }
+
+    /// Sudo rules (`sudoRole` entries below `ou=sudoers`).
+    pub fn sudo(&self) -> sudo::Sudo<'_> {
+        sudo::Sudo::new(self)
+    }
+
+    /// The SSH public keys of users (`sshPublicKey` of `ldapPublicKey`).
+    pub fn ssh_keys(&self) -> ssh_keys::SshKeys<'_> {
+        ssh_keys::SshKeys::new(self)
     }
 
     /// Settings.

@@ -176,6 +176,53 @@ pub struct NewSystem {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
+    /// DNS records to create with it (A/AAAA, optionally PTR).
+    #[serde(default)]
+    pub dns: Option<DnsLink>,
+    /// A DHCP host to create with it.
+    #[serde(default)]
+    pub dhcp: Option<DhcpLink>,
+}
+
+/// DNS records created with a system: an A (IPv4) or AAAA (IPv6) record per address in
+/// `zone`, and with `reverse_zone` a PTR record per address that zone covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsLink {
+    /// The forward zone.
+    pub zone: String,
+    /// The owner name in it; default: the system's `cn`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A reverse zone for PTR records.
+    #[serde(default)]
+    pub reverse_zone: Option<String>,
+}
+
+/// A DHCP host created with a system: its first MAC address, and its first IPv4 address as
+/// the fixed address.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DhcpLink {
+    /// The DHCP service.
+    pub service: String,
+    /// The host's name in it; default: the system's `cn`.
+    #[serde(default)]
+    pub host: Option<String>,
+}
+
+/// What a linked creation did, to undo it if a later step fails.
+enum Done {
+    Record {
+        zone: String,
+        name: String,
+        kind: &'static str,
+        value: String,
+    },
+    Host {
+        service: String,
+        cn: String,
+    },
 }
 
 /// The body of `PUT /systems/{cn}`: only the fields given change; `null` removes.
@@ -271,6 +318,12 @@ pub fn check_system_name(cn: &str) -> Result<()> {
         )
         .with_detail("value", cn))
     }
+}
+
+/// Whether the reverse zone `zone` holds the PTR name of `ip`.
+fn covers(zone: &str, ip: IpAddr) -> bool {
+    let zone = zone.trim_end_matches('.').to_ascii_lowercase();
+    super::dns::validate::reverse_name(ip).ends_with(&format!(".{zone}"))
 }
 
 fn description(d: &str) -> Result<String> {
@@ -493,11 +546,153 @@ impl<'a> Systems<'a> {
         self.to_system(&e)
     }
 
-    /// Creates a system in its type's container.
+    /// Creates a system in its type's container — with `dns` and `dhcp`, also its DNS
+    /// records and DHCP host, all or nothing: when a later step fails, the earlier ones are
+    /// undone (by the server, in the same request: the audit trail shows both) and the
+    /// error of the failed step is returned.
     pub async fn create(&self, p: &Principal, body: &NewSystem) -> Result<System> {
         let mut op = Operation::new(self.h, p, action::CREATE, object_type::SYSTEM, &body.cn);
         let outcome = self.create_op(p, body, &mut op).await;
-        op.done(outcome).await
+        let system = op.done(outcome).await?;
+        let mut done = Vec::new();
+        match self.link(p, &system, body, &mut done).await {
+            Ok(()) => Ok(system),
+            Err(e) => {
+                self.undo(p, &system, done).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The DNS records and DHCP host of a new system (see [`Systems::create`]).
+    async fn link(
+        &self,
+        p: &Principal,
+        system: &System,
+        body: &NewSystem,
+        done: &mut Vec<Done>,
+    ) -> Result<()> {
+        let addresses: Vec<IpAddr> = system
+            .ip_address
+            .iter()
+            .filter_map(|ip| ip.parse().ok())
+            .collect();
+        if let Some(link) = &body.dns {
+            if addresses.is_empty() {
+                return Err(Error::validation(
+                    "dns",
+                    "DNS records need at least one ipAddress",
+                ));
+            }
+            let name = link.name.clone().unwrap_or_else(|| system.cn.clone());
+            for ip in &addresses {
+                let kind = if ip.is_ipv4() { "A" } else { "AAAA" };
+                let value = ip.to_string();
+                self.h
+                    .dns()
+                    .create_record(
+                        p,
+                        &link.zone,
+                        &super::dns::NewRecord::new(&name, kind, &value),
+                    )
+                    .await?;
+                done.push(Done::Record {
+                    zone: link.zone.clone(),
+                    name: name.clone(),
+                    kind,
+                    value,
+                });
+            }
+            if let Some(reverse) = &link.reverse_zone {
+                let target = if name.ends_with('.') {
+                    name.clone()
+                } else {
+                    format!("{name}.{}.", link.zone.trim_end_matches('.'))
+                };
+                let mut any = false;
+                for ip in &addresses {
+                    if !covers(reverse, *ip) {
+                        continue;
+                    }
+                    any = true;
+                    let owner = ip.to_string();
+                    self.h
+                        .dns()
+                        .create_record(
+                            p,
+                            reverse,
+                            &super::dns::NewRecord::new(&owner, "PTR", &target),
+                        )
+                        .await?;
+                    done.push(Done::Record {
+                        zone: reverse.clone(),
+                        name: owner,
+                        kind: "PTR",
+                        value: target.clone(),
+                    });
+                }
+                if !any {
+                    return Err(Error::validation(
+                        "dns.reverse_zone",
+                        format!(
+                            "the reverse zone '{reverse}' covers none of the system's addresses"
+                        ),
+                    )
+                    .with_detail("value", reverse.as_str()));
+                }
+            }
+        }
+        if let Some(link) = &body.dhcp {
+            let cn = link.host.clone().unwrap_or_else(|| system.cn.clone());
+            let host = super::dhcp::NewHost {
+                cn: cn.clone(),
+                mac_address: system.mac_address.first().cloned(),
+                fixed_address: addresses
+                    .iter()
+                    .find(|ip| ip.is_ipv4())
+                    .map(ToString::to_string),
+                ..super::dhcp::NewHost::default()
+            };
+            self.h.dhcp().create_host(p, &link.service, &host).await?;
+            done.push(Done::Host {
+                service: link.service.clone(),
+                cn,
+            });
+        }
+        Ok(())
+    }
+
+    /// Undoes the steps of a failed linked creation, newest first, then the system itself.
+    /// The server acts here (the caller may create without being allowed to delete);
+    /// failures are logged, the original error is what the caller gets.
+    async fn undo(&self, p: &Principal, system: &System, done: Vec<Done>) {
+        let server = Principal::system(self.h.base()).for_request(
+            p.request_id()
+                .map_or_else(crate::audit::new_request_id, str::to_owned),
+            p.client_address().map(str::to_owned),
+        );
+        for step in done.into_iter().rev() {
+            let r = match &step {
+                Done::Record {
+                    zone,
+                    name,
+                    kind,
+                    value,
+                } => {
+                    self.h
+                        .dns()
+                        .delete_records(&server, zone, name, kind, Some(value))
+                        .await
+                }
+                Done::Host { service, cn } => self.h.dhcp().delete_host(&server, service, cn).await,
+            };
+            if let Err(e) = r {
+                tracing::error!(system = %system.dn, error = %e, "undoing a linked creation failed");
+            }
+        }
+        if let Err(e) = self.delete(&server, &system.cn).await {
+            tracing::error!(system = %system.dn, error = %e, "undoing a system creation failed");
+        }
     }
 
     async fn create_op(

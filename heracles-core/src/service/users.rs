@@ -280,7 +280,13 @@ impl<'a> Users<'a> {
         p.check_somewhere(READ, &self.h.base().to_string())?;
         let allow = allow_list_for_classes(
             self.h.schema(),
-            &["inetOrgPerson", "posixAccount", "shadowAccount"],
+            // ldapPublicKey: `filter=sshPublicKey:present` finds users with SSH keys.
+            &[
+                "inetOrgPerson",
+                "posixAccount",
+                "shadowAccount",
+                "ldapPublicKey",
+            ],
         );
         let page = list_entries(
             self.h,

@@ -17,12 +17,16 @@
 mod acl;
 mod audit;
 mod audited;
+mod dhcp;
+mod dns;
 mod embedded;
 mod fixture;
 mod ldap_faults;
 mod ldap_transport;
 mod moves;
 mod services;
+mod ssh_keys;
+mod sudo;
 mod suite;
 mod suite_errors;
 mod systems;
@@ -69,8 +73,18 @@ conformance!(
     acl::acl_groups_denies_attributes_and_delegation,
     audited::every_write_is_audited,
     systems::systems_round_trip,
+    systems::systems_link_dns_and_dhcp_all_or_nothing,
     moves::users_move_between_departments,
     audit::audit_round_trip_and_list,
     audit::audit_records_logins,
     audit::audit_failures_follow_the_protocol,
+    dns::dns_zones_and_records_round_trip,
+    dns::dns_serial_is_monotonic_with_concurrent_writers,
+    dns::dns_zone_file_passes_named_checkzone,
+    dhcp::dhcp_tree_round_trip,
+    sudo::sudo_rules_crud_validation_and_filters,
+    sudo::sudo_defaults_entry,
+    sudo::sudo_rules_read_back_by_cvtsudoers,
+    ssh_keys::ssh_keys_lifecycle_and_stored_format,
+    ssh_keys::ssh_keys_self_service_and_concurrent_writes,
 );

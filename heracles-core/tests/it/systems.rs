@@ -2,7 +2,11 @@
 //! validated, canonical and unique, the RFC 2307 classes following the addresses, ACL and
 //! audit.
 
-use heracles_core::service::systems::{NewSystem, OneOrMany, SystemType, SystemUpdate};
+use heracles_core::service::dhcp::{NewService, NewSubnet};
+use heracles_core::service::dns::NewZone;
+use heracles_core::service::systems::{
+    DhcpLink, DnsLink, NewSystem, OneOrMany, SystemType, SystemUpdate,
+};
 use heracles_core::service::{Heracles, ListQuery, Principal};
 use heracles_core::ErrorCode;
 
@@ -46,6 +50,8 @@ pub async fn systems_round_trip(t: &Target) {
                 ip_address: Some(OneOrMany::Many(vec![ip1.clone(), "2001:DB8::10".into()])),
                 mac_address: Some(OneOrMany::One(mac.to_uppercase().replace(':', "-"))),
                 description: Some("Web server".into()),
+                dns: None,
+                dhcp: None,
             },
         )
         .await
@@ -72,6 +78,8 @@ pub async fn systems_round_trip(t: &Target) {
         ip_address: ip.map(|i| OneOrMany::One(i.into())),
         mac_address: m.map(|x| OneOrMany::One(x.into())),
         description: None,
+        dns: None,
+        dhcp: None,
     };
     let e = s
         .create(&admin, &other(&web, "printer", None, None))
@@ -214,4 +222,155 @@ pub async fn systems_round_trip(t: &Target) {
         );
     }
     h.users().delete(&admin, &nobody.uid).await.unwrap();
+}
+
+/// A system created with its DNS records and DHCP host in one call; when a later step
+/// fails, the earlier ones are undone.
+pub async fn systems_link_dns_and_dhcp_all_or_nothing(t: &Target) {
+    let h = Heracles::new(t.dir.clone(), t.base.clone());
+    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
+    let admin = Principal::system(&t.base);
+    let tag = unique("lnk");
+    let octet = std::process::id() % 200
+        + 20
+        + (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+            % 30);
+    let zone = format!("{tag}.test");
+    let reverse = format!("{octet}.10.in-addr.arpa");
+    h.dns()
+        .create_zone(
+            &admin,
+            &NewZone::new(&zone, "ns1.example.net.", "hostmaster@example.net"),
+        )
+        .await
+        .unwrap();
+    // The reverse zone may exist from a concurrent run on the shared slapd: fine.
+    let own_reverse = h
+        .dns()
+        .create_zone(
+            &admin,
+            &NewZone::new(&reverse, "ns1.example.net.", "hostmaster@example.net"),
+        )
+        .await
+        .is_ok();
+    let service = format!("{tag}svc");
+    h.dhcp()
+        .create_service(
+            &admin,
+            &NewService {
+                cn: service.clone(),
+                ..NewService::default()
+            },
+        )
+        .await
+        .unwrap();
+    h.dhcp()
+        .create_subnet(
+            &admin,
+            &service,
+            None,
+            &NewSubnet {
+                network: format!("10.{octet}.0.0"),
+                prefix: Some(16),
+                ..NewSubnet::default()
+            },
+        )
+        .await
+        .unwrap();
+    let n = std::process::id() % 250 + 1;
+    let ip = format!("10.{octet}.{}.{n}", std::process::id() % 200);
+    let mac = format!("02:00:{:02x}:00:00:{:02x}", octet, n % 256);
+    let body = |cn: &str, svc: &str| NewSystem {
+        cn: cn.into(),
+        system_type: "server".into(),
+        ip_address: Some(OneOrMany::One(ip.clone())),
+        mac_address: Some(OneOrMany::One(mac.clone())),
+        description: None,
+        dns: Some(DnsLink {
+            zone: zone.clone(),
+            name: None,
+            reverse_zone: Some(reverse.clone()),
+        }),
+        dhcp: Some(DhcpLink {
+            service: svc.into(),
+            host: None,
+        }),
+    };
+
+    // A failing last step (no such DHCP service) undoes the system and its records.
+    let cn = format!("{tag}a");
+    let e = h
+        .systems()
+        .create(&admin, &body(&cn, "no-such-service"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DhcpNotFound, "{e}");
+    assert_eq!(
+        h.systems().get(&admin, &cn).await.unwrap_err().code(),
+        ErrorCode::SystemNotFound
+    );
+    let records = h
+        .dns()
+        .list_records(
+            &admin,
+            &zone,
+            &ListQuery::default().filter(format!("name:eq:{cn}")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(records.pagination.total, 0, "{records:?}");
+
+    // All steps succeed: system, A, PTR, DHCP host.
+    let system = h
+        .systems()
+        .create(&admin, &body(&cn, &service))
+        .await
+        .unwrap();
+    assert_eq!(system.ip_address, vec![ip.clone()]);
+    let a = h
+        .dns()
+        .list_records(
+            &admin,
+            &zone,
+            &ListQuery::default().filter(format!("name:eq:{cn}")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.data.len(), 1, "{a:?}");
+    assert_eq!(a.data[0].value, ip);
+    let ptr = h
+        .dns()
+        .list_records(
+            &admin,
+            &reverse,
+            &ListQuery::default().filter("type:eq:PTR"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        ptr.data.iter().any(|r| r.value == format!("{cn}.{zone}.")),
+        "{ptr:?}"
+    );
+    let host = h.dhcp().get_host(&admin, &service, &cn).await.unwrap();
+    assert_eq!(host.mac_address.as_deref(), Some(mac.as_str()));
+    assert_eq!(host.fixed_address.as_deref(), Some(ip.as_str()));
+
+    // Clean up.
+    h.systems().delete(&admin, &cn).await.unwrap();
+    h.dhcp()
+        .delete_service(&admin, &service, true)
+        .await
+        .unwrap();
+    h.dns().delete_zone(&admin, &zone).await.unwrap();
+    if own_reverse {
+        h.dns().delete_zone(&admin, &reverse).await.unwrap();
+    } else {
+        h.dns()
+            .delete_records(&admin, &reverse, &ip, "PTR", None)
+            .await
+            .unwrap();
+    }
 }

@@ -145,7 +145,28 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                     "type": kind,
                     "ipAddress": addresses("192.168.1.10"),
                     "macAddress": addresses("00:11:22:33:44:55"),
-                    "description": {"type": "string", "example": "Web server"}
+                    "description": {"type": "string", "example": "Web server"},
+                    "dns": {
+                        "type": "object",
+                        "description": "Also create an A/AAAA record per address in `zone` (owner `name`, default the cn) and, with `reverse_zone`, a PTR per address it covers.",
+                        "required": ["zone"],
+                        "properties": {
+                            "zone": {"type": "string", "example": "example.com"},
+                            "name": {"type": "string"},
+                            "reverse_zone": {"type": "string", "example": "1.168.192.in-addr.arpa"}
+                        },
+                        "additionalProperties": false
+                    },
+                    "dhcp": {
+                        "type": "object",
+                        "description": "Also create a DHCP host in `service` (name `host`, default the cn) with the first MAC address and the first IPv4 address as its fixed address.",
+                        "required": ["service"],
+                        "properties": {
+                            "service": {"type": "string", "example": "dhcp1"},
+                            "host": {"type": "string"}
+                        },
+                        "additionalProperties": false
+                    }
                 },
                 "additionalProperties": false
             }),

@@ -9,7 +9,10 @@ mod acl;
 mod audit;
 mod auth;
 mod blackbox;
+mod dhcp;
+mod dns;
 mod resources;
+mod sudo;
 mod support;
 mod systems;
 
