@@ -224,6 +224,9 @@ pub const OPERATIONS: &[&str] = &[
     "users.lock",
     "users.unlock",
     "users.move",
+    "users.ssh_keys",
+    "users.add_ssh_key",
+    "users.delete_ssh_key",
     "groups.list",
     "groups.get",
     "groups.create",
@@ -263,6 +266,45 @@ pub const OPERATIONS: &[&str] = &[
     "systems.create",
     "systems.update",
     "systems.delete",
+    "dns.zones",
+    "dns.zone",
+    "dns.create_zone",
+    "dns.update_zone",
+    "dns.delete_zone",
+    "dns.records",
+    "dns.record_set",
+    "dns.create_record",
+    "dns.delete_records",
+    "dhcp.services",
+    "dhcp.service",
+    "dhcp.create_service",
+    "dhcp.update_service",
+    "dhcp.delete_service",
+    "dhcp.shared_networks",
+    "dhcp.shared_network",
+    "dhcp.create_shared_network",
+    "dhcp.update_shared_network",
+    "dhcp.delete_shared_network",
+    "dhcp.subnets",
+    "dhcp.subnet",
+    "dhcp.create_subnet",
+    "dhcp.update_subnet",
+    "dhcp.delete_subnet",
+    "dhcp.pools",
+    "dhcp.pool",
+    "dhcp.create_pool",
+    "dhcp.update_pool",
+    "dhcp.delete_pool",
+    "dhcp.hosts",
+    "dhcp.host",
+    "dhcp.create_host",
+    "dhcp.update_host",
+    "dhcp.delete_host",
+    "sudo.list",
+    "sudo.get",
+    "sudo.create",
+    "sudo.update",
+    "sudo.delete",
 ];
 
 /// Runs the operation `op` as `p`.
@@ -306,6 +348,16 @@ pub async fn dispatch(h: &Heracles, p: &Principal, op: &str, a: &Args) -> Result
                 .move_to(p, a.str("uid")?, a.opt_str("department")?)
                 .await?,
         ),
+
+        "users.ssh_keys" => {
+            let q = a.query()?;
+            page(&h.ssh_keys().list(p, a.str("uid")?, &q).await?, &q, &[])
+        }
+        "users.add_ssh_key" => object(&h.ssh_keys().add(p, a.str("uid")?, &a.typed()?).await?),
+        "users.delete_ssh_key" => {
+            h.ssh_keys().delete(p, a.str("uid")?, a.str("id")?).await?;
+            Ok(Answer::Unit)
+        }
 
         // ---- groups -----------------------------------------------------------------
         "groups.list" => {
@@ -468,6 +520,230 @@ pub async fn dispatch(h: &Heracles, p: &Principal, op: &str, a: &Args) -> Result
         ),
         "systems.delete" => {
             h.systems().if_match(im).delete(p, a.str("cn")?).await?;
+            Ok(Answer::Unit)
+        }
+
+        // ---- DNS --------------------------------------------------------------------
+        "dns.zones" => {
+            let q = a.query()?;
+            page(&h.dns().list_zones(p, &q).await?, &q, &[])
+        }
+        "dns.zone" => object(&h.dns().get_zone(p, a.str("zone")?).await?),
+        "dns.create_zone" => object(&h.dns().create_zone(p, &a.typed()?).await?),
+        "dns.update_zone" => object(
+            &h.dns()
+                .if_match(im)
+                .update_zone(p, a.str("zone")?, &a.typed()?)
+                .await?,
+        ),
+        "dns.delete_zone" => {
+            h.dns().if_match(im).delete_zone(p, a.str("zone")?).await?;
+            Ok(Answer::Unit)
+        }
+        "dns.records" => {
+            let q = a.query()?;
+            page(&h.dns().list_records(p, a.str("zone")?, &q).await?, &q, &[])
+        }
+        "dns.record_set" => object(
+            &h.dns()
+                .get_record_set(p, a.str("zone")?, a.str("name")?, a.str("type")?)
+                .await?,
+        ),
+        "dns.create_record" => object(
+            &h.dns()
+                .create_record(p, a.str("zone")?, &a.typed()?)
+                .await?,
+        ),
+        "dns.delete_records" => {
+            h.dns()
+                .if_match(im)
+                .delete_records(
+                    p,
+                    a.str("zone")?,
+                    a.str("name")?,
+                    a.str("type")?,
+                    a.opt_str("value")?,
+                )
+                .await?;
+            Ok(Answer::Unit)
+        }
+
+        // ---- DHCP -------------------------------------------------------------------
+        "dhcp.services" => {
+            let q = a.query()?;
+            page(&h.dhcp().list_services(p, &q).await?, &q, &[])
+        }
+        "dhcp.service" => object(&h.dhcp().get_service(p, a.str("service")?).await?),
+        "dhcp.create_service" => object(&h.dhcp().create_service(p, &a.typed()?).await?),
+        "dhcp.update_service" => object(
+            &h.dhcp()
+                .if_match(im)
+                .update_service(p, a.str("service")?, &a.typed()?)
+                .await?,
+        ),
+        "dhcp.delete_service" => {
+            h.dhcp()
+                .if_match(im)
+                .delete_service(p, a.str("service")?, a.flag("recursive")?)
+                .await?;
+            Ok(Answer::Unit)
+        }
+        "dhcp.shared_networks" => {
+            let q = a.query()?;
+            let found = h
+                .dhcp()
+                .list_shared_networks(p, a.str("service")?, &q)
+                .await?;
+            page(&found, &q, &[])
+        }
+        "dhcp.shared_network" => object(
+            &h.dhcp()
+                .get_shared_network(p, a.str("service")?, a.str("cn")?)
+                .await?,
+        ),
+        "dhcp.create_shared_network" => object(
+            &h.dhcp()
+                .create_shared_network(p, a.str("service")?, &a.typed()?)
+                .await?,
+        ),
+        "dhcp.update_shared_network" => object(
+            &h.dhcp()
+                .if_match(im)
+                .update_shared_network(p, a.str("service")?, a.str("cn")?, &a.typed()?)
+                .await?,
+        ),
+        "dhcp.delete_shared_network" => {
+            h.dhcp()
+                .if_match(im)
+                .delete_shared_network(p, a.str("service")?, a.str("cn")?, a.flag("recursive")?)
+                .await?;
+            Ok(Answer::Unit)
+        }
+        "dhcp.subnets" => {
+            let q = a.query()?;
+            let found = h
+                .dhcp()
+                .list_subnets(p, a.str("service")?, a.opt_str("shared_network")?, &q)
+                .await?;
+            page(&found, &q, &[])
+        }
+        "dhcp.subnet" => object(
+            &h.dhcp()
+                .get_subnet(p, a.str("service")?, a.str("network")?)
+                .await?,
+        ),
+        "dhcp.create_subnet" => object(
+            &h.dhcp()
+                .create_subnet(
+                    p,
+                    a.str("service")?,
+                    a.opt_str("shared_network")?,
+                    &a.typed()?,
+                )
+                .await?,
+        ),
+        "dhcp.update_subnet" => object(
+            &h.dhcp()
+                .if_match(im)
+                .update_subnet(p, a.str("service")?, a.str("network")?, &a.typed()?)
+                .await?,
+        ),
+        "dhcp.delete_subnet" => {
+            h.dhcp()
+                .if_match(im)
+                .delete_subnet(
+                    p,
+                    a.str("service")?,
+                    a.str("network")?,
+                    a.flag("recursive")?,
+                )
+                .await?;
+            Ok(Answer::Unit)
+        }
+        "dhcp.pools" => {
+            let q = a.query()?;
+            let found = h
+                .dhcp()
+                .list_pools(p, a.str("service")?, a.str("network")?, &q)
+                .await?;
+            page(&found, &q, &[])
+        }
+        "dhcp.pool" => object(
+            &h.dhcp()
+                .get_pool(p, a.str("service")?, a.str("network")?, a.str("id")?)
+                .await?,
+        ),
+        "dhcp.create_pool" => object(
+            &h.dhcp()
+                .create_pool(p, a.str("service")?, a.str("network")?, &a.typed()?)
+                .await?,
+        ),
+        "dhcp.update_pool" => object(
+            &h.dhcp()
+                .if_match(im)
+                .update_pool(
+                    p,
+                    a.str("service")?,
+                    a.str("network")?,
+                    a.str("id")?,
+                    &a.typed()?,
+                )
+                .await?,
+        ),
+        "dhcp.delete_pool" => {
+            h.dhcp()
+                .if_match(im)
+                .delete_pool(p, a.str("service")?, a.str("network")?, a.str("id")?)
+                .await?;
+            Ok(Answer::Unit)
+        }
+        "dhcp.hosts" => {
+            let q = a.query()?;
+            page(
+                &h.dhcp().list_hosts(p, a.str("service")?, &q).await?,
+                &q,
+                &[],
+            )
+        }
+        "dhcp.host" => object(
+            &h.dhcp()
+                .get_host(p, a.str("service")?, a.str("cn")?)
+                .await?,
+        ),
+        "dhcp.create_host" => object(
+            &h.dhcp()
+                .create_host(p, a.str("service")?, &a.typed()?)
+                .await?,
+        ),
+        "dhcp.update_host" => object(
+            &h.dhcp()
+                .if_match(im)
+                .update_host(p, a.str("service")?, a.str("cn")?, &a.typed()?)
+                .await?,
+        ),
+        "dhcp.delete_host" => {
+            h.dhcp()
+                .if_match(im)
+                .delete_host(p, a.str("service")?, a.str("cn")?)
+                .await?;
+            Ok(Answer::Unit)
+        }
+
+        // ---- sudo -------------------------------------------------------------------
+        "sudo.list" => {
+            let q = a.query()?;
+            page(&h.sudo().list(p, &q).await?, &q, &[])
+        }
+        "sudo.get" => object(&h.sudo().get(p, a.str("cn")?).await?),
+        "sudo.create" => object(&h.sudo().create(p, &a.typed()?).await?),
+        "sudo.update" => object(
+            &h.sudo()
+                .if_match(im)
+                .update(p, a.str("cn")?, &a.typed()?)
+                .await?,
+        ),
+        "sudo.delete" => {
+            h.sudo().if_match(im).delete(p, a.str("cn")?).await?;
             Ok(Answer::Unit)
         }
 

@@ -115,13 +115,6 @@ def test_slapd_credentials_and_bind_identity(tag: str) -> None:
             assert tls.users.get("admin").uid == "admin"
 
 
-def test_pending_areas_say_so(client: heracles.Client) -> None:
-    for area in (client.dns, client.dhcp, client.sudo):
-        with pytest.raises(heracles.HeraclesError) as info:
-            area.list()
-        assert info.value.code == "NOT_IMPLEMENTED"
-
-
 def test_models_and_pages(embedded_client: heracles.Client, tag: str) -> None:
     user = embedded_client.users.create(uid=tag, cn="Model", sn="M", mail=f"{tag}@example.com")
     try:
@@ -173,3 +166,18 @@ def test_admin_password_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         client.as_user("admin").users.set_password(
             "admin", "Changed-Passw0rd-2", current_password=ADMIN_PASSWORD
         )
+
+
+def test_every_operation_is_wired(tmp_path: Path) -> None:
+    from heracles._heracles import OPERATIONS
+
+    with heracles.open(tmp_path / "ops") as client:
+        for op in OPERATIONS:
+            try:
+                client._core.call(op, {})
+            except heracles.HeraclesError as e:
+                # Missing arguments are fine; an unknown operation is not.
+                assert "operation" not in e.details, op
+        with pytest.raises(heracles.NotFoundError) as info:
+            client._core.call("users.fly", {})
+        assert info.value.details["operation"] == "users.fly"

@@ -1,5 +1,5 @@
 """Heracles from Python: manage an LDAP directory — users, groups, departments, templates,
-settings, access control, audit, systems — with the same rules, ACL checks and audit trail
+settings, access control, audit, systems, DNS, DHCP, sudo rules — with the same rules, ACL checks and audit trail
 as the Heracles REST server, without running it.
 
     import heracles
@@ -45,16 +45,26 @@ from ._models import (
     Decision,
     Department,
     DepartmentNode,
+    DhcpHost,
+    DhcpService,
     Grant,
     Group,
     Model,
     Permissions,
     Policy,
+    Pool,
     Principal,
+    Record,
+    RecordSet,
     Setting,
+    SharedNetwork,
+    SshKey,
+    Subnet,
+    SudoRule,
     System,
     Template,
     User,
+    Zone,
 )
 from ._page import Page
 
@@ -99,4 +109,14 @@ __all__ = [
     "AttributeChange",
     "System",
     "Principal",
+    "SshKey",
+    "Zone",
+    "Record",
+    "RecordSet",
+    "DhcpService",
+    "SharedNetwork",
+    "Subnet",
+    "Pool",
+    "DhcpHost",
+    "SudoRule",
 ]

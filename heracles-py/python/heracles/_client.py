@@ -31,15 +31,25 @@ from ._models import (
     Decision,
     Department,
     DepartmentNode,
+    DhcpHost,
+    DhcpService,
     Group,
     Model,
     Permissions,
     Policy,
+    Pool,
     Principal,
+    Record,
+    RecordSet,
     Setting,
+    SharedNetwork,
+    SshKey,
+    Subnet,
+    SudoRule,
     System,
     Template,
     User,
+    Zone,
 )
 from ._page import Page
 
@@ -258,6 +268,30 @@ class Users(_Area):
         """Moves the user into ``department`` (DN or unique ou), or with ``None`` back to
         ``ou=people``. Its groups and ACL assignments follow; its sessions end."""
         return _one(self._call("move", uid=uid, department=_dn(department)), User)
+
+
+    def ssh_keys(
+        self,
+        uid: str,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[SshKey]:
+        """The user's SSH public keys."""
+        return self._page(
+            "ssh_keys", SshKey, uid=uid, **_query(filter, limit, offset, sort, attributes)
+        )
+
+    def add_ssh_key(self, uid: str, public_key: str) -> SshKey:
+        """Adds an OpenSSH public key line (``ssh-ed25519 AAAA... comment``), checked and
+        fingerprinted."""
+        return _one(self._call("add_ssh_key", uid=uid, body={"public_key": public_key}), SshKey)
+
+    def delete_ssh_key(self, uid: str, id: str) -> None:
+        """Removes a key by its ``id`` (or its ``SHA256:`` fingerprint)."""
+        self._call("delete_ssh_key", uid=uid, id=id)
 
 
 class Groups(_Area):
@@ -760,14 +794,23 @@ class Systems(_Area):
         ipAddress: Union[str, Iterable[str], None] = None,
         macAddress: Union[str, Iterable[str], None] = None,
         description: Optional[str] = None,
+        dns: Optional[Mapping[str, Any]] = None,
+        dhcp: Optional[Mapping[str, Any]] = None,
     ) -> System:
-        """Creates a system; addresses are validated and stored canonically."""
+        """Creates a system; addresses are validated and stored canonically. ``dns``
+        (``{"zone": ..., "name"?: ..., "reverse_zone"?: ...}``) also writes its A/AAAA (and
+        PTR) records, ``dhcp`` (``{"service": ..., "host"?: ...}``) a DHCP host — all or
+        nothing."""
         body: Dict[str, Any] = {"cn": cn, "type": type}
         for name, value in (("ipAddress", ipAddress), ("macAddress", macAddress)):
             if value is not None:
                 body[name] = value if isinstance(value, str) else list(value)
         if description is not None:
             body["description"] = description
+        if dns is not None:
+            body["dns"] = dict(dns)
+        if dhcp is not None:
+            body["dhcp"] = dict(dhcp)
         return _one(self._call("create", body=body), System)
 
     def update(self, cn: str, /, *, if_match: Optional[str] = None, **changes: Any) -> System:
@@ -779,37 +822,423 @@ class Systems(_Area):
         self._call("delete", cn=cn, if_match=if_match)
 
 
-class _Pending(_Area):
-    """An area whose core service this build does not have yet."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise HeraclesError(
-            f"client.{self._prefix}.{name}: the {self._prefix} service is not in this build "
-            "of heracles-core yet",
-            "NOT_IMPLEMENTED",
-            {"area": self._prefix},
-        )
-
-
-class Dns(_Pending):
-    """DNS zones and records (not in this build yet: every call raises ``HeraclesError``
-    with code ``NOT_IMPLEMENTED``)."""
+class Dns(_Area):
+    """DNS zones and records, as bind's LDAP readers (``ldap2zone``) read them. Zones and
+    records use the REST API's fields (``zoneName``, ``primaryNs``, ``adminEmail``, ...)."""
 
     _prefix = "dns"
 
+    def zones(
+        self,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[Zone]:
+        """One page of zones."""
+        return self._page("zones", Zone, **_query(filter, limit, offset, sort, attributes))
 
-class Dhcp(_Pending):
-    """DHCP services (not in this build yet)."""
+    def iter_zones(self, filter: FilterArg = None, page_size: int = 500) -> Iterator[Zone]:
+        """Every matching zone."""
+        return _iterate(lambda limit, offset: self.zones(filter, limit, offset), page_size)
+
+    def get_zone(self, zone: str) -> Zone:
+        """The zone ``zone`` (its name, e.g. ``example.com``)."""
+        return _one(self._call("zone", zone=zone), Zone)
+
+    def create_zone(
+        self, zoneName: str, primaryNs: str, adminEmail: str, **fields: Any
+    ) -> Zone:
+        """Creates a zone (``zoneType`` ``forward`` or ``reverse``, ``ttl``, ``refresh``,
+        ``retry``, ``expire``, ``minimum``, ``primaryNsAddress``)."""
+        body = dict(fields, zoneName=zoneName, primaryNs=primaryNs, adminEmail=adminEmail)
+        return _one(self._call("create_zone", body=body), Zone)
+
+    def update_zone(self, zone: str, /, *, if_match: Optional[str] = None, **changes: Any) -> Zone:
+        """Changes SOA fields (``primaryNs``, ``adminEmail``, ``ttl``, ...); the serial
+        increases."""
+        return _one(self._call("update_zone", zone=zone, body=changes, if_match=if_match), Zone)
+
+    def delete_zone(self, zone: str, *, if_match: Optional[str] = None) -> None:
+        """Deletes the zone and its records."""
+        self._call("delete_zone", zone=zone, if_match=if_match)
+
+    def records(
+        self,
+        zone: str,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[Record]:
+        """One page of the zone's records (one item per value)."""
+        return self._page(
+            "records", Record, zone=zone, **_query(filter, limit, offset, sort, attributes)
+        )
+
+    def iter_records(
+        self, zone: str, filter: FilterArg = None, page_size: int = 500
+    ) -> Iterator[Record]:
+        """Every matching record of the zone."""
+        return _iterate(lambda limit, offset: self.records(zone, filter, limit, offset), page_size)
+
+    def get_records(self, zone: str, name: str, type: str) -> RecordSet:
+        """Every record of ``name`` and ``type`` (``@`` for the apex)."""
+        return _one(self._call("record_set", zone=zone, name=name, type=type), RecordSet)
+
+    def create_record(
+        self, zone: str, name: str, type: str, value: str, ttl: Optional[int] = None
+    ) -> Record:
+        """Adds a record (A, AAAA, CNAME, MX ``"10 mail.example.com."``, NS, PTR, TXT, SRV
+        ``"10 5 5060 sip.example.com."``), validated; the zone's serial increases."""
+        body: Dict[str, Any] = {"name": name, "type": type, "value": value}
+        if ttl is not None:
+            body["ttl"] = ttl
+        return _one(self._call("create_record", zone=zone, body=body), Record)
+
+    def delete_records(
+        self,
+        zone: str,
+        name: str,
+        type: str,
+        value: Optional[str] = None,
+        *,
+        if_match: Optional[str] = None,
+    ) -> None:
+        """Deletes the records of ``name`` and ``type`` (only ``value``, if given)."""
+        self._call(
+            "delete_records", zone=zone, name=name, type=type, value=value, if_match=if_match
+        )
+
+
+class Dhcp(_Area):
+    """DHCP services and what they hold, as ISC dhcpd's LDAP backend reads them: shared
+    networks, subnets (named by their network address), pools (by their ``id``), hosts."""
 
     _prefix = "dhcp"
 
+    # -- services --
+    def services(
+        self,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[DhcpService]:
+        """One page of services."""
+        return self._page(
+            "services", DhcpService, **_query(filter, limit, offset, sort, attributes)
+        )
 
-class Sudo(_Pending):
-    """sudo rules (not in this build yet)."""
+    def iter_services(
+        self, filter: FilterArg = None, page_size: int = 500
+    ) -> Iterator[DhcpService]:
+        """Every matching service."""
+        return _iterate(lambda limit, offset: self.services(filter, limit, offset), page_size)
+
+    def get_service(self, service: str) -> DhcpService:
+        """A service with its shared networks, subnets (and pools) and hosts."""
+        return _one(self._call("service", service=service), DhcpService)
+
+    def create_service(self, cn: str, **fields: Any) -> DhcpService:
+        """Creates a service (``description``, ``statements``, ``options``, ``server``)."""
+        return _one(self._call("create_service", body=dict(fields, cn=cn)), DhcpService)
+
+    def update_service(
+        self, service: str, /, *, if_match: Optional[str] = None, **changes: Any
+    ) -> DhcpService:
+        """Changes ``description``, ``statements``, ``options`` (``None`` removes)."""
+        return _one(
+            self._call("update_service", service=service, body=changes, if_match=if_match),
+            DhcpService,
+        )
+
+    def delete_service(
+        self, service: str, *, recursive: bool = False, if_match: Optional[str] = None
+    ) -> None:
+        """Deletes a service (one holding objects only with ``recursive``)."""
+        self._call("delete_service", service=service, recursive=recursive, if_match=if_match)
+
+    # -- shared networks --
+    def shared_networks(
+        self,
+        service: str,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[SharedNetwork]:
+        """One page of the service's shared networks."""
+        return self._page(
+            "shared_networks",
+            SharedNetwork,
+            service=service,
+            **_query(filter, limit, offset, sort, attributes),
+        )
+
+    def get_shared_network(self, service: str, cn: str) -> SharedNetwork:
+        """One shared network."""
+        return _one(self._call("shared_network", service=service, cn=cn), SharedNetwork)
+
+    def create_shared_network(self, service: str, cn: str, **fields: Any) -> SharedNetwork:
+        """Creates a shared network."""
+        return _one(
+            self._call("create_shared_network", service=service, body=dict(fields, cn=cn)),
+            SharedNetwork,
+        )
+
+    def update_shared_network(
+        self, service: str, cn: str, /, *, if_match: Optional[str] = None, **changes: Any
+    ) -> SharedNetwork:
+        """Changes ``description``, ``statements``, ``options``."""
+        return _one(
+            self._call(
+                "update_shared_network", service=service, cn=cn, body=changes, if_match=if_match
+            ),
+            SharedNetwork,
+        )
+
+    def delete_shared_network(
+        self,
+        service: str,
+        cn: str,
+        *,
+        recursive: bool = False,
+        if_match: Optional[str] = None,
+    ) -> None:
+        """Deletes a shared network (one holding subnets only with ``recursive``)."""
+        self._call(
+            "delete_shared_network",
+            service=service,
+            cn=cn,
+            recursive=recursive,
+            if_match=if_match,
+        )
+
+    # -- subnets --
+    def subnets(
+        self,
+        service: str,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+        shared_network: Optional[str] = None,
+    ) -> Page[Subnet]:
+        """One page of the service's subnets (of one shared network, if given)."""
+        return self._page(
+            "subnets",
+            Subnet,
+            service=service,
+            shared_network=shared_network,
+            **_query(filter, limit, offset, sort, attributes),
+        )
+
+    def get_subnet(self, service: str, network: str) -> Subnet:
+        """One subnet, by its network address."""
+        return _one(self._call("subnet", service=service, network=network), Subnet)
+
+    def create_subnet(
+        self,
+        service: str,
+        network: str,
+        prefix: Optional[int] = None,
+        *,
+        shared_network: Optional[str] = None,
+        **fields: Any,
+    ) -> Subnet:
+        """Creates a subnet (``192.168.1.0``, prefix ``24``), in a shared network if given."""
+        body = dict(fields, network=network)
+        if prefix is not None:
+            body["prefix"] = prefix
+        return _one(
+            self._call(
+                "create_subnet", service=service, shared_network=shared_network, body=body
+            ),
+            Subnet,
+        )
+
+    def update_subnet(
+        self, service: str, network: str, /, *, if_match: Optional[str] = None, **changes: Any
+    ) -> Subnet:
+        """Changes ``prefix``, ``description``, ``statements``, ``options``."""
+        return _one(
+            self._call(
+                "update_subnet", service=service, network=network, body=changes, if_match=if_match
+            ),
+            Subnet,
+        )
+
+    def delete_subnet(
+        self,
+        service: str,
+        network: str,
+        *,
+        recursive: bool = False,
+        if_match: Optional[str] = None,
+    ) -> None:
+        """Deletes a subnet (one holding pools only with ``recursive``)."""
+        self._call(
+            "delete_subnet",
+            service=service,
+            network=network,
+            recursive=recursive,
+            if_match=if_match,
+        )
+
+    # -- pools --
+    def pools(
+        self,
+        service: str,
+        network: str,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[Pool]:
+        """One page of a subnet's pools."""
+        return self._page(
+            "pools",
+            Pool,
+            service=service,
+            network=network,
+            **_query(filter, limit, offset, sort, attributes),
+        )
+
+    def get_pool(self, service: str, network: str, id: str) -> Pool:
+        """One pool, by its id (``first-last``)."""
+        return _one(self._call("pool", service=service, network=network, id=id), Pool)
+
+    def create_pool(self, service: str, network: str, range: str, **fields: Any) -> Pool:
+        """Creates a pool (``range``: ``"192.168.1.100 192.168.1.199"``, inside the subnet,
+        overlapping no other)."""
+        return _one(
+            self._call(
+                "create_pool", service=service, network=network, body=dict(fields, range=range)
+            ),
+            Pool,
+        )
+
+    def update_pool(
+        self,
+        service: str,
+        network: str,
+        id: str,
+        /,
+        *,
+        if_match: Optional[str] = None,
+        **changes: Any,
+    ) -> Pool:
+        """Changes ``range``, ``description``, ``permitList``, ``statements``, ``options``."""
+        return _one(
+            self._call(
+                "update_pool",
+                service=service,
+                network=network,
+                id=id,
+                body=changes,
+                if_match=if_match,
+            ),
+            Pool,
+        )
+
+    def delete_pool(
+        self, service: str, network: str, id: str, *, if_match: Optional[str] = None
+    ) -> None:
+        """Deletes a pool."""
+        self._call("delete_pool", service=service, network=network, id=id, if_match=if_match)
+
+    # -- hosts --
+    def hosts(
+        self,
+        service: str,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[DhcpHost]:
+        """One page of the service's hosts."""
+        return self._page(
+            "hosts", DhcpHost, service=service, **_query(filter, limit, offset, sort, attributes)
+        )
+
+    def get_host(self, service: str, cn: str) -> DhcpHost:
+        """One host."""
+        return _one(self._call("host", service=service, cn=cn), DhcpHost)
+
+    def create_host(self, service: str, cn: str, **fields: Any) -> DhcpHost:
+        """Creates a host (``macAddress``, ``fixedAddress``, ``description``, ...)."""
+        return _one(
+            self._call("create_host", service=service, body=dict(fields, cn=cn)), DhcpHost
+        )
+
+    def update_host(
+        self, service: str, cn: str, /, *, if_match: Optional[str] = None, **changes: Any
+    ) -> DhcpHost:
+        """Changes ``macAddress``, ``fixedAddress``, ``description``, ... (``None``
+        removes)."""
+        return _one(
+            self._call("update_host", service=service, cn=cn, body=changes, if_match=if_match),
+            DhcpHost,
+        )
+
+    def delete_host(self, service: str, cn: str, *, if_match: Optional[str] = None) -> None:
+        """Deletes a host."""
+        self._call("delete_host", service=service, cn=cn, if_match=if_match)
+
+
+class Sudo(_Area):
+    """sudo rules (``sudoRole`` entries, as sudo's LDAP support reads them)."""
 
     _prefix = "sudo"
+
+    def list(
+        self,
+        filter: FilterArg = None,
+        limit: int = 50,
+        offset: int = 0,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+    ) -> Page[SudoRule]:
+        """One page of rules."""
+        return self._page("list", SudoRule, **_query(filter, limit, offset, sort, attributes))
+
+    def iter(
+        self,
+        filter: FilterArg = None,
+        sort: Optional[str] = None,
+        attributes: AttributesArg = None,
+        page_size: int = 500,
+    ) -> Iterator[SudoRule]:
+        """Every matching rule, fetched lazily page by page."""
+        return _iterate(
+            lambda limit, offset: self.list(filter, limit, offset, sort, attributes), page_size
+        )
+
+    def get(self, cn: str) -> SudoRule:
+        """The rule ``cn``."""
+        return _one(self._call("get", cn=cn), SudoRule)
+
+    def create(self, cn: str, **fields: Any) -> SudoRule:
+        """Creates a rule: ``sudoUser`` (users, ``%group``, ``+netgroup``, ``ALL``),
+        ``sudoHost``, ``sudoCommand`` (absolute paths or ``ALL``, ``!`` allowed),
+        ``sudoOption``, ``sudoRunAsUser``, ``sudoRunAsGroup``, ``sudoOrder``, ..."""
+        return _one(self._call("create", body=dict(fields, cn=cn)), SudoRule)
+
+    def update(self, cn: str, /, *, if_match: Optional[str] = None, **changes: Any) -> SudoRule:
+        """Changes the fields given (``None`` removes)."""
+        return _one(self._call("update", cn=cn, body=changes, if_match=if_match), SudoRule)
+
+    def delete(self, cn: str, *, if_match: Optional[str] = None) -> None:
+        """Deletes the rule."""
+        self._call("delete", cn=cn, if_match=if_match)
 
 
 # ---- the client ---------------------------------------------------------------------------

@@ -32,6 +32,16 @@ __all__ = [
     "AttributeChange",
     "System",
     "Principal",
+    "SshKey",
+    "Zone",
+    "Record",
+    "RecordSet",
+    "DhcpService",
+    "SharedNetwork",
+    "Subnet",
+    "Pool",
+    "DhcpHost",
+    "SudoRule",
 ]
 
 _MISSING = object()
@@ -402,3 +412,183 @@ class Principal(Model):
     dn: str
     uid: Optional[str]
     admin: bool
+
+
+class SshKey(Model):
+    """An SSH public key of a user: ``id`` (the fingerprint, URL-safe), ``fingerprint``
+    (``SHA256:...``), ``type``, ``comment``, ``bits``, ``public_key``."""
+
+    __slots__ = ()
+    _repr_fields = ("type", "fingerprint", "comment")
+
+    id: str
+    fingerprint: Optional[str]
+    type: str
+    comment: Optional[str]
+    bits: Optional[int]
+    public_key: str
+    options: Optional[str]
+
+
+class Zone(Model):
+    """A DNS zone (its SOA and record count)."""
+
+    __slots__ = ()
+    _repr_fields = ("zoneName", "zoneType", "serial", "recordCount")
+
+    dn: str
+    zoneName: str
+    zoneType: str
+    primaryNs: str
+    adminEmail: str
+    serial: int
+    refresh: int
+    retry: int
+    expire: int
+    minimum: int
+    ttl: int
+    recordCount: int
+
+
+class Record(Model):
+    """One DNS record: ``name`` (relative to the zone), ``type``, ``value``, ``ttl``."""
+
+    __slots__ = ()
+    _repr_fields = ("name", "type", "value", "ttl")
+
+    dn: str
+    name: str
+    type: str
+    value: str
+    ttl: int
+
+
+class RecordSet(Model):
+    """Every record of one name and type: ``values`` with one ``ttl``."""
+
+    __slots__ = ()
+    _repr_fields = ("zoneName", "name", "type", "values")
+
+    dn: str
+    zoneName: str
+    name: str
+    type: str
+    ttl: int
+    values: List[str]
+
+
+class Pool(Model):
+    """An address pool of a DHCP subnet: ``range`` (``first last``) and its ``id``."""
+
+    __slots__ = ()
+    _repr_fields = ("id", "range", "size")
+
+    dn: str
+    id: str
+    range: str
+    size: int
+    description: Optional[str]
+    permitList: List[str]
+    statements: List[str]
+    options: List[str]
+
+
+class Subnet(Model):
+    """A DHCP subnet; ``pools`` as :class:`Pool`."""
+
+    __slots__ = ()
+    _repr_fields = ("network", "prefix", "sharedNetwork")
+
+    dn: str
+    network: str
+    prefix: int
+    netmask: str
+    sharedNetwork: Optional[str]
+    description: Optional[str]
+    statements: List[str]
+    options: List[str]
+
+    @property
+    def pools(self) -> List[Pool]:
+        """Its pools."""
+        return [Pool(x) for x in self._data.get("pools", [])]
+
+
+class SharedNetwork(Model):
+    """A DHCP shared network."""
+
+    __slots__ = ()
+    _repr_fields = ("cn", "description")
+
+    dn: str
+    cn: str
+    description: Optional[str]
+    statements: List[str]
+    options: List[str]
+
+
+class DhcpHost(Model):
+    """A DHCP host: ``macAddress``, ``fixedAddress``."""
+
+    __slots__ = ()
+    _repr_fields = ("cn", "macAddress", "fixedAddress")
+
+    dn: str
+    cn: str
+    macAddress: Optional[str]
+    fixedAddress: Optional[str]
+    subnet: Optional[str]
+    description: Optional[str]
+    statements: List[str]
+    options: List[str]
+
+
+class DhcpService(Model):
+    """A DHCP service. Read singly (``dhcp.get_service``) it holds its ``sharedNetworks``,
+    ``subnets`` and ``hosts``; in lists, only its own fields."""
+
+    __slots__ = ()
+    _repr_fields = ("cn", "description", "server")
+
+    dn: str
+    cn: str
+    description: Optional[str]
+    statements: List[str]
+    options: List[str]
+    server: Optional[str]
+    primaryDN: Optional[str]
+
+    @property
+    def sharedNetworks(self) -> List[SharedNetwork]:
+        """Its shared networks (single reads only)."""
+        return [SharedNetwork(x) for x in self._data.get("sharedNetworks", [])]
+
+    @property
+    def subnets(self) -> List[Subnet]:
+        """Its subnets, with their pools (single reads only)."""
+        return [Subnet(x) for x in self._data.get("subnets", [])]
+
+    @property
+    def hosts(self) -> List[DhcpHost]:
+        """Its hosts (single reads only)."""
+        return [DhcpHost(x) for x in self._data.get("hosts", [])]
+
+
+class SudoRule(Model):
+    """A sudo rule (``sudoRole``)."""
+
+    __slots__ = ()
+    _repr_fields = ("cn", "sudoUser", "sudoHost", "sudoCommand")
+
+    dn: str
+    cn: str
+    description: Optional[str]
+    sudoUser: List[str]
+    sudoHost: List[str]
+    sudoCommand: List[str]
+    sudoRunAsUser: List[str]
+    sudoRunAsGroup: List[str]
+    sudoOption: List[str]
+    sudoOrder: Optional[int]
+    sudoNotBefore: Optional[str]
+    sudoNotAfter: Optional[str]
