@@ -613,6 +613,29 @@ pub static ROUTES: &[Route] = &[
         },
     },
     Route {
+        method: Method::POST,
+        path: "/api/v1/users/{uid}/move",
+        handler: users::move_to,
+        doc: RouteDoc {
+            operation_id: "moveUser",
+            summary: "Move a user to another department",
+            description: "Renames the user's entry into `department` (its DN, or its `ou` when \
+                          unique), or with `null` back into `ou=people`; uid, attributes and \
+                          password stay. Its groups' `member` values and the ACL assignments \
+                          naming it follow; its sessions end. Needs `user:delete` where it is \
+                          and `user:create` where it goes.",
+            tag: "users",
+            access: Access::Bearer,
+            query: &[],
+            request: Some("UserMove"),
+            responses: &[DocResponse {
+                status: 200,
+                description: "The moved user.",
+                body: DocBody::Json("User"),
+            }],
+        },
+    },
+    Route {
         method: Method::GET,
         path: "/api/v1/users/{uid}/ssh-keys",
         handler: ssh_keys::list,

@@ -48,6 +48,19 @@ pub fn unlock(ctx: Ctx) -> HandlerFuture {
     with_principal(ctx, unlock_user)
 }
 
+/// `POST /api/v1/users/{uid}/move`.
+pub fn move_to(ctx: Ctx) -> HandlerFuture {
+    with_principal(ctx, move_user)
+}
+
+/// The body of `POST /users/{uid}/move`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    /// The department (DN or unique ou); `null`: the people container.
+    department: Option<String>,
+}
+
 /// The path of a user.
 pub fn location(uid: &str) -> String {
     format!("/api/v1/users/{}", encode_segment(uid))
@@ -114,6 +127,18 @@ async fn unlock_user(ctx: Ctx, p: Principal) -> Result<Reply> {
     answer(StatusCode::OK, &user)
 }
 
+async fn move_user(mut ctx: Ctx, p: Principal) -> Result<Reply> {
+    let uid = ctx.param("uid")?.to_owned();
+    let body: MoveBody = ctx.json().await?;
+    let user = ctx
+        .state()
+        .heracles()
+        .users()
+        .move_to(&p, &uid, body.department.as_deref())
+        .await?;
+    Ok(answer(StatusCode::OK, &user)?.with_location(&location(&user.uid)))
+}
+
 /// The OpenAPI component schemas of this area.
 pub fn schemas() -> Vec<(&'static str, Value)> {
     let posix = json!({
@@ -156,6 +181,19 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             }),
         ),
         ("UserList", crate::openapi::page_schema("User")),
+        (
+            "UserMove",
+            json!({
+                "type": "object",
+                "description": "Where the user goes (absent: as null).",
+                "properties": {
+                    "department": {"type": "string", "nullable": true,
+                                   "description": "Department DN or unique ou; null: ou=people.",
+                                   "example": "ou=Sales,ou=departments,dc=example,dc=com"}
+                },
+                "additionalProperties": false
+            }),
+        ),
         (
             "UserCreate",
             json!({

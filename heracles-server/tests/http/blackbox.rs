@@ -547,6 +547,42 @@ fn scenario(s: &Server, admin: &str, t: &str, slapd: Option<&HashMap<String, Str
         assert_eq!(strings(uids), [ua.as_str()]);
     }
 
+    // Move: out of the department into ou=people and back (by its ou); the DN follows,
+    // the password comes along, the group still lists the user, its token ends.
+    let moved = ok(
+        &api.post(
+            &format!("/api/v1/users/{ua}/move"),
+            &json!({"department": null}),
+        ),
+        200,
+    );
+    let people_dn = moved["dn"].as_str().unwrap().to_owned();
+    assert!(
+        people_dn.starts_with(&format!("uid={ua},ou=people,")),
+        "{moved}"
+    );
+    assert_token_refused(s, &user.token);
+    assert_eq!(login(s, &ua, NEW_PW).status, 200);
+    assert_eq!(
+        strings(&ok(&api.get(&gpath), 200)["members"]),
+        [ua.as_str()]
+    );
+    let back = ok(
+        &api.post(
+            &format!("/api/v1/users/{ua}/move"),
+            &json!({"department": ou}),
+        ),
+        200,
+    );
+    assert_eq!(back["dn"], a_dn.as_str());
+    api.post(
+        &format!("/api/v1/users/{ua}/move"),
+        &json!({"department": "nowhere-at-all"}),
+    )
+    .assert_error(404, "DEPARTMENT_NOT_FOUND");
+    api.post(&format!("/api/v1/users/{ua}/move"), &json!({"dept": ou}))
+        .assert_error(400, "VALIDATION_FAILED");
+
     // Clean up (the shared slapd outlives the test): a non-empty department needs
     // `recursive`, and takes its user along.
     for path in [
