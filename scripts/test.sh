@@ -161,7 +161,7 @@ python3 -m venv "$VENV" || {
 # On both backends: the embedded directory and the throwaway slapd (HERACLES_TEST_SLAPD_ENV).
 (cd heracles-py && "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests)
 "$VENV/bin/python" -m mypy --strict --no-incremental \
-    heracles-py/python/heracles heracles-py/tests examples/python/sdk
+    heracles-py/python/heracles heracles-py/tests examples/python/sdk benches/python
 # The hand-written stubs of the compiled module match what it exports.
 "$VENV/bin/python" -m mypy.stubtest heracles._heracles
 
