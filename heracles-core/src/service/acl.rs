@@ -62,6 +62,8 @@ struct Snapshot {
 struct Cached {
     read_at: Instant,
     generation: u64,
+    /// The principal's uid as read with the ACL (`None`: no such user).
+    uid: Option<String>,
     acl: Arc<CompiledAcl>,
 }
 
@@ -321,23 +323,56 @@ impl<'a> AclService<'a> {
         Ok(found)
     }
 
-    /// The compiled ACL of `dn` (from the cache when fresh).
-    pub(crate) async fn compiled(self, dn: &Dn, uid: Option<&str>) -> Result<Arc<CompiledAcl>> {
+    /// The cached uid and ACL of `dn`, if fresh.
+    fn cached(self, dn: &Dn) -> Option<(Option<String>, Arc<CompiledAcl>)> {
         let generation = self.cache().generation.load(Ordering::SeqCst);
-        if let Some(c) = self
+        let principals = self
             .cache()
             .principals
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(dn)
-        {
-            if c.generation == generation && c.read_at.elapsed() < ACL_TTL {
-                return Ok(c.acl.clone());
-            }
+            .unwrap_or_else(PoisonError::into_inner);
+        let c = principals.get(dn)?;
+        (c.generation == generation && c.read_at.elapsed() < ACL_TTL)
+            .then(|| (c.uid.clone(), c.acl.clone()))
+    }
+
+    /// The uid and compiled ACL of the user `dn` — from the cache when fresh, so an
+    /// authenticated request costs no directory round trip for them (see the module docs
+    /// for the staleness bound). `None` as uid: there is no such user.
+    pub(crate) async fn principal_parts(
+        self,
+        dn: &Dn,
+    ) -> Result<(Option<String>, Arc<CompiledAcl>)> {
+        if let Some(hit) = self.cached(dn) {
+            return Ok(hit);
         }
+        let read_at = Instant::now();
+        let entry = self.h.directory().get(dn, &["uid"]).await?;
+        let uid = entry.and_then(|e| e.first_str("uid").map(str::to_owned));
+        let acl = self.compile(dn, uid.clone(), read_at).await?;
+        Ok((uid, acl))
+    }
+
+    /// The compiled ACL of `dn` (from the cache when fresh).
+    pub(crate) async fn compiled(self, dn: &Dn, uid: Option<&str>) -> Result<Arc<CompiledAcl>> {
+        if let Some((_, acl)) = self.cached(dn) {
+            return Ok(acl);
+        }
+        self.compile(dn, uid.map(str::to_owned), Instant::now())
+            .await
+    }
+
+    /// Compiles the ACL of `dn` (whose uid is `uid`, read at `read_at`) and caches it.
+    async fn compile(
+        self,
+        dn: &Dn,
+        uid: Option<String>,
+        read_at: Instant,
+    ) -> Result<Arc<CompiledAcl>> {
         let snapshot = self.snapshot().await?;
-        let read_at = snapshot.read_at;
-        let groups = self.groups_of(dn, uid).await?;
+        // Fresh until the oldest of what it was built from expires.
+        let read_at = read_at.min(snapshot.read_at);
+        let groups = self.groups_of(dn, uid.as_deref()).await?;
         let acl = Arc::new(CompiledAcl::compile(
             dn,
             &groups,
@@ -358,6 +393,7 @@ impl<'a> AclService<'a> {
             Cached {
                 read_at,
                 generation: snapshot.generation,
+                uid,
                 acl: acl.clone(),
             },
         );

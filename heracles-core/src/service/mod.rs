@@ -248,9 +248,7 @@ impl Heracles {
     /// The principal of the user `dn`, with its compiled ACL (cached; see
     /// [`acl`](self::acl) for how fresh it is).
     pub async fn principal(&self, dn: &Dn) -> Result<Principal> {
-        let entry = self.directory().get(dn, &["uid"]).await?;
-        let uid = entry.and_then(|e| e.first_str("uid").map(str::to_owned));
-        let compiled = self.acl().compiled(dn, uid.as_deref()).await?;
+        let (uid, compiled) = self.acl().principal_parts(dn).await?;
         Ok(Principal::with_acl(dn.clone(), uid, compiled))
     }
 

@@ -885,7 +885,7 @@ impl<'a> Dns<'a> {
             minimum: minimum.unwrap_or(s.minimum),
         };
         op.begin().await?;
-        serial::bump(
+        let written = serial::bump(
             self.h.directory(),
             &soa_node.entry.dn,
             &extra,
@@ -895,7 +895,17 @@ impl<'a> Dns<'a> {
         .await?;
         let after = self.load(&zone).await?;
         op.changes(Some(&soa_node.entry), Some(&after.soa_node().entry));
-        Ok(after.answer())
+        // The SOA as this change wrote it (a concurrent change may already have moved the
+        // serial on; the answer is this change's result, not the next one's).
+        let mut answer = after.answer();
+        answer.primary_ns.clone_from(&written.mname);
+        answer.admin_email = validate::email_of_mailbox(&written.rname);
+        answer.serial = written.serial;
+        answer.refresh = written.refresh;
+        answer.retry = written.retry;
+        answer.expire = written.expire;
+        answer.minimum = written.minimum;
+        Ok(answer)
     }
 
     /// Deletes a zone with all its records (every entry of it below `ou=dns`).
