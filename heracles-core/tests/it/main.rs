@@ -30,6 +30,7 @@ mod sudo;
 mod suite;
 mod suite_errors;
 mod systems;
+mod vlv;
 
 /// Runs each suite function once on slapd and once on the embedded directory.
 macro_rules! conformance {

@@ -12,6 +12,7 @@
 //!   only when it provably never reached the server.
 
 mod config;
+pub mod controls;
 mod convert;
 mod pool;
 mod tls;
