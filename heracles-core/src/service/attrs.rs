@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::directory::Entry;
@@ -165,6 +166,40 @@ pub(crate) fn other_fields(schema: &Schema, entry: &Entry, skip: &[&str]) -> Map
         }
     }
     out
+}
+
+/// A string, a list of strings, or `null` (no values).
+pub(crate) fn strings_of<E: serde::de::Error>(
+    v: Value,
+) -> std::result::Result<Option<Vec<String>>, E> {
+    let bad = || E::custom("expected a string or a list of strings");
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(vec![s])),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<std::result::Result<Vec<_>, E>>()
+            .map(Some),
+        _ => Err(bad()),
+    }
+}
+
+/// A field holding one string or a list of strings (absent or `null`: none).
+pub(crate) fn list<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    Ok(strings_of(Value::deserialize(d)?)?.unwrap_or_default())
+}
+
+/// [`list`] for updates: absent (`None`, through `#[serde(default)]`), `null` (`Some(None)`)
+/// or one string or a list (`Some(Some(..))`).
+#[allow(clippy::option_option)]
+pub(crate) fn nullable_list<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<Vec<String>>>, D::Error> {
+    Ok(Some(strings_of(Value::deserialize(d)?)?))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::attrs::{list, nullable_list};
 use super::common::{allow_list, list_entries, written_attributes, ListQuery, Principal};
 use super::version::{guard, IfMatch, CSN};
 use super::{Container, Heracles};
@@ -138,26 +139,6 @@ pub struct System {
     pub description: Option<String>,
 }
 
-/// One value or a list (`"ipAddress": "10.0.0.1"` or `["10.0.0.1", "fd00::1"]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    /// One value.
-    One(String),
-    /// Several.
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    /// The values.
-    pub fn values(&self) -> Vec<String> {
-        match self {
-            OneOrMany::One(v) => vec![v.clone()],
-            OneOrMany::Many(v) => v.clone(),
-        }
-    }
-}
-
 /// The body of `POST /systems`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,12 +148,12 @@ pub struct NewSystem {
     /// Its type.
     #[serde(rename = "type")]
     pub system_type: String,
-    /// IP address(es).
-    #[serde(rename = "ipAddress", default)]
-    pub ip_address: Option<OneOrMany>,
-    /// MAC address(es).
-    #[serde(rename = "macAddress", default)]
-    pub mac_address: Option<OneOrMany>,
+    /// IP address(es): one string or a list.
+    #[serde(rename = "ipAddress", default, deserialize_with = "list")]
+    pub ip_address: Vec<String>,
+    /// MAC address(es): one string or a list.
+    #[serde(rename = "macAddress", default, deserialize_with = "list")]
+    pub mac_address: Vec<String>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
@@ -234,18 +215,18 @@ pub struct SystemUpdate {
     #[serde(
         rename = "ipAddress",
         default,
-        deserialize_with = "super::departments::nullable",
+        deserialize_with = "nullable_list",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ip_address: Option<Option<OneOrMany>>,
+    pub ip_address: Option<Option<Vec<String>>>,
     /// New MAC addresses (`null`: none).
     #[serde(
         rename = "macAddress",
         default,
-        deserialize_with = "super::departments::nullable",
+        deserialize_with = "nullable_list",
         skip_serializing_if = "Option::is_none"
     )]
-    pub mac_address: Option<Option<OneOrMany>>,
+    pub mac_address: Option<Option<Vec<String>>>,
     /// New description (`null`: none).
     #[serde(
         default,
@@ -706,17 +687,11 @@ impl<'a> Systems<'a> {
         let system_type = SystemType::from_name(&body.system_type)?;
         let ips = body
             .ip_address
-            .as_ref()
-            .map(OneOrMany::values)
-            .unwrap_or_default()
             .iter()
             .map(|ip| canonical_ip(ip))
             .collect::<Result<Vec<_>>>()?;
         let macs = body
             .mac_address
-            .as_ref()
-            .map(OneOrMany::values)
-            .unwrap_or_default()
             .iter()
             .map(|m| canonical_mac(m))
             .collect::<Result<Vec<_>>>()?;
@@ -798,14 +773,9 @@ impl<'a> Systems<'a> {
                 return Err(Error::validation("cn", "cn cannot be changed"));
             }
         }
-        let canon = |v: &Option<OneOrMany>, f: fn(&str) -> Result<String>| -> Result<Vec<String>> {
-            v.as_ref()
-                .map(OneOrMany::values)
-                .unwrap_or_default()
-                .iter()
-                .map(|x| f(x))
-                .collect()
-        };
+        let canon = |v: &Option<Vec<String>>,
+                     f: fn(&str) -> Result<String>|
+         -> Result<Vec<String>> { v.iter().flatten().map(|x| f(x)).collect() };
         let ips = match &changes.ip_address {
             None => current.ip_address.clone(),
             Some(v) => canon(v, canonical_ip)?,

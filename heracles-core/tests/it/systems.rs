@@ -4,9 +4,7 @@
 
 use heracles_core::service::dhcp::{NewService, NewSubnet};
 use heracles_core::service::dns::NewZone;
-use heracles_core::service::systems::{
-    DhcpLink, DnsLink, NewSystem, OneOrMany, SystemType, SystemUpdate,
-};
+use heracles_core::service::systems::{DhcpLink, DnsLink, NewSystem, SystemType, SystemUpdate};
 use heracles_core::service::{Heracles, ListQuery, Principal};
 use heracles_core::ErrorCode;
 
@@ -47,8 +45,8 @@ pub async fn systems_round_trip(t: &Target) {
             &NewSystem {
                 cn: web.clone(),
                 system_type: "server".into(),
-                ip_address: Some(OneOrMany::Many(vec![ip1.clone(), "2001:DB8::10".into()])),
-                mac_address: Some(OneOrMany::One(mac.to_uppercase().replace(':', "-"))),
+                ip_address: vec![ip1.clone(), "2001:DB8::10".into()],
+                mac_address: vec![mac.to_uppercase().replace(':', "-")],
                 description: Some("Web server".into()),
                 dns: None,
                 dhcp: None,
@@ -75,8 +73,8 @@ pub async fn systems_round_trip(t: &Target) {
     let other = |cn: &str, kind: &str, ip: Option<&str>, m: Option<&str>| NewSystem {
         cn: cn.into(),
         system_type: kind.into(),
-        ip_address: ip.map(|i| OneOrMany::One(i.into())),
-        mac_address: m.map(|x| OneOrMany::One(x.into())),
+        ip_address: ip.map(|i| vec![i.into()]).unwrap_or_default(),
+        mac_address: m.map(|x| vec![x.into()]).unwrap_or_default(),
         description: None,
         dns: None,
         dhcp: None,
@@ -157,7 +155,7 @@ pub async fn systems_round_trip(t: &Target) {
         &admin,
         &printer,
         &SystemUpdate {
-            ip_address: Some(Some(OneOrMany::Many(vec![ip2.clone(), ip1.clone()]))),
+            ip_address: Some(Some(vec![ip2.clone(), ip1.clone()])),
             ..SystemUpdate::default()
         },
     )
@@ -286,8 +284,8 @@ pub async fn systems_link_dns_and_dhcp_all_or_nothing(t: &Target) {
     let body = |cn: &str, svc: &str| NewSystem {
         cn: cn.into(),
         system_type: "server".into(),
-        ip_address: Some(OneOrMany::One(ip.clone())),
-        mac_address: Some(OneOrMany::One(mac.clone())),
+        ip_address: vec![ip.clone()],
+        mac_address: vec![mac.clone()],
         description: None,
         dns: Some(DnsLink {
             zone: zone.clone(),

@@ -256,7 +256,7 @@ impl<'a> Reader<'a> {
         Ok((tag, content))
     }
 
-    fn expect(&mut self, tag: u8, what: &str) -> Result<&'a [u8]> {
+    fn expect_tag(&mut self, tag: u8, what: &str) -> Result<&'a [u8]> {
         let (t, content) = self.next()?;
         if t == tag {
             Ok(content)
@@ -286,12 +286,12 @@ pub fn decode_sort_response(value: &[u8]) -> Result<SortResult> {
         bytes: value,
         control: "sort response",
     };
-    let body = outer.expect(SEQUENCE, "a SEQUENCE")?;
+    let body = outer.expect_tag(SEQUENCE, "a SEQUENCE")?;
     let mut r = Reader {
         bytes: body,
         control: "sort response",
     };
-    let code = r.expect(ENUMERATED, "the sort result")?;
+    let code = r.expect_tag(ENUMERATED, "the sort result")?;
     let result = u32::try_from(r.unsigned(code)?).map_err(|_| r.bad("the result is too large"))?;
     let attribute = if r.peek_tag() == Some(0x80) {
         let (_, a) = r.next()?;
@@ -308,21 +308,21 @@ pub fn decode_vlv_response(value: &[u8]) -> Result<VlvResponse> {
         bytes: value,
         control: "VLV response",
     };
-    let body = outer.expect(SEQUENCE, "a SEQUENCE")?;
+    let body = outer.expect_tag(SEQUENCE, "a SEQUENCE")?;
     let mut r = Reader {
         bytes: body,
         control: "VLV response",
     };
-    let position = r.expect(INTEGER, "the target position")?;
+    let position = r.expect_tag(INTEGER, "the target position")?;
     let target_position = r.unsigned(position)?;
-    let count = r.expect(INTEGER, "the content count")?;
+    let count = r.expect_tag(INTEGER, "the content count")?;
     let content_count = r.unsigned(count)?;
-    let code = r.expect(ENUMERATED, "the result")?;
+    let code = r.expect_tag(ENUMERATED, "the result")?;
     let result = u32::try_from(r.unsigned(code)?).map_err(|_| r.bad("the result is too large"))?;
     let context_id = if r.is_empty() {
         None
     } else {
-        Some(r.expect(OCTET_STRING, "a context id")?.to_vec())
+        Some(r.expect_tag(OCTET_STRING, "a context id")?.to_vec())
     };
     Ok(VlvResponse {
         target_position,

@@ -43,10 +43,10 @@
 
 pub mod syntax;
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 use self::syntax::{check_list, fail, is_defaults, Reference};
+use super::attrs::{list, nullable_list};
 use super::common::{allow_list_for_classes, list_entries};
 use super::departments::{check_description, nullable};
 use super::version::{guard, IfMatch, CSN};
@@ -240,35 +240,6 @@ pub struct SudoRuleUpdate {
         skip_serializing_if = "Option::is_none"
     )]
     pub sudo_not_after: Option<Option<String>>,
-}
-
-/// A string, a list of strings, or `null` (no values).
-fn strings_of<E: serde::de::Error>(v: Value) -> std::result::Result<Option<Vec<String>>, E> {
-    let bad = || E::custom("expected a string or a list of strings");
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(vec![s])),
-        Value::Array(items) => items
-            .into_iter()
-            .map(|i| match i {
-                Value::String(s) => Ok(s),
-                _ => Err(bad()),
-            })
-            .collect::<std::result::Result<Vec<_>, E>>()
-            .map(Some),
-        _ => Err(bad()),
-    }
-}
-
-fn list<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
-    Ok(strings_of(Value::deserialize(d)?)?.unwrap_or_default())
-}
-
-#[allow(clippy::option_option)]
-fn nullable_list<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<Option<Vec<String>>>, D::Error> {
-    Ok(Some(strings_of(Value::deserialize(d)?)?))
 }
 
 /// Sudo rule operations; get one with [`Heracles::sudo`].
