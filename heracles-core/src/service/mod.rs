@@ -35,6 +35,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod groups;
 mod ids;
+pub mod lists;
 pub mod sessions;
 pub mod settings;
 pub mod ssh_keys;
@@ -162,6 +163,7 @@ struct Inner {
     containers: std::sync::RwLock<settings::Containers>,
     sessions: sessions::ActivityCache,
     acl: acl::AclCache,
+    lists: lists::ListCache,
 }
 
 /// The core of Heracles over one directory. Clone it freely.
@@ -181,6 +183,7 @@ impl Heracles {
                 containers: std::sync::RwLock::new(settings::Containers::default()),
                 sessions: sessions::ActivityCache::default(),
                 acl: acl::AclCache::default(),
+                lists: lists::ListCache::default(),
             }),
         }
     }
@@ -188,6 +191,22 @@ impl Heracles {
     /// The directory.
     pub fn directory(&self) -> &dyn Directory {
         &*self.inner.dir
+    }
+
+    /// Turns the lists' cache of sorted DNs on (the default) or off (see [`lists`]): off,
+    /// every list asks the directory for its page and total (sort + VLV controls where the
+    /// server offers them, else a scan of DNs).
+    pub fn set_list_cache(&self, on: bool) {
+        self.inner.lists.set_enabled(on);
+    }
+
+    /// How many scans the lists' cache has made (each cache miss is one).
+    pub fn list_cache_scans(&self) -> u64 {
+        self.inner.lists.scans()
+    }
+
+    pub(crate) fn list_cache(&self) -> &lists::ListCache {
+        &self.inner.lists
     }
 
     /// The base DN.
