@@ -597,22 +597,7 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
         },
         Some(url) => DirectoryConfig::Ldap(ldap_settings(m, url, env_password)?),
     };
-    let mut jwt_secrets = Vec::new();
-    if let Some(raw) = jwt_secret(m)? {
-        for part in raw.value.split([',', '\n']).map(str::trim) {
-            if part.is_empty() && raw.value.contains('\n') {
-                continue; // blank lines and the final newline of a file
-            }
-            if part.len() < MIN_SECRET_BYTES {
-                return Err(ConfigError(format!(
-                    "invalid jwt_secret (from {}): every secret must be at least \
-                     {MIN_SECRET_BYTES} bytes long",
-                    raw.source
-                )));
-            }
-            jwt_secrets.push(Secret::new(part));
-        }
-    }
+    let jwt_secrets = jwt_secrets(m)?;
     if jwt_secrets.is_empty() && matches!(directory, DirectoryConfig::Ldap(_)) {
         return Err(ConfigError(
             "jwt_secret is required in LDAP mode (every instance serving the directory must \
@@ -660,11 +645,31 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
             m.get("shutdown_timeout"),
             DEFAULT_SHUTDOWN_TIMEOUT,
         )?,
-        list_cache: match m.get("list_cache") {
-            None => true,
-            Some(raw) => parse_bool("list_cache", raw)?,
-        },
+        list_cache: m
+            .get("list_cache")
+            .map_or(Ok(true), |raw| parse_bool("list_cache", raw))?,
     })
+}
+
+/// The configured token secrets (none: not configured).
+fn jwt_secrets(m: &Layer) -> Result<Vec<Secret>, ConfigError> {
+    let mut jwt_secrets = Vec::new();
+    if let Some(raw) = jwt_secret(m)? {
+        for part in raw.value.split([',', '\n']).map(str::trim) {
+            if part.is_empty() && raw.value.contains('\n') {
+                continue; // blank lines and the final newline of a file
+            }
+            if part.len() < MIN_SECRET_BYTES {
+                return Err(ConfigError(format!(
+                    "invalid jwt_secret (from {}): every secret must be at least \
+                     {MIN_SECRET_BYTES} bytes long",
+                    raw.source
+                )));
+            }
+            jwt_secrets.push(Secret::new(part));
+        }
+    }
+    Ok(jwt_secrets)
 }
 
 fn ldap_settings(

@@ -793,7 +793,10 @@ mod tests {
         let sales = dn("ou=sales,ou=departments,dc=example,dc=com");
         assert!(acl.allows_subtree(perm("user:read"), &dn("ou=people,dc=example,dc=com")));
         assert!(!acl.allows_subtree(perm("user:read"), &sales));
-        assert!(acl.allows_subtree(perm("user:delete"), &dn("ou=x,ou=sales,ou=departments,dc=example,dc=com")));
+        assert!(acl.allows_subtree(
+            perm("user:delete"),
+            &dn("ou=x,ou=sales,ou=departments,dc=example,dc=com")
+        ));
         assert!(!acl.allows_subtree(perm("user:write"), &secret.parent().unwrap()));
     }
 

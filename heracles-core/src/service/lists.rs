@@ -179,9 +179,7 @@ pub(crate) async fn page(
     let dns = match marker {
         Some(m) => cache.sorted(dir, req, &m).await?,
         None if everything => {
-            let w = dir
-                .search_window(req, page.offset(), page.limit())
-                .await?;
+            let w = dir.search_window(req, page.offset(), page.limit()).await?;
             return Ok(Page::new(w.entries, w.total, page));
         }
         None => Arc::new(sorted_dns(dir, req).await?),

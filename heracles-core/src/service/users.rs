@@ -13,6 +13,8 @@
 //!   untouched); unlock removes it.
 //! - Deleting a user removes it from every group (`member` and `memberUid`).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -226,6 +228,63 @@ impl<'a> Users<'a> {
         Ok(names)
     }
 
+    /// The group names of each of `users` (in that order), with one search.
+    async fn groups_of_page(&self, users: &[Entry]) -> Result<Vec<Vec<String>>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut clauses = Vec::with_capacity(users.len() * 2);
+        let mut by_dn: HashMap<String, usize> = HashMap::with_capacity(users.len());
+        let mut by_uid: HashMap<String, usize> = HashMap::with_capacity(users.len());
+        for (i, e) in users.iter().enumerate() {
+            let uid = e.first_str("uid").unwrap_or_default();
+            clauses.push(Filter::eq("member", e.dn.to_string()));
+            clauses.push(Filter::eq("memberUid", uid));
+            by_dn.insert(e.dn.normalized(), i);
+            // memberUid matches exactly (caseExactIA5Match).
+            by_uid.insert(uid.to_owned(), i);
+        }
+        let found = self
+            .h
+            .directory()
+            .search(
+                &SearchRequest::new(self.h.base().clone(), Scope::Subtree, Filter::or(clauses))
+                    .attributes(["cn", "member", "memberUid"]),
+            )
+            .await?;
+        let mut names: Vec<Vec<String>> = vec![Vec::new(); users.len()];
+        for g in &found {
+            let Some(cn) = g.first_str("cn") else {
+                continue;
+            };
+            let mut members: Vec<usize> = Vec::new();
+            for uid in g.strs("memberUid") {
+                members.extend(by_uid.get(uid));
+            }
+            for v in g.strs("member") {
+                // Only values that could name one of the page's users are parsed.
+                let lower = v.trim_start().to_ascii_lowercase();
+                if !lower.starts_with("uid") {
+                    continue;
+                }
+                if let Ok(dn) = Dn::parse(v) {
+                    members.extend(by_dn.get(&dn.normalized()));
+                }
+            }
+            members.sort_unstable();
+            members.dedup();
+            for i in members {
+                if let Some(list) = names.get_mut(i) {
+                    list.push(cn.to_owned());
+                }
+            }
+        }
+        for list in &mut names {
+            list.sort_by_key(|n| n.to_lowercase());
+        }
+        Ok(names)
+    }
+
     async fn to_user(&self, e: Entry) -> Result<User> {
         let groups = self.groups_of(&e).await?;
         Ok(self.shape(e, groups))
@@ -298,9 +357,12 @@ impl<'a> Users<'a> {
             "uid",
         )
         .await?;
+        // The groups of the whole page in one search, not one per user.
+        let mut groups = self.groups_of_page(&page.data).await?.into_iter();
         let mut data = Vec::with_capacity(page.data.len());
         for e in page.data {
-            data.push(self.answer(p, e).await?);
+            let names = groups.next().unwrap_or_default();
+            data.push(Self::visible(p, self.shape(e, names)));
         }
         Ok(Page {
             data,

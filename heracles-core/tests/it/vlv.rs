@@ -103,8 +103,21 @@ async fn slapd_answers_our_sort_and_vlv_controls() {
 /// Values with ties, case differences, accents and spaces, so that the orders of slapd's
 /// sssvlv and of the project's sort must agree on more than ASCII.
 const NAMES: &[&str] = &[
-    "alpha", "Alpha", "ALPHA beta", "école", "Ecole", "Zeta", "zeta", "b", "B c", "Ödön",
-    "omega", "  spaced   out ", "ärger", "Brücke", "mu",
+    "alpha",
+    "Alpha",
+    "ALPHA beta",
+    "école",
+    "Ecole",
+    "Zeta",
+    "zeta",
+    "b",
+    "B c",
+    "Ödön",
+    "omega",
+    "  spaced   out ",
+    "ärger",
+    "Brücke",
+    "mu",
 ];
 
 fn numbered_person(parent: &heracles_core::dn::Dn, i: u32) -> Entry {
@@ -121,7 +134,10 @@ fn numbered_person(parent: &heracles_core::dn::Dn, i: u32) -> Entry {
     // Some without mail, some with two (the smallest sorts), the rest with one.
     match i % 4 {
         0 => {}
-        1 => e.set("mail", [format!("m{}@x", (i * 37) % 1000), format!("a{i}@x")]),
+        1 => e.set(
+            "mail",
+            [format!("m{}@x", (i * 37) % 1000), format!("a{i}@x")],
+        ),
         _ => e.set("mail", [format!("m{}@x", (i * 37) % 1000)]),
     }
     e
@@ -241,7 +257,10 @@ async fn sorted_windows_equal_the_scan_over_10k_entries() {
             let start = usize::try_from(offset).unwrap().min(scanned.len());
             let end = (start + limit as usize).min(scanned.len());
             let got: Vec<String> = w.entries.iter().map(|e| e.dn.to_string()).collect();
-            let want: Vec<String> = scanned[start..end].iter().map(ToString::to_string).collect();
+            let want: Vec<String> = scanned[start..end]
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             assert_eq!(got, want, "{what}: page at {offset}");
             // Only the attributes asked for.
             assert!(w
@@ -258,8 +277,16 @@ async fn sorted_windows_equal_the_scan_over_10k_entries() {
         let on_emb = emb.search_window(&req, deep, limit).await.unwrap();
         assert_eq!(on_emb.total, total);
         assert_eq!(
-            on_emb.entries.iter().map(|e| e.dn.to_string()).collect::<Vec<_>>(),
-            by_vlv.entries.iter().map(|e| e.dn.to_string()).collect::<Vec<_>>()
+            on_emb
+                .entries
+                .iter()
+                .map(|e| e.dn.to_string())
+                .collect::<Vec<_>>(),
+            by_vlv
+                .entries
+                .iter()
+                .map(|e| e.dn.to_string())
+                .collect::<Vec<_>>()
         );
     }
 

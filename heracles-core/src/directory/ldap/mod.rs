@@ -31,9 +31,7 @@ use tokio::time::timeout;
 pub use self::config::{Bind, LdapConfig};
 use self::convert::{entry_from_result, map_error, ConnState};
 use self::pool::Pool;
-use super::{
-    check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest, Window,
-};
+use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest, Window};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;

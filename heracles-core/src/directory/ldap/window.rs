@@ -58,14 +58,15 @@ impl RootDse {
     async fn get(&self, dir: &LdapDirectory) -> Result<&ServerInfo> {
         self.0
             .get_or_try_init(|| async {
-                let req = SearchRequest::new(Dn::root(), Scope::Base, Filter::present("objectClass"))
-                    .attributes(["supportedControl", "namingContexts"]);
+                let req =
+                    SearchRequest::new(Dn::root(), Scope::Base, Filter::present("objectClass"))
+                        .attributes(["supportedControl", "namingContexts"]);
                 let found = dir.search(&req).await?;
                 let Some(dse) = found.first() else {
                     return Ok(ServerInfo::default());
                 };
                 let controls = dse.strs("supportedControl");
-                let has = |oid: &str| controls.iter().any(|c| *c == oid);
+                let has = |oid: &str| controls.contains(&oid);
                 Ok(ServerInfo {
                     sorted_windows: has(SORT_REQUEST_OID) && has(VLV_REQUEST_OID),
                     naming_contexts: dse
@@ -271,21 +272,20 @@ impl LdapDirectory {
         if csns.is_empty() {
             return Ok(None);
         }
-        csns.sort();
+        csns.sort_unstable();
         Ok(Some(csns.join(" ")))
     }
 
     pub(super) async fn fetch_many(&self, dns: &[Dn], attributes: &[String]) -> Result<Vec<Entry>> {
         let mut out = Vec::with_capacity(dns.len());
         for chunk in dns.chunks(FETCH_CHUNK) {
-            match self.fetch_chunk(chunk, attributes).await? {
-                Some(found) => out.extend(found),
-                None => {
-                    let attrs: Vec<&str> = attributes.iter().map(String::as_str).collect();
-                    for dn in chunk {
-                        if let Some(e) = self.get(dn, &attrs).await? {
-                            out.push(e);
-                        }
+            if let Some(found) = self.fetch_chunk(chunk, attributes).await? {
+                out.extend(found);
+            } else {
+                let attrs: Vec<&str> = attributes.iter().map(String::as_str).collect();
+                for dn in chunk {
+                    if let Some(e) = self.get(dn, &attrs).await? {
+                        out.push(e);
                     }
                 }
             }
