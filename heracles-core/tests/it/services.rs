@@ -832,7 +832,7 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
             .unwrap();
         if i % 4 == 0 {
             h.groups()
-                .add_members(&admin, &group, &[uid.clone()])
+                .add_members(&admin, &group, std::slice::from_ref(&uid))
                 .await
                 .unwrap();
         }
