@@ -13,8 +13,6 @@
 //!   untouched); unlock removes it.
 //! - Deleting a user removes it from every group (`member` and `memberUid`).
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -228,59 +226,23 @@ impl<'a> Users<'a> {
         Ok(names)
     }
 
-    /// The group names of each of `users` (in that order), with one search.
+    /// The group names of each of `users` (in that order): one small indexed search per
+    /// user, run side by side. (One search for the whole page would return every member of
+    /// each group a page user is in — 10,000 values for a department of 10,000 people.)
     async fn groups_of_page(&self, users: &[Entry]) -> Result<Vec<Vec<String>>> {
-        if users.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut clauses = Vec::with_capacity(users.len() * 2);
-        let mut by_dn: HashMap<String, usize> = HashMap::with_capacity(users.len());
-        let mut by_uid: HashMap<String, usize> = HashMap::with_capacity(users.len());
+        let mut tasks = tokio::task::JoinSet::new();
         for (i, e) in users.iter().enumerate() {
-            let uid = e.first_str("uid").unwrap_or_default();
-            clauses.push(Filter::eq("member", e.dn.to_string()));
-            clauses.push(Filter::eq("memberUid", uid));
-            by_dn.insert(e.dn.normalized(), i);
-            // memberUid matches exactly (caseExactIA5Match).
-            by_uid.insert(uid.to_owned(), i);
+            let h = self.h.clone();
+            let e = Entry::new(e.dn.clone()).with("uid", e.get("uid"));
+            tasks.spawn(async move { (i, Users::new(&h).groups_of(&e).await) });
         }
-        let found = self
-            .h
-            .directory()
-            .search(
-                &SearchRequest::new(self.h.base().clone(), Scope::Subtree, Filter::or(clauses))
-                    .attributes(["cn", "member", "memberUid"]),
-            )
-            .await?;
         let mut names: Vec<Vec<String>> = vec![Vec::new(); users.len()];
-        for g in &found {
-            let Some(cn) = g.first_str("cn") else {
-                continue;
-            };
-            let mut members: Vec<usize> = Vec::new();
-            for uid in g.strs("memberUid") {
-                members.extend(by_uid.get(uid));
+        while let Some(done) = tasks.join_next().await {
+            let (i, found) =
+                done.map_err(|e| Error::internal(format!("a group lookup failed: {e}")))?;
+            if let Some(slot) = names.get_mut(i) {
+                *slot = found?;
             }
-            for v in g.strs("member") {
-                // Only values that could name one of the page's users are parsed.
-                let lower = v.trim_start().to_ascii_lowercase();
-                if !lower.starts_with("uid") {
-                    continue;
-                }
-                if let Ok(dn) = Dn::parse(v) {
-                    members.extend(by_dn.get(&dn.normalized()));
-                }
-            }
-            members.sort_unstable();
-            members.dedup();
-            for i in members {
-                if let Some(list) = names.get_mut(i) {
-                    list.push(cn.to_owned());
-                }
-            }
-        }
-        for list in &mut names {
-            list.sort_by_key(|n| n.to_lowercase());
         }
         Ok(names)
     }
