@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         q.sort = sort.map(str::to_owned);
         let started = Instant::now();
         let page = h.users().list(&admin, &q).await?;
-        let first = page.data.first().map(|u| u.uid.as_str()).unwrap_or("-");
+        let first = page.data.first().map_or("-", |u| u.uid.as_str());
         println!(
             "users offset={offset:<5} sort={:<4} total={} first={first:<10} {:>7.2} ms  (scans so far: {})",
             sort.unwrap_or("uid"),
