@@ -164,6 +164,8 @@ struct Inner {
     sessions: sessions::ActivityCache,
     acl: acl::AclCache,
     lists: lists::ListCache,
+    /// Whether the directory keeps `memberOf` on group members (probed; see groups.rs).
+    member_of: groups::MemberOfProbe,
 }
 
 /// The core of Heracles over one directory. Clone it freely.
@@ -184,6 +186,7 @@ impl Heracles {
                 sessions: sessions::ActivityCache::default(),
                 acl: acl::AclCache::default(),
                 lists: lists::ListCache::default(),
+                member_of: groups::MemberOfProbe::default(),
             }),
         }
     }
@@ -207,6 +210,13 @@ impl Heracles {
 
     pub(crate) fn list_cache(&self) -> &lists::ListCache {
         &self.inner.lists
+    }
+
+    /// Whether the directory keeps `memberOf` on the members of `groupOfNames` groups
+    /// (slapd's memberof overlay), found by looking at one member of one group; asked
+    /// again after a minute while no group has a member to look at.
+    pub async fn member_of_maintained(&self) -> Result<bool> {
+        groups::member_of_maintained(self, &self.inner.member_of).await
     }
 
     /// The base DN.

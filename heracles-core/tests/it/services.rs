@@ -837,6 +837,21 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
                 .unwrap();
         }
     }
+    let posix = tag("lcp");
+    h.groups()
+        .create(
+            &admin,
+            &NewGroup {
+                cn: posix.clone(),
+                description: None,
+                group_type: Some(GroupType::Posix),
+                gid_number: None,
+                members: vec![format!("{tg}01"), format!("{tg}04")],
+                department: None,
+            },
+        )
+        .await
+        .unwrap();
     let q = |offset: i64, sort: Option<&str>| {
         let mut q = ListQuery::default()
             .filter(format!("uid:starts:{tg}"))
@@ -866,13 +881,23 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
         (0..5).map(|i| format!("{tg}{i:02}")).collect::<Vec<_>>()
     );
     // Groups of a page, found with one search for the page.
+    let on_slapd = format!("{:?}", t.dir).starts_with("LdapDirectory");
+    assert_eq!(h.member_of_maintained().await.unwrap(), on_slapd);
+    // (memberOf plus one search for posix-only groups on slapd, whose memberof overlay
+    // keeps memberOf; one search per user on the embedded directory.)
     for u in &first.data {
-        let expect: Vec<String> = if u.uid.ends_with("00") || u.uid.ends_with("04") {
-            vec![group.clone()]
-        } else {
-            Vec::new()
-        };
+        let mut expect: Vec<String> = Vec::new();
+        if u.uid.ends_with("00") || u.uid.ends_with("04") {
+            expect.push(group.clone());
+        }
+        if u.uid.ends_with("01") || u.uid.ends_with("04") {
+            expect.push(posix.clone());
+        }
         assert_eq!(u.groups, expect, "{}", u.uid);
+        let one = h.users().get(&admin, &u.uid).await.unwrap();
+        assert_eq!(one.groups, u.groups, "list and get agree on {}", u.uid);
+        assert!(one.attributes.get("memberOf").is_none());
+        assert!(u.attributes.get("memberOf").is_none());
     }
     // A write shows at once.
     h.users()
