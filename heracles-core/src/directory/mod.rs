@@ -327,6 +327,14 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Whether the directory itself keeps `memberOf` on the members of `groupOfNames`
+    /// groups: `Some(false)` when it certainly does not (the embedded directory, even if
+    /// imported entries carry `memberOf` values), `None` when only looking can tell (an
+    /// LDAP server, with or without the memberof overlay).
+    fn keeps_member_of(&self) -> Option<bool> {
+        None
+    }
+
     /// Adds an entry; its parent must exist.
     async fn add(&self, entry: &Entry) -> Result<()>;
 

@@ -858,6 +858,9 @@ pub(crate) async fn member_of_maintained(h: &Heracles, probe: &MemberOfProbe) ->
     if let Some(known) = probe.known.get() {
         return Ok(*known);
     }
+    if let Some(known) = h.directory().keeps_member_of() {
+        return Ok(known);
+    }
     {
         let at = probe
             .inconclusive_at

@@ -542,6 +542,10 @@ impl Directory for EmbeddedDirectory {
         Ok(found)
     }
 
+    fn keeps_member_of(&self) -> Option<bool> {
+        Some(false)
+    }
+
     async fn change_marker(&self, _base: &Dn) -> Result<Option<String>> {
         Ok(Some(self.read().generation().to_string()))
     }
