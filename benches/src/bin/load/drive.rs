@@ -208,7 +208,7 @@ pub async fn run(
         let target = target.clone();
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
-            worker(op, &target, w, run_id, labels, &barrier, duration).await
+            Box::pin(worker(op, &target, w, run_id, labels, &barrier, duration)).await
         }));
     }
     barrier.wait().await;
@@ -237,122 +237,159 @@ pub async fn run(
     Ok(merged)
 }
 
+/// What one worker holds.
+struct Worker<'a> {
+    op: Op,
+    target: &'a Target,
+    index: usize,
+    run_id: u64,
+    client: Option<Client>,
+    ldap: Option<Ldap>,
+    rng: Rng,
+    iteration: u64,
+    paths: Paths,
+}
+
+/// The request paths of the list operations.
+struct Paths {
+    page1: String,
+    deep: String,
+    filtered: String,
+}
+
 async fn worker(
     op: Op,
-    t: &Target,
-    w: usize,
+    target: &Target,
+    index: usize,
     run_id: u64,
     labels: usize,
     barrier: &Barrier,
     duration: Duration,
 ) -> Res<Vec<Sample>> {
     let mut samples = vec![Sample::default(); labels];
-    let mut rng = Rng::new((run_id << 16) ^ (w as u64) ^ 0x5EED);
     // Connect before the clock starts.
-    let mut client = if op.is_raw() {
+    let client = if op.is_raw() {
         None
     } else {
-        Some(Client::connect(t.addr).await?)
+        Some(Client::connect(target.addr).await?)
     };
-    let mut ldap = if op.is_raw() {
-        let l = t.ldap.get(w % t.ldap.len().max(1)).cloned();
-        Some(l.ok_or("no raw LDAP connection (raw operations need the LDAP backend)")?)
+    let ldap = if op.is_raw() {
+        let conn = target.ldap.get(index % target.ldap.len().max(1)).cloned();
+        Some(conn.ok_or("no raw LDAP connection (raw operations need the LDAP backend)")?)
     } else {
         None
+    };
+    let mut w = Worker {
+        op,
+        target,
+        index,
+        run_id,
+        client,
+        ldap,
+        rng: Rng::new((run_id << 16) ^ (index as u64) ^ 0x5EED),
+        iteration: 0,
+        paths: Paths {
+            page1: "/api/v1/users?limit=50".to_owned(),
+            deep: format!("/api/v1/users?limit=50&offset={}", target.deep_offset()),
+            filtered: format!(
+                "/api/v1/users?limit=50&filter={}",
+                seed::SALES_FILTER.replace(':', "%3A").replace('@', "%40")
+            ),
+        },
     };
     barrier.wait().await;
     let deadline = Instant::now() + duration;
-    let token = Some(t.token.as_str());
-    let list1 = "/api/v1/users?limit=50".to_owned();
-    let deep = format!("/api/v1/users?limit=50&offset={}", t.deep_offset());
-    let filtered = format!(
-        "/api/v1/users?limit=50&filter={}",
-        seed::SALES_FILTER.replace(':', "%3A").replace('@', "%40")
-    );
-    let mut k = 0u64;
     while Instant::now() < deadline {
-        k += 1;
+        w.iteration += 1;
+        Box::pin(w.step(&mut samples)).await?;
+    }
+    Ok(samples)
+}
+
+impl Worker<'_> {
+    /// One request (two for create + delete), recorded in `samples`.
+    async fn step(&mut self, samples: &mut [Sample]) -> Res<()> {
+        let t = self.target;
+        let token = Some(t.token.as_str());
         let since = Instant::now();
-        match (op, client.as_mut(), ldap.as_mut()) {
-            (Op::RawPage, _, Some(l)) => match raw_page(l).await {
-                Ok(n) if n == 50.min(t.total) => samples[0].ok(since),
-                Ok(n) => samples[0].fail(format!("raw page: {n} entries")),
-                Err(e) => samples[0].fail(format!("raw page: {e}")),
+        let Some(first) = samples.first_mut() else {
+            return Err("no sample to record in".into());
+        };
+        match (self.op, self.client.as_mut(), self.ldap.as_mut()) {
+            (Op::RawPage, _, Some(conn)) => match raw_page(conn).await {
+                Ok(n) if n == 50.min(t.total) => first.ok(since),
+                Ok(n) => first.fail(format!("raw page: {n} entries")),
+                Err(e) => first.fail(format!("raw page: {e}")),
             },
-            (Op::RawPageCount, _, Some(l)) => {
-                let r = match raw_page(l).await {
-                    Ok(_) => raw_count(l).await,
+            (Op::RawPageCount, _, Some(conn)) => {
+                let counted = match raw_page(conn).await {
+                    Ok(_) => raw_count(conn).await,
                     Err(e) => Err(e),
                 };
-                match r {
-                    Ok(n) if n >= t.total => samples[0].ok(since),
-                    Ok(n) => samples[0].fail(format!("raw count: {n} < {}", t.total)),
-                    Err(e) => samples[0].fail(format!("raw count: {e}")),
+                match counted {
+                    Ok(n) if n >= t.total => first.ok(since),
+                    Ok(n) => first.fail(format!("raw count: {n} < {}", t.total)),
+                    Err(e) => first.fail(format!("raw count: {e}")),
                 }
             }
-            (Op::RawGet, _, Some(l)) => {
-                let uid = seed::uid(rng.below(t.users));
-                match raw_get(l, &uid).await {
-                    Ok(1) => samples[0].ok(since),
-                    Ok(n) => samples[0].fail(format!("raw get {uid}: {n} entries")),
-                    Err(e) => samples[0].fail(format!("raw get {uid}: {e}")),
+            (Op::RawGet, _, Some(conn)) => {
+                let uid = seed::uid(self.rng.below(t.users));
+                match raw_get(conn, &uid).await {
+                    Ok(1) => first.ok(since),
+                    Ok(n) => first.fail(format!("raw get {uid}: {n} entries")),
+                    Err(e) => first.fail(format!("raw get {uid}: {e}")),
                 }
             }
-            (Op::ListPage1 | Op::ListDeep | Op::ListFiltered, Some(c), _) => {
-                let path = match op {
-                    Op::ListPage1 => &list1,
-                    Op::ListDeep => &deep,
-                    _ => &filtered,
+            (Op::ListPage1 | Op::ListDeep | Op::ListFiltered, Some(client), _) => {
+                let path = match self.op {
+                    Op::ListPage1 => &self.paths.page1,
+                    Op::ListDeep => &self.paths.deep,
+                    _ => &self.paths.filtered,
                 };
+                let answer = client.send("GET", path, token, None).await;
+                expect(answer, 200, since, first);
+            }
+            (Op::GetUser, Some(client), _) => {
+                let path = format!("/api/v1/users/{}", seed::uid(self.rng.below(t.users)));
                 expect(
-                    c.send("GET", path, token, None).await,
+                    client.send("GET", &path, token, None).await,
                     200,
                     since,
-                    &mut samples[0],
+                    first,
                 );
             }
-            (Op::GetUser, Some(c), _) => {
-                let path = format!("/api/v1/users/{}", seed::uid(rng.below(t.users)));
-                expect(
-                    c.send("GET", &path, token, None).await,
-                    200,
-                    since,
-                    &mut samples[0],
-                );
-            }
-            (Op::CreateDelete, Some(c), _) => {
-                let uid = format!("bench{run_id}-{w}-{k}");
+            (Op::CreateDelete, Some(client), _) => {
+                let uid = format!("bench{}-{}-{}", self.run_id, self.index, self.iteration);
                 let body = format!(
                     "{{\"uid\":\"{uid}\",\"cn\":\"Bench User\",\"sn\":\"User\",\
                      \"givenName\":\"Bench\",\"mail\":\"{uid}@example.com\",\
                      \"posix\":{{\"uidNumber\":null}}}}"
                 );
-                let created = c.send("POST", "/api/v1/users", token, Some(&body)).await;
-                if expect(created, 201, since, &mut samples[0]) {
+                let created = client
+                    .send("POST", "/api/v1/users", token, Some(&body))
+                    .await;
+                if expect(created, 201, since, first) {
                     let since = Instant::now();
                     let path = format!("/api/v1/users/{uid}");
-                    expect(
-                        c.send("DELETE", &path, token, None).await,
-                        204,
-                        since,
-                        &mut samples[1],
-                    );
+                    let deleted = client.send("DELETE", &path, token, None).await;
+                    let second = samples.get_mut(1).ok_or("no second sample")?;
+                    expect(deleted, 204, since, second);
                 }
             }
-            (Op::Login, Some(c), _) => {
+            (Op::Login, Some(client), _) => {
                 let body = format!(
                     "{{\"username\":\"{}\",\"password\":\"{PASSWORD}\"}}",
-                    seed::uid(rng.below(t.users))
+                    seed::uid(self.rng.below(t.users))
                 );
-                let r = c
+                let answer = client
                     .send("POST", "/api/v1/auth/login", None, Some(&body))
                     .await;
-                expect(r, 200, since, &mut samples[0]);
+                expect(answer, 200, since, first);
             }
             _ => return Err("operation and connection do not match".into()),
         }
+        Ok(())
     }
-    Ok(samples)
 }
 
 /// Records the answer: a success if it has `status`.

@@ -151,13 +151,11 @@ impl Client {
     }
 
     async fn read_more(&mut self) -> Res<()> {
-        let mut chunk = [0u8; 16 * 1024];
-        let stream = self.ensure().await?;
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
+        let stream = self.stream.as_mut().ok_or("the connection is gone")?;
+        self.buf.reserve(16 * 1024);
+        if stream.read_buf(&mut self.buf).await? == 0 {
             return Err("the server closed the connection".into());
         }
-        self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
     }
 }
