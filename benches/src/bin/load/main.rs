@@ -256,6 +256,8 @@ struct Row {
     label: String,
     conns: usize,
     sample: Sample,
+    /// Not measured: no request succeeded at this lower concurrency.
+    skipped: Option<usize>,
 }
 
 /// Everything measured on one backend with one user count.
@@ -312,6 +314,7 @@ fn real_main(args: &[String]) -> Res<bool> {
         .enable_all()
         .build()?;
     let root = project_root();
+    println!("{}", machine());
     let mut results = Vec::new();
     for &n in &opts.users {
         let (tmp, _tmp_guard) = procs::temp_folder("run")?;
@@ -325,6 +328,7 @@ fn real_main(args: &[String]) -> Res<bool> {
         }
     }
     println!("{}", summary(&results, &opts));
+    println!("Load average after the run: {}", load_average());
     let errors: u64 = results.iter().map(RunResult::errors).sum();
     let logged: usize = results.iter().map(|r| r.logged_5xx).sum();
     if errors > 0 || logged > 0 {
@@ -461,14 +465,32 @@ fn run_backend(
             drive::run(op, &target, 1, warm).await?;
         }
         let mut rows = Vec::new();
+        // An operation none of whose requests succeeded is not run again at a higher
+        // concurrency (100 000 users listed at once by 64 connections would only pile up
+        // memory and time-outs): its rows say so instead.
+        let mut failed_at: Vec<(Op, usize)> = Vec::new();
         for &conns in &opts.connections {
             for &op in &ops {
+                let labels = op.labels(target.deep_offset());
+                if let Some(&(_, at)) = failed_at.iter().find(|(o, _)| *o == op) {
+                    for (part, label) in labels.into_iter().enumerate() {
+                        eprintln!("    {conns:>3} conns  {label:<58} skipped: nothing succeeded at {at}");
+                        rows.push(Row {
+                            op,
+                            part,
+                            label,
+                            conns,
+                            sample: Sample::default(),
+                            skipped: Some(at),
+                        });
+                    }
+                    continue;
+                }
                 let samples = drive::run(op, &target, conns, duration).await?;
-                for (part, (sample, label)) in samples
-                    .into_iter()
-                    .zip(op.labels(target.deep_offset()))
-                    .enumerate()
-                {
+                if samples.iter().any(|s| s.lat_us.is_empty() && s.errors > 0) {
+                    failed_at.push((op, conns));
+                }
+                for (part, (sample, label)) in samples.into_iter().zip(labels).enumerate() {
                     eprintln!(
                         "    {conns:>3} conns  {label:<58} {:>9.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms{}",
                         sample.rps(),
@@ -486,6 +508,7 @@ fn run_backend(
                         label,
                         conns,
                         sample,
+                        skipped: None,
                     });
                 }
             }
@@ -546,6 +569,51 @@ async fn set_counters(url: &str, dn: &str, pw: &str, next_uid: usize, next_gid: 
     .success()?;
     l.unbind().await?;
     Ok(())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
+/// What the numbers were measured on: CPU, cores, memory, slapd, the load before.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_owned();
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0.0, |kb| mb(kb) / 1_073.741_824);
+    let slapd = ["slapd", "/usr/sbin/slapd"]
+        .iter()
+        .find_map(|bin| Command::new(bin).arg("-VV").output().ok())
+        .map_or_else(
+            || "not found".into(),
+            |o| {
+                let text = String::from_utf8_lossy(&o.stderr).into_owned();
+                text.split_whitespace()
+                    .skip_while(|w| *w != "slapd")
+                    .nth(1)
+                    .unwrap_or("unknown")
+                    .to_owned()
+            },
+        );
+    format!(
+        "Machine: {model}, {cores} cores, {mem_gib:.0} GiB RAM; slapd {slapd}; \
+         load average before the run: {}",
+        load_average()
+    )
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -635,6 +703,14 @@ fn table(r: &RunResult, opts: &Options) -> String {
     };
     rows.sort_by_key(|row| (order(row), row.part, row.conns));
     for row in rows {
+        if let Some(at) = row.skipped {
+            let _ = writeln!(
+                s,
+                "| {} | {} | — | — | — | not run: no request succeeded at {at} connections | — |",
+                row.label, row.conns
+            );
+            continue;
+        }
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -690,49 +766,73 @@ fn verdict(ok: bool) -> &'static str {
 }
 
 fn summary(results: &[RunResult], opts: &Options) -> String {
-    let c = target_conns(opts);
-    let mut s = String::new();
+    let conns = target_conns(opts);
+    let mut out = String::new();
     let _ = writeln!(
-        s,
-        "\n#### Targets (issue 8), at {c} connections\n\n| backend | users | target | measured | |\n|---|---:|---|---:|---|"
+        out,
+        "\n#### Targets (issue 8), at {conns} connections\n\n| backend | users | target | measured | |\n|---|---:|---|---:|---|"
     );
-    for r in results {
-        let b = r.backend.name();
-        let n = r.users;
+    for run in results {
+        let backend = run.backend.name();
+        let users = run.users;
         let mut line = |target: &str, measured: String, ok: bool| {
-            let _ = writeln!(s, "| {b} | {n} | {target} | {measured} | {} |", verdict(ok));
+            let _ = writeln!(
+                out,
+                "| {backend} | {users} | {target} | {measured} | {} |",
+                verdict(ok)
+            );
         };
-        if let Some(x) = ratio(r.find(Op::ListPage1, 0, c), r.find(Op::RawPage, 0, c)) {
-            line("list page 1 ≥ 0.8× raw (a)", format!("{x:.2}×"), x >= 0.8);
+        // A ratio of two measured operations; "no request succeeded" when one of them
+        // never did (`None`: not measured in this run).
+        let compare = |first: Op, second: Op| -> Option<Result<f64, ()>> {
+            let (x, y) = (run.find(first, 0, conns)?, run.find(second, 0, conns)?);
+            if x.lat_us.is_empty() || y.lat_us.is_empty() {
+                return Some(Err(()));
+            }
+            Some(Ok(x.rps() / y.rps()))
+        };
+        let none = || "no request succeeded".to_owned();
+        match compare(Op::ListPage1, Op::RawPage) {
+            Some(Ok(x)) => line("list page 1 ≥ 0.8× raw (a)", format!("{x:.2}×"), x >= 0.8),
+            Some(Err(())) => line("list page 1 ≥ 0.8× raw (a)", none(), false),
+            None => {}
         }
-        if let Some(x) = ratio(r.find(Op::GetUser, 0, c), r.find(Op::RawGet, 0, c)) {
-            line(
+        match compare(Op::GetUser, Op::RawGet) {
+            Some(Ok(x)) => line(
                 "get one ≥ 0.8× raw uid search",
                 format!("{x:.2}×"),
                 x >= 0.8,
-            );
+            ),
+            Some(Err(())) => line("get one ≥ 0.8× raw uid search", none(), false),
+            None => {}
         }
-        if let Some(x) = ratio(r.find(Op::ListPage1, 0, c), r.find(Op::ListDeep, 0, c)) {
-            line(
+        match compare(Op::ListPage1, Op::ListDeep) {
+            Some(Ok(x)) => line(
                 "deep page ≤ 2× the cost of page 1",
                 format!("{x:.2}×"),
                 x <= 2.0,
-            );
+            ),
+            Some(Err(())) => line("deep page ≤ 2× the cost of page 1", none(), false),
+            None => {}
         }
-        if let Some(g) = r.find(Op::GetUser, 0, c) {
-            let p99 = g.quantile_ms(0.99);
-            line(
-                "p99 of get user ≤ 5 ms",
-                format!("{} ms", ms(p99)),
-                p99 <= 5.0,
-            );
+        if let Some(get) = run.find(Op::GetUser, 0, conns) {
+            if get.lat_us.is_empty() {
+                line("p99 of get user ≤ 5 ms", none(), false);
+            } else {
+                let p99 = get.quantile_ms(0.99);
+                line(
+                    "p99 of get user ≤ 5 ms",
+                    format!("{} ms", ms(p99)),
+                    p99 <= 5.0,
+                );
+            }
         }
-        let idle = mb(r.idle_kib);
+        let idle = mb(run.idle_kib);
         line(
             "server idle RSS ≤ 30 MB",
             format!("{idle:.1} MB"),
             idle <= 30.0,
         );
     }
-    s
+    out
 }
