@@ -205,4 +205,9 @@ kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 
+say "load benchmark, smoke run (300 users, 0.3 s per measurement: checks that it works, not how fast)"
+# benches/src/bin/load: its own slapd and servers, all stopped by it; fails on any failed request.
+cargo run --quiet --locked -p heracles-benches --bin load -- --smoke >"$TMP/load-smoke.md"
+grep -q '^#### Targets' "$TMP/load-smoke.md" || { cat "$TMP/load-smoke.md"; exit 1; }
+
 say "all checks passed"

@@ -39,6 +39,15 @@ impl Reply {
         Ok(Self::json_bytes(status, bytes.into()))
     }
 
+    /// A JSON answer with this status and its `ETag` ([`etag_of`]), serialised once: the
+    /// tag is computed from the body's own bytes.
+    pub fn json_tagged<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Result<Reply> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::internal(format!("cannot serialise the answer: {e}")))?;
+        let etag = heracles_core::service::etag_of_json(&bytes);
+        Ok(Self::json_bytes(status, bytes.into()).with_etag(&etag))
+    }
+
     /// 200 with a JSON body.
     pub fn ok<T: Serialize + ?Sized>(value: &T) -> Result<Reply> {
         Self::json(StatusCode::OK, value)

@@ -23,7 +23,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
@@ -2475,43 +2475,81 @@ pub enum Lookup<'t> {
     BadParam(Error),
 }
 
-/// The raw (still encoded) parameters if `path` matches `template`, with the template's
-/// specificity: one bit per segment, set where the template has a literal.
-fn match_template<'p>(
-    template: &'static str,
-    path: &'p str,
-) -> Option<(Vec<(&'static str, &'p str)>, u64)> {
-    let mut t = template.split('/');
-    let mut p = path.split('/');
-    let mut params = Vec::new();
+/// One segment of a route template.
+#[derive(Debug)]
+enum Segment {
+    /// Must be equal.
+    Literal(&'static str),
+    /// `{name}`: any non-empty segment.
+    Param(&'static str),
+}
+
+/// The templates of a table, each split into its segments.
+type Compiled = Vec<Vec<Segment>>;
+
+/// The templates of `table` split into segments: once per table, then kept (tables are
+/// `'static`, so one address is one table for the life of the process).
+fn compiled(table: &'static [Route]) -> &'static Compiled {
+    static CACHE: RwLock<Vec<(usize, usize, &'static Compiled)>> = RwLock::new(Vec::new());
+    let key = (table.as_ptr().addr(), table.len());
+    let find = |c: &[(usize, usize, &'static Compiled)]| {
+        c.iter()
+            .find(|(p, n, _)| (*p, *n) == key)
+            .map(|(_, _, c)| *c)
+    };
+    if let Some(c) = find(&CACHE.read().unwrap_or_else(PoisonError::into_inner)) {
+        return c;
+    }
+    let mut cache = CACHE.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(c) = find(&cache) {
+        return c;
+    }
+    let split: Compiled = table
+        .iter()
+        .map(|r| {
+            r.path
+                .split('/')
+                .map(
+                    |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => Segment::Param(name),
+                        None => Segment::Literal(seg),
+                    },
+                )
+                .collect()
+        })
+        .collect();
+    let c: &'static Compiled = Box::leak(Box::new(split));
+    cache.push((key.0, key.1, c));
+    c
+}
+
+/// The template's specificity if the path (split at `/`) matches it: one bit per segment,
+/// set where the template has a literal.
+fn score(template: &[Segment], path: &[&str]) -> Option<u64> {
+    if template.len() != path.len() {
+        return None;
+    }
     let mut score = 0u64;
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return Some((params, score)),
-            (Some(ts), Some(ps)) => {
-                score <<= 1;
-                if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    if ps.is_empty() {
-                        return None;
-                    }
-                    params.push((name, ps));
-                } else if ts == ps {
-                    score |= 1;
-                } else {
-                    return None;
-                }
-            }
-            _ => return None,
+    for (t, p) in template.iter().zip(path) {
+        score <<= 1;
+        match t {
+            Segment::Literal(l) if l == p => score |= 1,
+            Segment::Literal(_) => return None,
+            Segment::Param(_) if p.is_empty() => return None,
+            Segment::Param(_) => {}
         }
     }
+    Some(score)
 }
 
 /// Looks a method and path up in a table.
-pub fn lookup<'t>(table: &'t [Route], method: &Method, path: &str) -> Lookup<'t> {
+pub fn lookup(table: &'static [Route], method: &Method, path: &str) -> Lookup<'static> {
+    let templates = compiled(table);
+    let parts: Vec<&str> = path.split('/').collect();
     // The most specific template matching the path.
     let mut best: Option<(&'static str, u64)> = None;
-    for route in table {
-        if let Some((_, score)) = match_template(route.path, path) {
+    for (route, template) in table.iter().zip(templates) {
+        if let Some(score) = score(template, &parts) {
             if best.is_none_or(|(_, s)| score > s) {
                 best = Some((route.path, score));
             }
@@ -2525,19 +2563,22 @@ pub fn lookup<'t>(table: &'t [Route], method: &Method, path: &str) -> Lookup<'t>
     } else {
         method
     };
-    let candidates = table.iter().filter(|r| r.path == template);
-    let Some(route) = candidates.clone().find(|r| r.method == *effective) else {
-        let mut allowed: Vec<Method> = candidates.map(|r| r.method.clone()).collect();
+    let candidates = table
+        .iter()
+        .zip(templates)
+        .filter(|(r, _)| r.path == template);
+    let Some((route, segments)) = candidates.clone().find(|(r, _)| r.method == *effective) else {
+        let mut allowed: Vec<Method> = candidates.map(|(r, _)| r.method.clone()).collect();
         if allowed.contains(&Method::GET) {
             allowed.push(Method::HEAD);
         }
         return Lookup::MethodNotAllowed(allowed);
     };
     let mut params = Params::new();
-    if let Some((raw, _)) = match_template(route.path, path) {
-        for (name, value) in raw {
+    for (t, value) in segments.iter().zip(&parts) {
+        if let Segment::Param(name) = t {
             match decode_path_segment(name, value) {
-                Ok(v) => params.push((name, v)),
+                Ok(v) => params.push((*name, v)),
                 Err(e) => return Lookup::BadParam(e),
             }
         }

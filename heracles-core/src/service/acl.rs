@@ -17,10 +17,15 @@
 //! resolved, cycles cut). So any change, made through any instance or directly in the
 //! directory, takes effect within 1 s everywhere. Changes made through this instance
 //! (policies, assignments, group memberships, user deletions, the `self_access` setting)
-//! take effect at once: they invalidate the whole cache.
+//! take effect at once: they invalidate the whole cache (deleting a user only forgets that
+//! user's ACL, unless ACL assignments named it).
+//!
+//! Under load, an entry is read again by one request once it is [`REFRESH_AFTER`] old,
+//! while the other requests keep using it until [`ACL_TTL`]: expiry never sends every
+//! concurrent request of a principal to the directory at once.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -44,6 +49,9 @@ use crate::page::Page;
 /// How long a compiled ACL (and the policies and assignments it came from) is used before
 /// being read again.
 pub const ACL_TTL: Duration = Duration::from_millis(800);
+/// Age after which one request reads a cached ACL (or the policies and assignments) again
+/// while the others keep using it until [`ACL_TTL`].
+pub const REFRESH_AFTER: Duration = Duration::from_millis(500);
 /// Most principals kept in the cache; beyond it, the cache starts over.
 const MAX_CACHED: usize = 10_000;
 /// Deepest group nesting followed.
@@ -65,6 +73,8 @@ struct Cached {
     /// The principal's uid as read with the ACL (`None`: no such user).
     uid: Option<String>,
     acl: Arc<CompiledAcl>,
+    /// A request is reading it again (see [`REFRESH_AFTER`]).
+    refreshing: bool,
 }
 
 /// The ACL cache of one [`Heracles`].
@@ -72,6 +82,8 @@ struct Cached {
 pub(crate) struct AclCache {
     generation: AtomicU64,
     snapshot: Mutex<Option<Arc<Snapshot>>>,
+    /// A request is reading the snapshot again.
+    snapshot_refreshing: AtomicBool,
     principals: Mutex<HashMap<Dn, Cached>>,
 }
 
@@ -79,6 +91,46 @@ impl AclCache {
     /// Forgets everything: the next check reads the directory again.
     pub(crate) fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Forgets the ACL of one principal (the user `dn` is gone): its next request reads
+    /// it again; the other principals' ACLs do not depend on it.
+    pub(crate) fn forget(&self, dn: &Dn) {
+        self.principals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(dn);
+    }
+}
+
+/// What the cache holds for a principal.
+enum Lookup {
+    /// Fresh: use it.
+    Fresh(Option<String>, Arc<CompiledAcl>),
+    /// Still valid, and this caller is the one to read it again (others keep using it).
+    Refresh(Option<String>, Arc<CompiledAcl>),
+    /// Nothing valid.
+    Miss,
+}
+
+/// Clears a principal's `refreshing` mark when its refresh ends without storing a new
+/// entry (it failed, or the request was cancelled).
+struct RefreshMark<'a> {
+    cache: &'a AclCache,
+    dn: &'a Dn,
+}
+
+impl Drop for RefreshMark<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self
+            .cache
+            .principals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(self.dn)
+        {
+            c.refreshing = false;
+        }
     }
 }
 
@@ -238,17 +290,37 @@ impl<'a> AclService<'a> {
     /// The policies, assignments and `self_access` in force (cached for [`ACL_TTL`]).
     async fn snapshot(self) -> Result<Arc<Snapshot>> {
         let generation = self.cache().generation.load(Ordering::SeqCst);
-        if let Some(s) = self
+        let current = self
             .cache()
             .snapshot
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            if s.generation == generation && s.read_at.elapsed() < ACL_TTL {
-                return Ok(s.clone());
+            .clone();
+        if let Some(s) = current.filter(|s| s.generation == generation) {
+            let age = s.read_at.elapsed();
+            if age < REFRESH_AFTER {
+                return Ok(s);
+            }
+            if age < ACL_TTL {
+                let flag = &self.cache().snapshot_refreshing;
+                if flag.swap(true, Ordering::SeqCst) {
+                    return Ok(s); // another request is reading it again
+                }
+                let _clear = super::ClearOnDrop(flag);
+                return match self.read_snapshot(generation).await {
+                    Ok(fresh) => Ok(fresh),
+                    Err(e) => {
+                        tracing::debug!(code = %e.code(), "refreshing the ACL snapshot failed; still using the current one");
+                        Ok(s)
+                    }
+                };
             }
         }
+        self.read_snapshot(generation).await
+    }
+
+    /// Reads the policies, assignments and `self_access` and caches them.
+    async fn read_snapshot(self, generation: u64) -> Result<Arc<Snapshot>> {
         let read_at = Instant::now();
         let mut policies: Vec<Arc<Policy>> = builtin_policies().into_iter().map(Arc::new).collect();
         for e in children(self.h, Container::AclPolicies, POLICY_CLASS).await? {
@@ -323,17 +395,27 @@ impl<'a> AclService<'a> {
         Ok(found)
     }
 
-    /// The cached uid and ACL of `dn`, if fresh.
-    fn cached(self, dn: &Dn) -> Option<(Option<String>, Arc<CompiledAcl>)> {
+    /// What the cache holds for `dn`; marks the entry as being refreshed when it answers
+    /// [`Lookup::Refresh`].
+    fn lookup(self, dn: &Dn) -> Lookup {
         let generation = self.cache().generation.load(Ordering::SeqCst);
-        let principals = self
+        let mut principals = self
             .cache()
             .principals
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let c = principals.get(dn)?;
-        (c.generation == generation && c.read_at.elapsed() < ACL_TTL)
-            .then(|| (c.uid.clone(), c.acl.clone()))
+        let Some(c) = principals.get_mut(dn) else {
+            return Lookup::Miss;
+        };
+        let age = c.read_at.elapsed();
+        if c.generation != generation || age >= ACL_TTL {
+            return Lookup::Miss;
+        }
+        if age >= REFRESH_AFTER && !c.refreshing {
+            c.refreshing = true;
+            return Lookup::Refresh(c.uid.clone(), c.acl.clone());
+        }
+        Lookup::Fresh(c.uid.clone(), c.acl.clone())
     }
 
     /// The uid and compiled ACL of the user `dn` — from the cache when fresh, so an
@@ -343,9 +425,28 @@ impl<'a> AclService<'a> {
         self,
         dn: &Dn,
     ) -> Result<(Option<String>, Arc<CompiledAcl>)> {
-        if let Some(hit) = self.cached(dn) {
-            return Ok(hit);
+        match self.lookup(dn) {
+            Lookup::Fresh(uid, acl) => Ok((uid, acl)),
+            Lookup::Refresh(uid, acl) => {
+                let _mark = RefreshMark {
+                    cache: self.cache(),
+                    dn,
+                };
+                match self.read_principal(dn).await {
+                    Ok(fresh) => Ok(fresh),
+                    Err(e) => {
+                        // What is cached is still within its bound: keep answering it.
+                        tracing::debug!(code = %e.code(), principal = %dn, "refreshing an ACL failed; still using the cached one");
+                        Ok((uid, acl))
+                    }
+                }
+            }
+            Lookup::Miss => self.read_principal(dn).await,
         }
+    }
+
+    /// Reads the uid of `dn` and compiles its ACL.
+    async fn read_principal(self, dn: &Dn) -> Result<(Option<String>, Arc<CompiledAcl>)> {
         let read_at = Instant::now();
         let entry = self.h.directory().get(dn, &["uid"]).await?;
         let uid = entry.and_then(|e| e.first_str("uid").map(str::to_owned));
@@ -355,11 +456,23 @@ impl<'a> AclService<'a> {
 
     /// The compiled ACL of `dn` (from the cache when fresh).
     pub(crate) async fn compiled(self, dn: &Dn, uid: Option<&str>) -> Result<Arc<CompiledAcl>> {
-        if let Some((_, acl)) = self.cached(dn) {
-            return Ok(acl);
+        match self.lookup(dn) {
+            Lookup::Fresh(_, acl) => Ok(acl),
+            Lookup::Refresh(_, acl) => {
+                let _mark = RefreshMark {
+                    cache: self.cache(),
+                    dn,
+                };
+                Ok(self
+                    .compile(dn, uid.map(str::to_owned), Instant::now())
+                    .await
+                    .unwrap_or(acl))
+            }
+            Lookup::Miss => {
+                self.compile(dn, uid.map(str::to_owned), Instant::now())
+                    .await
+            }
         }
-        self.compile(dn, uid.map(str::to_owned), Instant::now())
-            .await
     }
 
     /// Compiles the ACL of `dn` (whose uid is `uid`, read at `read_at`) and caches it.
@@ -395,6 +508,7 @@ impl<'a> AclService<'a> {
                 generation: snapshot.generation,
                 uid,
                 acl: acl.clone(),
+                refreshing: false,
             },
         );
         Ok(acl)

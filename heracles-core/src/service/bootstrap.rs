@@ -251,8 +251,8 @@ async fn bootstrap_admin(
 }
 
 /// Removes the ACL assignments whose subject is `dn` (when that user is deleted), so that
-/// no later entry with the same DN inherits them.
-pub(crate) async fn remove_assignments_of(h: &Heracles, dn: &Dn) -> Result<()> {
+/// no later entry with the same DN inherits them; answers how many there were.
+pub(crate) async fn remove_assignments_of(h: &Heracles, dn: &Dn) -> Result<usize> {
     let found = h
         .directory()
         .search(
@@ -270,9 +270,10 @@ pub(crate) async fn remove_assignments_of(h: &Heracles, dn: &Dn) -> Result<()> {
     let found = match found {
         Ok(f) => f,
         // No `ou=aclassignments` yet: nothing is assigned.
-        Err(e) if e.code() == ErrorCode::EntryNotFound => return Ok(()),
+        Err(e) if e.code() == ErrorCode::EntryNotFound => return Ok(0),
         Err(e) => return Err(e),
     };
+    let n = found.len();
     for a in found {
         match h.directory().delete(&a.dn).await {
             Ok(()) => {}
@@ -280,5 +281,5 @@ pub(crate) async fn remove_assignments_of(h: &Heracles, dn: &Dn) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(n)
 }

@@ -6,6 +6,11 @@
 //! it first, the delete fails (noSuchAttribute) and the whole modify is rejected, so two
 //! claimants never get the same number — on slapd and on the embedded directory alike.
 //! Numbers already used by entries written outside Heracles are skipped.
+//!
+//! Within one instance, allocations of one kind take turns (an async mutex): concurrent
+//! creations then queue instead of colliding on the counter and retrying with back-off,
+//! which under load cost far more than the wait. The compare-and-swap still settles races
+//! between instances.
 
 use std::time::Duration;
 
@@ -32,6 +37,14 @@ impl IdKind {
         }
     }
 
+    /// Its position in per-kind tables.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            IdKind::Uid => 0,
+            IdKind::Gid => 1,
+        }
+    }
+
     fn attr(self) -> &'static str {
         match self {
             IdKind::Uid => "uidNumber",
@@ -48,6 +61,7 @@ pub(crate) async fn allocate(h: &Heracles, kind: IdKind, min: u32, max: u32) -> 
         .container(Container::Heracles)?
         .child(Rdn::new("cn", "counters")?);
     let dir = h.directory();
+    let _turn = h.id_turn(kind).lock().await;
     for attempt in 0..MAX_ATTEMPTS {
         let entry = dir
             .get(&counters, &[kind.counter()])

@@ -49,7 +49,7 @@ use std::sync::Arc;
 
 pub use self::bootstrap::BootstrapReport;
 pub use self::common::{ListQuery, Principal};
-pub use self::version::{etag_of, IfMatch};
+pub use self::version::{etag_of, etag_of_json, IfMatch};
 use crate::directory::Directory;
 use crate::dn::{Dn, Rdn};
 use crate::error::Result;
@@ -153,6 +153,16 @@ pub const SYSTEM_CONTAINERS: &[&str] = &[
     "mobiles",
 ];
 
+/// Clears a "someone is refreshing this" flag when that refresh ends, however it ends
+/// (done, failed, or its request cancelled).
+pub(crate) struct ClearOnDrop<'a>(pub(crate) &'a std::sync::atomic::AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     dir: Arc<dyn Directory>,
@@ -166,6 +176,9 @@ struct Inner {
     lists: lists::ListCache,
     /// Whether the directory keeps `memberOf` on group members (probed; see groups.rs).
     member_of: groups::MemberOfProbe,
+    settings: settings::SettingsCache,
+    /// One allocation of each id kind at a time per instance (see the `ids` module).
+    id_turns: [tokio::sync::Mutex<()>; 2],
 }
 
 /// The core of Heracles over one directory. Clone it freely.
@@ -187,6 +200,8 @@ impl Heracles {
                 acl: acl::AclCache::default(),
                 lists: lists::ListCache::default(),
                 member_of: groups::MemberOfProbe::default(),
+                settings: settings::SettingsCache::default(),
+                id_turns: [tokio::sync::Mutex::new(()), tokio::sync::Mutex::new(())],
             }),
         }
     }
@@ -289,6 +304,16 @@ impl Heracles {
     /// Access control: policies, assignments, effective permissions, checks.
     pub fn acl(&self) -> acl::AclService<'_> {
         acl::AclService::new(self)
+    }
+
+    /// The turn of this instance's allocations of one id kind.
+    pub(crate) fn id_turn(&self, kind: ids::IdKind) -> &tokio::sync::Mutex<()> {
+        &self.inner.id_turns[kind.index()]
+    }
+
+    /// The settings cache (invalidated by every settings change this instance makes).
+    pub(crate) fn settings_cache(&self) -> &settings::SettingsCache {
+        &self.inner.settings
     }
 
     /// The ACL cache (invalidated by every change this instance makes to what ACLs are

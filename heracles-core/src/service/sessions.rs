@@ -13,6 +13,8 @@
 //! - [`SessionsService::is_active`] is asked on every authenticated request; its answer is
 //!   cached per [`Heracles`] value for at most [`ACTIVE_CACHE_TTL`], so a revocation made
 //!   elsewhere takes effect within that delay (a revocation made through this value at once).
+//!   Past [`ACTIVE_REFRESH_AFTER`], one request reads it again while the others keep the
+//!   cached answer, so its expiry does not send every concurrent request to the directory.
 //! - Expired sessions are deleted by [`SessionsService::purge_expired`].
 //!
 //! This is an internal API of the fronts (it takes no principal): the REST server calls it
@@ -34,6 +36,10 @@ use crate::schema::syntax::{format_generalized_time, parse_generalized_time, Ins
 
 /// How long an [`SessionsService::is_active`] answer may be reused.
 pub const ACTIVE_CACHE_TTL: Duration = Duration::from_secs(1);
+/// Age after which one request reads a cached answer again while the others keep using it
+/// until [`ACTIVE_CACHE_TTL`] (so expiry never sends every concurrent request of a session
+/// to the directory at once).
+pub const ACTIVE_REFRESH_AFTER: Duration = Duration::from_millis(600);
 
 /// Entries kept in the activity cache before stale ones are swept.
 const CACHE_SWEEP_AT: usize = 4096;
@@ -64,9 +70,22 @@ pub struct Session {
 /// What the activity cache remembers of a session.
 #[derive(Debug, Clone, Copy)]
 struct Cached {
+    /// When the answer was read (taken before asking the directory).
     fetched: Instant,
     /// `None`: no such session, or revoked (both are final).
     expires_at: Option<u64>,
+    /// A request is reading it again (see [`ACTIVE_REFRESH_AFTER`]).
+    refreshing: bool,
+}
+
+/// What the activity cache answers.
+enum Lookup {
+    /// Fresh: use it.
+    Fresh(Option<u64>),
+    /// Still valid, and this caller is the one to read it again (others keep using it).
+    Refresh(Option<u64>),
+    /// Nothing valid.
+    Miss,
 }
 
 /// The per-instance activity cache (one per [`Heracles`] value and its clones).
@@ -74,26 +93,66 @@ struct Cached {
 pub(crate) struct ActivityCache(Mutex<HashMap<String, Cached>>);
 
 impl ActivityCache {
-    fn get(&self, id: &str) -> Option<Cached> {
-        let map = self.0.lock().ok()?;
-        map.get(id)
-            .copied()
-            .filter(|c| c.fetched.elapsed() < ACTIVE_CACHE_TTL)
+    fn lookup(&self, id: &str) -> Lookup {
+        let Ok(mut map) = self.0.lock() else {
+            return Lookup::Miss;
+        };
+        let Some(c) = map.get_mut(id) else {
+            return Lookup::Miss;
+        };
+        let age = c.fetched.elapsed();
+        if age >= ACTIVE_CACHE_TTL {
+            return Lookup::Miss;
+        }
+        // A final answer (gone or revoked) never needs reading again.
+        if age >= ACTIVE_REFRESH_AFTER && c.expires_at.is_some() && !c.refreshing {
+            c.refreshing = true;
+            return Lookup::Refresh(c.expires_at);
+        }
+        Lookup::Fresh(c.expires_at)
     }
 
-    fn put(&self, id: &str, expires_at: Option<u64>) {
+    fn put_read_at(&self, id: &str, expires_at: Option<u64>, fetched: Instant) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= CACHE_SWEEP_AT {
                 map.retain(|_, c| c.fetched.elapsed() < ACTIVE_CACHE_TTL);
             }
+            // A revocation this instance recorded meanwhile wins over an older read.
+            if let Some(c) = map.get(id) {
+                if c.expires_at.is_none() && c.fetched > fetched {
+                    return;
+                }
+            }
             map.insert(
                 id.to_owned(),
                 Cached {
-                    fetched: Instant::now(),
+                    fetched,
                     expires_at,
+                    refreshing: false,
                 },
             );
         }
+    }
+
+    fn put(&self, id: &str, expires_at: Option<u64>) {
+        self.put_read_at(id, expires_at, Instant::now());
+    }
+
+    fn end_refresh(&self, id: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            if let Some(c) = map.get_mut(id) {
+                c.refreshing = false;
+            }
+        }
+    }
+}
+
+/// Clears a session's `refreshing` mark when its refresh ends without storing an answer.
+struct RefreshMark<'a>(&'a ActivityCache, &'a str);
+
+impl Drop for RefreshMark<'_> {
+    fn drop(&mut self) {
+        self.0.end_refresh(self.1);
     }
 }
 
@@ -380,15 +439,34 @@ impl<'a> SessionsService<'a> {
     /// asked at most once per [`ACTIVE_CACHE_TTL`] per session and [`Heracles`] value.
     pub async fn is_active(self, id: &str) -> Result<bool> {
         let now = now_secs();
-        if let Some(c) = self.h.sessions_cache().get(id) {
-            return Ok(c.expires_at.is_some_and(|e| e > now));
+        let active = |e: Option<u64>| e.is_some_and(|e| e > now);
+        match self.h.sessions_cache().lookup(id) {
+            Lookup::Fresh(e) => Ok(active(e)),
+            Lookup::Refresh(e) => {
+                let _mark = RefreshMark(self.h.sessions_cache(), id);
+                match self.read_activity(id).await {
+                    Ok(fresh) => Ok(active(fresh)),
+                    Err(err) => {
+                        // What is cached is still within its bound: keep answering it.
+                        tracing::debug!(code = %err.code(), "refreshing a session's state failed; still using the cached one");
+                        Ok(active(e))
+                    }
+                }
+            }
+            Lookup::Miss => Ok(active(self.read_activity(id).await?)),
         }
+    }
+
+    /// Reads whether session `id` is usable (its end, `None` when gone or revoked) and
+    /// caches the answer.
+    async fn read_activity(self, id: &str) -> Result<Option<u64>> {
+        let fetched = Instant::now();
         let entry = self.load(id).await?;
         let expires_at = entry
             .filter(|e| !is_revoked(e))
             .map(|e| e.first_str(EXPIRES).and_then(parse_gtime).unwrap_or(0));
-        self.h.sessions_cache().put(id, expires_at);
-        Ok(expires_at.is_some_and(|e| e > now))
+        self.h.sessions_cache().put_read_at(id, expires_at, fetched);
+        Ok(expires_at)
     }
 
     /// The session `id` as stored (`None`: no such session), whatever its state.

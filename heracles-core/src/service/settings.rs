@@ -39,6 +39,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -440,6 +443,37 @@ fn changed_if(e: Error, code: ErrorCode) -> Error {
     }
 }
 
+/// How long [`SettingsService::effective`] reuses the settings it read: a change made
+/// through another instance, or directly in the directory, takes effect within this (so
+/// within 1 s, like ACL changes); a change made through this instance at once.
+pub const SETTINGS_TTL: Duration = Duration::from_millis(800);
+/// Age after which one caller reads the settings again while the others keep using them
+/// until [`SETTINGS_TTL`].
+pub const SETTINGS_REFRESH_AFTER: Duration = Duration::from_millis(500);
+
+#[derive(Debug)]
+struct CachedSettings {
+    read_at: Instant,
+    generation: u64,
+    settings: Arc<Settings>,
+}
+
+/// The settings in force, as last read (one per [`Heracles`] value and its clones).
+#[derive(Debug, Default)]
+pub(crate) struct SettingsCache {
+    generation: AtomicU64,
+    refreshing: AtomicBool,
+    current: Mutex<Option<Arc<CachedSettings>>>,
+}
+
+impl SettingsCache {
+    /// Forgets them: the next caller reads them again.
+    pub(crate) fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
 /// Settings operations; get one with [`Heracles::settings`].
 #[derive(Debug, Clone, Copy)]
 pub struct SettingsService<'a> {
@@ -537,6 +571,8 @@ impl<'a> SettingsService<'a> {
     pub async fn set(&self, p: &Principal, key: &str, value: Value) -> Result<SettingValue> {
         let mut op = Operation::new(self.h, p, action::MODIFY, object_type::SETTINGS, key);
         let outcome = self.set_op(p, key, value, &mut op).await;
+        // Whatever happened, this instance reads them again (a failed write may have landed).
+        self.h.settings_cache().invalidate();
         op.done(outcome).await
     }
 
@@ -596,6 +632,7 @@ impl<'a> SettingsService<'a> {
             Err(e) => return Err(e),
         }
         op.changes(before.as_ref(), Some(&entry));
+        self.h.settings_cache().invalidate();
         if key == SettingKey::SelfAccess {
             self.h.acl_cache().invalidate();
         }
@@ -618,6 +655,7 @@ impl<'a> SettingsService<'a> {
     pub async fn reset(&self, p: &Principal, key: &str) -> Result<SettingValue> {
         let mut op = Operation::new(self.h, p, action::RESET, object_type::SETTINGS, key);
         let outcome = self.reset_op(p, key, &mut op).await;
+        self.h.settings_cache().invalidate();
         op.done(outcome).await
     }
 
@@ -650,6 +688,7 @@ impl<'a> SettingsService<'a> {
             Err(e) if e.code() == ErrorCode::EntryNotFound => {}
             Err(e) => return Err(e),
         }
+        self.h.settings_cache().invalidate();
         if key == SettingKey::SelfAccess {
             self.h.acl_cache().invalidate();
         }
@@ -660,19 +699,62 @@ impl<'a> SettingsService<'a> {
     }
 
     /// The settings in force, for the services themselves (no access check): one search of
-    /// `ou=settings`; keys without a valid stored value, or no `ou=settings` at all, have
-    /// their defaults.
+    /// `ou=settings`, reused for at most [`SETTINGS_TTL`]; keys without a valid stored
+    /// value, or no `ou=settings` at all, have their defaults.
     pub async fn effective(&self) -> Result<Settings> {
+        let cache = self.h.settings_cache();
+        let generation = cache.generation.load(Ordering::SeqCst);
+        let current = cache
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .filter(|c| c.generation == generation);
+        if let Some(c) = current {
+            let age = c.read_at.elapsed();
+            if age < SETTINGS_REFRESH_AFTER {
+                return Ok((*c.settings).clone());
+            }
+            if age < SETTINGS_TTL {
+                if cache.refreshing.swap(true, Ordering::SeqCst) {
+                    return Ok((*c.settings).clone()); // another caller reads them again
+                }
+                let _clear = super::ClearOnDrop(&cache.refreshing);
+                return match self.read_effective(generation).await {
+                    Ok(s) => Ok(s),
+                    Err(e) => {
+                        tracing::debug!(code = %e.code(), "refreshing the settings failed; still using the cached ones");
+                        Ok((*c.settings).clone())
+                    }
+                };
+            }
+        }
+        self.read_effective(generation).await
+    }
+
+    /// Reads the settings in force and caches them (unless they were invalidated meanwhile).
+    async fn read_effective(&self, generation: u64) -> Result<Settings> {
+        let read_at = Instant::now();
         let stored = self.stored().await?;
         let mut map = defaults_map()?;
         for (k, v) in stored {
             map.insert(k.as_str().to_owned(), v);
         }
-        serde_json::from_value(Value::Object(map)).map_err(|e| {
+        let settings: Settings = serde_json::from_value(Value::Object(map)).map_err(|e| {
             Error::internal(format!(
                 "the stored settings do not form a valid whole: {e}"
             ))
-        })
+        })?;
+        let cache = self.h.settings_cache();
+        let mut current = cache.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.generation.load(Ordering::SeqCst) == generation {
+            *current = Some(Arc::new(CachedSettings {
+                read_at,
+                generation,
+                settings: Arc::new(settings.clone()),
+            }));
+        }
+        Ok(settings)
     }
 
     /// Every valid stored value, by key.

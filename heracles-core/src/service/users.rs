@@ -204,7 +204,12 @@ impl<'a> Users<'a> {
     }
 
     async fn groups_of(&self, e: &Entry) -> Result<Vec<String>> {
-        let uid = e.first_str("uid").unwrap_or_default();
+        self.groups_by(&e.dn, e.first_str("uid").unwrap_or_default())
+            .await
+    }
+
+    /// The groups (their `cn`) holding `dn` as a `member` or `uid` as a `memberUid`.
+    async fn groups_by(&self, dn: &Dn, uid: &str) -> Result<Vec<String>> {
         let found = self
             .h
             .directory()
@@ -213,7 +218,7 @@ impl<'a> Users<'a> {
                     self.h.base().clone(),
                     Scope::Subtree,
                     Filter::or([
-                        Filter::eq("member", e.dn.to_string()),
+                        Filter::eq("member", dn.to_string()),
                         Filter::eq("memberUid", uid),
                     ]),
                 )
@@ -351,13 +356,35 @@ impl<'a> Users<'a> {
     }
 
     /// One user.
+    ///
+    /// Most users live in the people container, so their groups are looked up at the same
+    /// time as their entry, with the DN they would have there: one round trip instead of
+    /// two. A user found elsewhere (in a department) has its groups looked up again with
+    /// its real DN; the answer is the same either way.
     pub async fn get(&self, p: &Principal, uid: &str) -> Result<User> {
         // Checked before the lookup, so a caller without any right to read users cannot
         // tell which uids exist.
         p.check_somewhere(READ, uid)?;
-        let e = self.find(uid).await?;
+        let Some(guess) = self.people_dn(uid) else {
+            let e = self.find(uid).await?;
+            p.check(READ, &e.dn)?;
+            return self.answer(p, e).await;
+        };
+        let (found, groups) = tokio::join!(self.find(uid), self.groups_by(&guess, uid));
+        let e = found?;
         p.check(READ, &e.dn)?;
-        self.answer(p, e).await
+        let groups = match groups {
+            Ok(g) if e.dn == guess => g,
+            _ => self.groups_of(&e).await?,
+        };
+        Ok(Self::visible(p, self.shape(e, groups)))
+    }
+
+    /// The DN `uid` has when it lives in the people container (`None` if no DN can be made
+    /// of it).
+    fn people_dn(&self, uid: &str) -> Option<Dn> {
+        let people = self.h.container(Container::People).ok()?;
+        Some(people.child(Rdn::new("uid", uid).ok()?))
     }
 
     /// A page of users (filters on the user fields, sort, paging).
@@ -746,11 +773,19 @@ impl<'a> Users<'a> {
     /// What deleting a user entry entails beyond the entry itself, wherever it is deleted
     /// from (here, or with a department deleted recursively): it leaves every group, its
     /// tokens stop working on every instance, and its ACL assignments go.
+    ///
+    /// The cached ACLs of other principals do not depend on the user (a user is no group,
+    /// so nobody's group memberships change): only its own is forgotten — unless
+    /// assignments named it, which every ACL is compiled from.
     pub(crate) async fn forget(&self, e: &Entry) -> Result<()> {
         self.h.groups().remove_everywhere(e).await?;
         self.h.sessions().revoke_all(&e.dn).await?;
-        super::bootstrap::remove_assignments_of(self.h, &e.dn).await?;
-        self.h.acl_cache().invalidate();
+        let assignments = super::bootstrap::remove_assignments_of(self.h, &e.dn).await?;
+        if assignments > 0 {
+            self.h.acl_cache().invalidate();
+        } else {
+            self.h.acl_cache().forget(&e.dn);
+        }
         Ok(())
     }
 
@@ -1085,7 +1120,13 @@ impl<'a> Users<'a> {
             record(target, ErrorCode::AccountLocked.into(), None).await;
             return Err(invalid());
         }
-        match self.h.directory().check_password(&entry.dn, password).await {
+        // The groups of the answer are read while the directory checks the password (and
+        // thrown away if it is wrong): one round trip instead of two.
+        let (checked, groups) = tokio::join!(
+            self.h.directory().check_password(&entry.dn, password),
+            self.groups_of(&entry)
+        );
+        match checked {
             Ok(true) => {}
             Ok(false) => {
                 record(target, ErrorCode::InvalidCredentials.into(), None).await;
@@ -1097,7 +1138,7 @@ impl<'a> Users<'a> {
             }
         }
         let dn = entry.dn.clone();
-        let user = self.to_user(entry).await;
+        let user = groups.map(|g| self.shape(entry, g));
         record(target, AuditResult::from(&user), Some(dn)).await;
         user
     }

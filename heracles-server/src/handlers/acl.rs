@@ -7,7 +7,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
@@ -31,9 +31,7 @@ pub fn create_policy(ctx: Ctx) -> HandlerFuture {
             .create_policy(&p, &body)
             .await?;
         let location = format!("/api/v1/acl/policies/{}", encode_segment(&policy.name));
-        Ok(Reply::json(StatusCode::CREATED, &policy)?
-            .with_etag(&etag_of(&policy)?)
-            .with_location(&location))
+        Ok(Reply::json_tagged(StatusCode::CREATED, &policy)?.with_location(&location))
     })
 }
 
@@ -42,7 +40,7 @@ pub fn get_policy(ctx: Ctx) -> HandlerFuture {
     with_principal(ctx, |ctx, p| async move {
         let name = ctx.param("name")?;
         let policy = ctx.state().heracles().acl().policy(&p, name).await?;
-        Ok(Reply::ok(&policy)?.with_etag(&etag_of(&policy)?))
+        Reply::json_tagged(StatusCode::OK, &policy)
     })
 }
 
@@ -59,7 +57,7 @@ pub fn update_policy(ctx: Ctx) -> HandlerFuture {
             .if_match(expected.as_ref())
             .update_policy(&p, &name, &body)
             .await?;
-        Ok(Reply::ok(&policy)?.with_etag(&etag_of(&policy)?))
+        Reply::json_tagged(StatusCode::OK, &policy)
     })
 }
 

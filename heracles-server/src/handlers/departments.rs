@@ -12,7 +12,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture, ParamType, QueryParam};
 
@@ -61,7 +61,7 @@ pub fn delete(ctx: Ctx) -> HandlerFuture {
 }
 
 fn answer<T: serde::Serialize>(status: StatusCode, department: &T) -> Result<Reply> {
-    Ok(Reply::json(status, department)?.with_etag(&etag_of(department)?))
+    Reply::json_tagged(status, department)
 }
 
 /// `?parent=`, parsed (a malformed DN is a 400 `INVALID_DN`).

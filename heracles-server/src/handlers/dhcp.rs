@@ -28,7 +28,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{
     with_principal, DocBody, DocResponse, HandlerFuture, ParamType, QueryParam, LIST_QUERY,
@@ -158,7 +158,7 @@ handlers! {
 }
 
 fn answer<T: serde::Serialize>(status: StatusCode, object: &T) -> Result<Reply> {
-    Ok(Reply::json(status, object)?.with_etag(&etag_of(object)?))
+    Reply::json_tagged(status, object)
 }
 
 fn created<T: serde::Serialize>(object: &T, location: &str) -> Result<Reply> {

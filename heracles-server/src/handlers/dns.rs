@@ -7,7 +7,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
@@ -57,7 +57,7 @@ pub fn delete_records(ctx: Ctx) -> HandlerFuture {
 }
 
 fn tagged<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<Reply> {
-    Ok(Reply::json(status, value)?.with_etag(&etag_of(value)?))
+    Reply::json_tagged(status, value)
 }
 
 async fn list_zones_(ctx: Ctx, p: Principal) -> Result<Reply> {

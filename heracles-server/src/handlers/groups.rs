@@ -10,7 +10,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
@@ -63,7 +63,7 @@ pub fn remove_member(ctx: Ctx) -> HandlerFuture {
 }
 
 fn answer<T: serde::Serialize>(status: StatusCode, group: &T) -> Result<Reply> {
-    Ok(Reply::json(status, group)?.with_etag(&etag_of(group)?))
+    Reply::json_tagged(status, group)
 }
 
 async fn list_groups(ctx: Ctx, p: Principal) -> Result<Reply> {

@@ -9,9 +9,10 @@
 use heracles_core::error::Result;
 use heracles_core::service::settings::{SettingUpdate, SettingValue};
 use heracles_core::service::Principal;
+use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{etag_of, page_reply, Reply};
+use crate::reply::{page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
@@ -36,7 +37,7 @@ pub fn delete(ctx: Ctx) -> HandlerFuture {
 }
 
 fn answer(setting: &SettingValue) -> Result<Reply> {
-    Ok(Reply::ok(setting)?.with_etag(&etag_of(setting)?))
+    Reply::json_tagged(StatusCode::OK, setting)
 }
 
 async fn list_settings(ctx: Ctx, p: Principal) -> Result<Reply> {

@@ -8,7 +8,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
@@ -38,7 +38,7 @@ pub fn delete(ctx: Ctx) -> HandlerFuture {
 }
 
 fn answer<T: serde::Serialize>(status: StatusCode, rule: &T) -> Result<Reply> {
-    Ok(Reply::json(status, rule)?.with_etag(&etag_of(rule)?))
+    Reply::json_tagged(status, rule)
 }
 
 async fn list_rules(ctx: Ctx, p: Principal) -> Result<Reply> {

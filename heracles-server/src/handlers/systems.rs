@@ -7,7 +7,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture, ParamType, QueryParam, LIST_QUERY};
 
@@ -52,7 +52,7 @@ pub fn delete(ctx: Ctx) -> HandlerFuture {
 }
 
 fn answer<T: serde::Serialize>(status: StatusCode, system: &T) -> Result<Reply> {
-    Ok(Reply::json(status, system)?.with_etag(&etag_of(system)?))
+    Reply::json_tagged(status, system)
 }
 
 async fn list_systems(ctx: Ctx, p: Principal) -> Result<Reply> {

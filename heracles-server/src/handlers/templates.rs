@@ -7,7 +7,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
@@ -37,7 +37,7 @@ pub fn delete(ctx: Ctx) -> HandlerFuture {
 }
 
 fn answer<T: serde::Serialize>(status: StatusCode, template: &T) -> Result<Reply> {
-    Ok(Reply::json(status, template)?.with_etag(&etag_of(template)?))
+    Reply::json_tagged(status, template)
 }
 
 async fn list_templates(ctx: Ctx, p: Principal) -> Result<Reply> {

@@ -9,7 +9,7 @@ use heracles_core::service::Principal;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::reply::{encode_segment, etag_of, page_reply, Reply};
+use crate::reply::{encode_segment, page_reply, Reply};
 use crate::request::Ctx;
 use crate::router::{with_principal, HandlerFuture};
 
@@ -68,7 +68,7 @@ pub fn location(uid: &str) -> String {
 
 /// A user answer with its `ETag`.
 fn answer<T: serde::Serialize>(status: StatusCode, user: &T) -> Result<Reply> {
-    Ok(Reply::json(status, user)?.with_etag(&etag_of(user)?))
+    Reply::json_tagged(status, user)
 }
 
 async fn list_users(ctx: Ctx, p: Principal) -> Result<Reply> {
