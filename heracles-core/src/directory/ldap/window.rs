@@ -324,16 +324,12 @@ impl LdapDirectory {
         }
         let mut req = SearchRequest::new(ancestor, Scope::Subtree, Filter::or(clauses));
         req.attributes = attributes.to_vec();
-        let mut by_dn: HashMap<String, Entry> = self
+        let mut by_dn: HashMap<Dn, Entry> = self
             .search(&req)
             .await?
             .into_iter()
-            .map(|e| (e.dn.normalized(), e))
+            .map(|e| (e.dn.clone(), e))
             .collect();
-        Ok(Some(
-            dns.iter()
-                .filter_map(|dn| by_dn.remove(&dn.normalized()))
-                .collect(),
-        ))
+        Ok(Some(dns.iter().filter_map(|dn| by_dn.remove(dn)).collect()))
     }
 }
