@@ -150,8 +150,13 @@ pub struct Target {
     pub users: usize,
     /// Users the list counts (seeded + the administrator).
     pub total: usize,
-    /// Raw ldap3 connections bound as the server's service account (LDAP backend only).
+    /// Raw ldap3 connections bound as the server's service account (LDAP backend only),
+    /// shared by the workers (ldap3 multiplexes operations on a connection).
     pub ldap: Vec<Ldap>,
+    /// URL, DN and password of that account: a paged search needs a connection of its own
+    /// (slapd keeps one paged-results state per connection; a second paged search on it
+    /// invalidates the first one's cookie).
+    pub ldap_login: Option<(String, String, String)>,
 }
 
 impl Target {
@@ -273,7 +278,16 @@ async fn worker(
     } else {
         Some(Client::connect(target.addr).await?)
     };
-    let ldap = if op.is_raw() {
+    let mut own = None;
+    let ldap = if op == Op::RawPageCount {
+        let (url, dn, pw) = target
+            .ldap_login
+            .as_ref()
+            .ok_or("raw operations need the LDAP backend")?;
+        let conn = ldap_connections(url, dn, pw, 1).await?.pop();
+        own.clone_from(&conn);
+        conn
+    } else if op.is_raw() {
         let conn = target.ldap.get(index % target.ldap.len().max(1)).cloned();
         Some(conn.ok_or("no raw LDAP connection (raw operations need the LDAP backend)")?)
     } else {
@@ -302,6 +316,9 @@ async fn worker(
     while Instant::now() < deadline {
         w.iteration += 1;
         Box::pin(w.step(&mut samples)).await?;
+    }
+    if let Some(mut conn) = own {
+        let _ = conn.unbind().await;
     }
     Ok(samples)
 }

@@ -458,6 +458,7 @@ fn run_backend(
             users: seed.users,
             total,
             ldap,
+            ldap_login: raw_login.clone(),
         });
         // Warm-up: each operation briefly on one connection (not recorded).
         let warm = duration.mul_f64(0.2).min(Duration::from_millis(500));
@@ -621,6 +622,17 @@ fn mb(kib: u64) -> f64 {
     (kib * 1024) as f64 / 1e6
 }
 
+/// A ratio with two significant digits at least (0.0031×, 0.24×, 1.5×).
+fn times(x: f64) -> String {
+    if x >= 0.095 || x == 0.0 {
+        format!("{x:.2}×")
+    } else if x >= 0.0095 {
+        format!("{x:.3}×")
+    } else {
+        format!("{x:.4}×")
+    }
+}
+
 fn ratio(a: Option<&Sample>, b: Option<&Sample>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) if b.rps() > 0.0 => Some(a.rps() / b.rps()),
@@ -638,20 +650,20 @@ fn compared(r: &RunResult, row: &Row) -> String {
         Op::ListPage1 | Op::ListDeep => {
             let mut parts = Vec::new();
             if let Some(x) = ratio(Some(&row.sample), raw_a) {
-                parts.push(format!("{x:.2}× (a)"));
+                parts.push(format!("{} (a)", times(x)));
             }
             if let Some(x) = ratio(Some(&row.sample), raw_b) {
-                parts.push(format!("{x:.2}× (b)"));
+                parts.push(format!("{} (b)", times(x)));
             }
             if row.op == Op::ListDeep {
                 if let Some(x) = ratio(page1, Some(&row.sample)) {
-                    parts.push(format!("costs {x:.2}× page 1"));
+                    parts.push(format!("costs {} page 1", times(x)));
                 }
             }
             parts.join(" · ")
         }
         Op::GetUser => ratio(Some(&row.sample), r.find(Op::RawGet, 0, c))
-            .map(|x| format!("{x:.2}× raw uid search"))
+            .map(|x| format!("{} raw uid search", times(x)))
             .unwrap_or_default(),
         _ => String::new(),
     }
@@ -730,7 +742,8 @@ fn table(r: &RunResult, opts: &Options) -> String {
     let _ = writeln!(
         s,
         "\nServer RSS: idle {:.1} MB (after start, before any request), peak {:.1} MB (VmHWM). \
-         {} s per measurement; raw LDAP over {} ldap3 connections.",
+         {} s per measurement; raw LDAP: (a) and uid searches share {} ldap3 connections, \
+         (b) has one per connection of the row (a paged search needs its own).",
         mb(r.idle_kib),
         mb(r.peak_kib),
         opts.seconds,
@@ -770,7 +783,7 @@ fn summary(results: &[RunResult], opts: &Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n#### Targets (issue 8), at {conns} connections\n\n| backend | users | target | measured | |\n|---|---:|---|---:|---|"
+        "\n#### Targets (issue 8), at {conns} connections unless said otherwise\n\n| backend | users | target | measured | |\n|---|---:|---|---:|---|"
     );
     for run in results {
         let backend = run.backend.name();
@@ -793,27 +806,32 @@ fn summary(results: &[RunResult], opts: &Options) -> String {
         };
         let none = || "no request succeeded".to_owned();
         match compare(Op::ListPage1, Op::RawPage) {
-            Some(Ok(x)) => line("list page 1 ≥ 0.8× raw (a)", format!("{x:.2}×"), x >= 0.8),
+            Some(Ok(x)) => line("list page 1 ≥ 0.8× raw (a)", times(x), x >= 0.8),
             Some(Err(())) => line("list page 1 ≥ 0.8× raw (a)", none(), false),
             None => {}
         }
         match compare(Op::GetUser, Op::RawGet) {
-            Some(Ok(x)) => line(
-                "get one ≥ 0.8× raw uid search",
-                format!("{x:.2}×"),
-                x >= 0.8,
-            ),
+            Some(Ok(x)) => line("get one ≥ 0.8× raw uid search", times(x), x >= 0.8),
             Some(Err(())) => line("get one ≥ 0.8× raw uid search", none(), false),
             None => {}
         }
-        match compare(Op::ListPage1, Op::ListDeep) {
-            Some(Ok(x)) => line(
-                "deep page ≤ 2× the cost of page 1",
-                format!("{x:.2}×"),
-                x <= 2.0,
-            ),
-            Some(Err(())) => line("deep page ≤ 2× the cost of page 1", none(), false),
-            None => {}
+        // The cost of one request: p50 latency on one connection (no queueing), when
+        // measured; else the throughput ratio at the targets' concurrency.
+        let deep_target = "deep page ≤ 2× the cost of page 1";
+        match (run.find(Op::ListPage1, 0, 1), run.find(Op::ListDeep, 0, 1)) {
+            (Some(p1), Some(deep)) if !p1.lat_us.is_empty() && !deep.lat_us.is_empty() => {
+                let x = deep.quantile_ms(0.5) / p1.quantile_ms(0.5);
+                line(
+                    &format!("{deep_target} (p50, 1 connection)"),
+                    times(x),
+                    x <= 2.0,
+                );
+            }
+            _ => match compare(Op::ListPage1, Op::ListDeep) {
+                Some(Ok(x)) => line(deep_target, times(x), x <= 2.0),
+                Some(Err(())) => line(deep_target, none(), false),
+                None => {}
+            },
         }
         if let Some(get) = run.find(Op::GetUser, 0, conns) {
             if get.lat_us.is_empty() {
