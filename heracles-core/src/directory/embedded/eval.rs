@@ -92,7 +92,13 @@ fn eval(rules: &Rules, filter: &Filter, e: &Entry) -> Tri {
             let Ok(assertion) = rules.normalize(attr, value) else {
                 return Tri::Undefined;
             };
-            any(&values(rules, e, attr), |v| {
+            let stored = values(rules, e, attr);
+            // A value identical to the assertion matches under any equality rule: found
+            // without normalising every value (a group's thousands of `member` DNs).
+            if stored.iter().any(|v| *v == value.as_slice()) {
+                return Tri::True;
+            }
+            any(&stored, |v| {
                 rules.normalize(attr, v).ok().map(|n| n == assertion)
             })
         }
