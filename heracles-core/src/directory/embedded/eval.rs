@@ -95,7 +95,7 @@ fn eval(rules: &Rules, filter: &Filter, e: &Entry) -> Tri {
             let stored = values(rules, e, attr);
             // A value identical to the assertion matches under any equality rule: found
             // without normalising every value (a group's thousands of `member` DNs).
-            if stored.iter().any(|v| *v == value.as_slice()) {
+            if stored.contains(&value.as_slice()) {
                 return Tri::True;
             }
             any(&stored, |v| {
