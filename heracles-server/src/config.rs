@@ -27,6 +27,7 @@
 //! | `max_body_bytes` | `1MiB` | largest request body: bytes, or with `KiB`/`MiB` |
 //! | `request_timeout` | `30s` | time limit of one request (`ms`, `s`, `m`; a bare number is seconds) |
 //! | `shutdown_timeout` | `30s` | how long a shutdown waits for in-flight requests |
+//! | `list_cache` | `true` | cache the sorted DNs of lists, checked against the directory's change marker (see `heracles_core::service::lists`); `false`: every list asks the directory (sort + VLV controls where offered) |
 //!
 //! The bind password is never a flag (flags show in `ps`): it comes from
 //! `bind_password_file` (any layer) or `HERACLES_BIND_PASSWORD`; when both are given at the
@@ -86,6 +87,7 @@ pub const KEYS: &[&str] = &[
     "max_body_bytes",
     "request_timeout",
     "shutdown_timeout",
+    "list_cache",
 ];
 
 /// The environment variable holding the bind password itself (environment only).
@@ -154,6 +156,10 @@ pub struct Args {
     /// How long a shutdown waits for in-flight requests [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub shutdown_timeout: Option<String>,
+    /// Cache the sorted DNs of lists (never stale: checked against the directory's change
+    /// marker) [default: true]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub list_cache: Option<String>,
 }
 
 impl Args {
@@ -173,6 +179,7 @@ impl Args {
             "max_body_bytes" => self.max_body_bytes.as_ref(),
             "request_timeout" => self.request_timeout.as_ref(),
             "shutdown_timeout" => self.shutdown_timeout.as_ref(),
+            "list_cache" => self.list_cache.as_ref(),
             _ => None,
         }
     }
@@ -446,6 +453,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Bound on waiting for in-flight requests at shutdown.
     pub shutdown_timeout: Duration,
+    /// Whether lists cache their sorted DNs.
+    pub list_cache: bool,
 }
 
 impl Config {
@@ -588,22 +597,7 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
         },
         Some(url) => DirectoryConfig::Ldap(ldap_settings(m, url, env_password)?),
     };
-    let mut jwt_secrets = Vec::new();
-    if let Some(raw) = jwt_secret(m)? {
-        for part in raw.value.split([',', '\n']).map(str::trim) {
-            if part.is_empty() && raw.value.contains('\n') {
-                continue; // blank lines and the final newline of a file
-            }
-            if part.len() < MIN_SECRET_BYTES {
-                return Err(ConfigError(format!(
-                    "invalid jwt_secret (from {}): every secret must be at least \
-                     {MIN_SECRET_BYTES} bytes long",
-                    raw.source
-                )));
-            }
-            jwt_secrets.push(Secret::new(part));
-        }
-    }
+    let jwt_secrets = jwt_secrets(m)?;
     if jwt_secrets.is_empty() && matches!(directory, DirectoryConfig::Ldap(_)) {
         return Err(ConfigError(
             "jwt_secret is required in LDAP mode (every instance serving the directory must \
@@ -651,7 +645,31 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
             m.get("shutdown_timeout"),
             DEFAULT_SHUTDOWN_TIMEOUT,
         )?,
+        list_cache: m
+            .get("list_cache")
+            .map_or(Ok(true), |raw| parse_bool("list_cache", raw))?,
     })
+}
+
+/// The configured token secrets (none: not configured).
+fn jwt_secrets(m: &Layer) -> Result<Vec<Secret>, ConfigError> {
+    let mut jwt_secrets = Vec::new();
+    if let Some(raw) = jwt_secret(m)? {
+        for part in raw.value.split([',', '\n']).map(str::trim) {
+            if part.is_empty() && raw.value.contains('\n') {
+                continue; // blank lines and the final newline of a file
+            }
+            if part.len() < MIN_SECRET_BYTES {
+                return Err(ConfigError(format!(
+                    "invalid jwt_secret (from {}): every secret must be at least \
+                     {MIN_SECRET_BYTES} bytes long",
+                    raw.source
+                )));
+            }
+            jwt_secrets.push(Secret::new(part));
+        }
+    }
+    Ok(jwt_secrets)
 }
 
 fn ldap_settings(

@@ -122,6 +122,7 @@ impl AppState {
         let openapi_json = openapi::render(router::ROUTES)?;
         let tokens = Tokens::new(&jwt_secrets)?;
         let heracles = Heracles::new(directory.clone(), config.base_dn.clone());
+        heracles.set_list_cache(config.list_cache);
         Ok(AppState {
             config,
             directory,

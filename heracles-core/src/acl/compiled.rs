@@ -429,6 +429,51 @@ impl CompiledAcl {
         (self.tree_allow.0 | self.tree_deny.0) & bit != 0 && self.tree_deny.0 & bit == 0
     }
 
+    /// Whether `p` is allowed on `base` and on every entry below it, whatever its DN: no
+    /// rule inside the subtree denies `p`, and the rules above decide for it. Lists use it
+    /// to skip the check of each entry.
+    pub fn allows_subtree(&self, p: Permission, base: &Dn) -> bool {
+        if self.all {
+            return true;
+        }
+        if !self.allows(p, base) {
+            return false;
+        }
+        // The decision for the entries below `base` from the rules that contain them all.
+        let mut best: Option<(usize, bool)> = None;
+        for r in &self.rules {
+            if !r.perms.contains(p) {
+                continue;
+            }
+            let inside = match &r.scope {
+                RuleScope::Tree => false,
+                RuleScope::Subtree(d) => d.is_descendant_of(base),
+                RuleScope::Entry(d) => {
+                    if d.is_descendant_of(base) && r.deny {
+                        return false;
+                    }
+                    continue;
+                }
+            };
+            if inside {
+                if r.deny {
+                    return false;
+                }
+                continue;
+            }
+            if !r.scope.contains(base) {
+                continue;
+            }
+            let s = r.scope.specificity();
+            best = match best {
+                Some((bs, denied)) if bs > s => Some((bs, denied)),
+                Some((bs, denied)) if bs == s => Some((bs, denied || r.deny)),
+                _ => Some((s, r.deny)),
+            };
+        }
+        best.is_some_and(|(_, denied)| !denied)
+    }
+
     /// The same decision by scanning every rule: (allowed, specificity of the deciding
     /// level, or `None`). The reference the fast path is tested against.
     fn decide_by_scan(&self, p: Permission, target: &Dn) -> (bool, Option<usize>) {
@@ -743,6 +788,16 @@ mod tests {
         assert!(acl.granted_somewhere(perm("user:create")));
         assert!(!acl.granted_somewhere(perm("settings:read")));
         assert!(!acl.holds_admin());
+        // Whole subtrees: reading people is allowed everywhere there; sales has the deny
+        // on secret below it; the secret subtree itself is denied.
+        let sales = dn("ou=sales,ou=departments,dc=example,dc=com");
+        assert!(acl.allows_subtree(perm("user:read"), &dn("ou=people,dc=example,dc=com")));
+        assert!(!acl.allows_subtree(perm("user:read"), &sales));
+        assert!(acl.allows_subtree(
+            perm("user:delete"),
+            &dn("ou=x,ou=sales,ou=departments,dc=example,dc=com")
+        ));
+        assert!(!acl.allows_subtree(perm("user:write"), &secret.parent().unwrap()));
     }
 
     #[test]
@@ -845,6 +900,7 @@ mod tests {
             None,
         );
         assert!(acl.holds_admin());
+        assert!(acl.allows_subtree(perm("user:read"), &dn("ou=people,dc=example,dc=com")));
         assert_eq!(acl.granted(), PermSet::ALL);
         assert_eq!(acl.grants().len(), 55);
         assert!(
@@ -894,6 +950,12 @@ mod tests {
             for t in &targets {
                 for perm in Permission::all() {
                     prop_assert_eq!(acl.allows(perm, t), acl.decide_by_scan(perm, t).0, "{} on {}", perm, t);
+                    // Allowed on a whole subtree: allowed on every target inside it.
+                    if acl.allows_subtree(perm, t) {
+                        for u in targets.iter().filter(|u| u.is_descendant_or_self(t)) {
+                            prop_assert!(acl.allows(perm, u), "{} on {} below {}", perm, u, t);
+                        }
+                    }
                 }
             }
         }

@@ -38,6 +38,7 @@ pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
 pub use self::ldap::{Bind, LdapConfig, LdapDirectory};
 pub use self::sort::SortKey;
+
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, Result};
 use crate::filter::Filter;
@@ -115,6 +116,47 @@ impl SearchRequest {
         self.page_size = Some(n);
         self
     }
+}
+
+/// One page of a sorted search and the number of all its matches (see
+/// [`Directory::search_window`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Window {
+    /// The entries of the page, in order.
+    pub entries: Vec<Entry>,
+    /// How many entries match the search in all.
+    pub total: u64,
+}
+
+/// Every match of `req` as DNs in `req.sort` order, fetching no attribute but the sort keys:
+/// what a list needs to count, page and check access without reading every entry.
+pub async fn sorted_dns<D: Directory + ?Sized>(dir: &D, req: &SearchRequest) -> Result<Vec<Dn>> {
+    let mut scan = req.clone();
+    scan.size_limit = None;
+    scan.attributes = if req.sort.is_empty() {
+        vec!["1.1".to_owned()]
+    } else {
+        req.sort.iter().map(|k| k.attr.clone()).collect()
+    };
+    Ok(dir.search(&scan).await?.into_iter().map(|e| e.dn).collect())
+}
+
+/// [`Directory::search_window`] by a scan: the DNs and sort keys of every match (see
+/// [`sorted_dns`]), then the attributes of the page's entries only. What the directories
+/// do when they have nothing better; public so that other paths can be checked against it.
+pub async fn scan_window<D: Directory + ?Sized>(
+    dir: &D,
+    req: &SearchRequest,
+    offset: u64,
+    limit: u32,
+) -> Result<Window> {
+    let dns = sorted_dns(dir, req).await?;
+    let total = dns.len() as u64;
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(dns.len());
+    let end = start.saturating_add(limit as usize).min(dns.len());
+    let page = dns.get(start..end).unwrap_or_default();
+    let entries = dir.fetch(page, &req.attributes).await?;
+    Ok(Window { entries, total })
 }
 
 /// One change of a modify operation.
@@ -249,6 +291,49 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
 
     /// One entry by DN, or `None` if there is none. `attributes` as in [`SearchRequest`].
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>>;
+
+    /// `limit` matches of `req` from the 0-based position `offset` in `req.sort` order, and
+    /// how many match in all (`req.size_limit` is ignored). An offset past the end is an
+    /// empty page with the total. Ties beyond the sort keys are broken by DN, so give keys
+    /// that make the order total (the lists end theirs with the RDN attribute) when the
+    /// answer must not depend on the backend.
+    ///
+    /// By default a scan of DNs and sort keys ([`scan_window`]); [`LdapDirectory`] uses the
+    /// server-side sort and virtual list view controls where the server offers them.
+    async fn search_window(&self, req: &SearchRequest, offset: u64, limit: u32) -> Result<Window> {
+        scan_window(self, req, offset, limit).await
+    }
+
+    /// The entries at `dns`, in that order, with `attributes` (as in [`SearchRequest`]);
+    /// DNs without an entry are left out.
+    async fn fetch(&self, dns: &[Dn], attributes: &[String]) -> Result<Vec<Entry>> {
+        let attrs: Vec<&str> = attributes.iter().map(String::as_str).collect();
+        let mut out = Vec::with_capacity(dns.len());
+        for dn in dns {
+            if let Some(e) = self.get(dn, &attrs).await? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A value that changes whenever anything below `base` may have changed, so that what
+    /// was computed from the directory under one marker can be reused while the marker
+    /// stays the same (the lists' sorted-DN cache). `None`: the directory has none (an
+    /// LDAP server without `contextCSN`, i.e. without the syncprov overlay), and nothing
+    /// may be cached.
+    async fn change_marker(&self, base: &Dn) -> Result<Option<String>> {
+        let _ = base;
+        Ok(None)
+    }
+
+    /// Whether the directory itself keeps `memberOf` on the members of `groupOfNames`
+    /// groups: `Some(false)` when it certainly does not (the embedded directory, even if
+    /// imported entries carry `memberOf` values), `None` when only looking can tell (an
+    /// LDAP server, with or without the memberof overlay).
+    fn keeps_member_of(&self) -> Option<bool> {
+        None
+    }
 
     /// Adds an entry; its parent must exist.
     async fn add(&self, entry: &Entry) -> Result<()>;

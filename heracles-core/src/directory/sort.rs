@@ -3,10 +3,12 @@
 //! Each key compares values with the attribute's ORDERING rule; where the attribute has
 //! none (`uid`, `cn` in the stock schema), with the ordering rule that belongs to its
 //! EQUALITY rule (`caseIgnoreMatch` → `caseIgnoreOrderingMatch`), as a server-side sort
-//! request naming that rule would (pitfall 10 of the environment notes). A multi-valued
-//! attribute sorts by its smallest value ascending and its largest descending; entries
-//! without the attribute come last in either direction. Ties are broken by the DN's
-//! normalised form, so the order is total and the same on both backends.
+//! request naming that rule would (pitfall 10 of the environment notes). As slapd's sssvlv
+//! overlay does: a multi-valued attribute sorts by its smallest value; an entry without the
+//! attribute sorts after every value; a descending key reverses that whole order (so those
+//! entries come first). Ties are broken by the DN's normalised form, so the order is total
+//! (slapd breaks them its own way: lists end their keys with the RDN attribute, which
+//! leaves no ties in practice).
 //!
 //! ```
 //! use heracles_core::directory::SortKey;
@@ -85,6 +87,23 @@ pub(crate) fn ordering_rule(schema: &Schema, attr: &str) -> MatchingRule {
     }
 }
 
+/// Removes the sort keys a search fetched only to sort by, when `requested` (not empty) did
+/// not ask for them.
+pub(crate) fn strip_unrequested(found: &mut [Entry], requested: &[String], keys: &[SortKey]) {
+    let asked = |a: &str| {
+        requested
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(a) || r == "*")
+    };
+    for e in found {
+        for k in keys {
+            if !asked(&k.attr) {
+                e.attrs.remove(&k.attr);
+            }
+        }
+    }
+}
+
 /// An entry's normalised sort value per key, its normalised DN, and its position.
 type Decorated = (Vec<Option<Vec<u8>>>, String, usize);
 
@@ -106,18 +125,14 @@ pub(crate) fn sort_entries(schema: &Schema, entries: &mut Vec<Entry>, keys: &[So
                 .iter()
                 .zip(&rules)
                 .map(|(k, rule)| {
-                    let mut normed: Vec<Vec<u8>> = e
+                    let normed: Vec<Vec<u8>> = e
                         .get(&k.attr)
                         .iter()
                         .filter_map(|v| rule.normalize(v).ok())
                         .collect();
                     normed
-                        .sort_by(|a, b| rule.compare_normalized(a, b).unwrap_or_else(|| a.cmp(b)));
-                    if k.descending {
-                        normed.pop()
-                    } else {
-                        normed.into_iter().next()
-                    }
+                        .into_iter()
+                        .min_by(|a, b| rule.compare_normalized(a, b).unwrap_or_else(|| a.cmp(b)))
                 })
                 .collect();
             (vals, e.dn.normalized(), i)
@@ -129,15 +144,9 @@ pub(crate) fn sort_entries(schema: &Schema, entries: &mut Vec<Entry>, keys: &[So
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Greater,
                 (Some(_), None) => Ordering::Less,
-                (Some(x), Some(y)) => {
-                    let o = rule.compare_normalized(x, y).unwrap_or_else(|| x.cmp(y));
-                    if k.descending {
-                        o.reverse()
-                    } else {
-                        o
-                    }
-                }
+                (Some(x), Some(y)) => rule.compare_normalized(x, y).unwrap_or_else(|| x.cmp(y)),
             };
+            let ord = if k.descending { ord.reverse() } else { ord };
             if ord != Ordering::Equal {
                 return ord;
             }
@@ -182,8 +191,8 @@ mod tests {
         sort_entries(&schema, &mut v, &[SortKey::desc("uidNumber")]);
         assert_eq!(
             uids(&v),
-            ["d", "b", "A", "c"],
-            "missing last also descending"
+            ["c", "d", "b", "A"],
+            "descending reverses everything: missing first (as slapd)"
         );
         sort_entries(&schema, &mut v, &[SortKey::asc("uid")]);
         assert_eq!(
@@ -191,6 +200,15 @@ mod tests {
             ["A", "b", "c", "d"],
             "uid has no ORDERING: caseIgnoreOrdering"
         );
+        // Multi-valued: the smallest value, in both directions (sssvlv does the same).
+        let mut m = vec![
+            e("x", None).with("mail", ["m@x", "a@x"]),
+            e("y", None).with("mail", ["b@x"]),
+        ];
+        sort_entries(&schema, &mut m, &[SortKey::asc("mail")]);
+        assert_eq!(uids(&m), ["x", "y"]);
+        sort_entries(&schema, &mut m, &[SortKey::desc("mail")]);
+        assert_eq!(uids(&m), ["y", "x"]);
         assert!("bad key".parse::<SortKey>().is_err());
         assert_eq!("+cn".parse::<SortKey>().unwrap(), SortKey::asc("cn"));
     }

@@ -286,7 +286,7 @@ pub(crate) async fn list_entries_with(
         Some(user) => Filter::and([object_filter, user]),
         None => object_filter,
     };
-    let keys = match &q.sort {
+    let mut keys = match &q.sort {
         Some(s) => {
             let parsed: SortKey = s.parse().map_err(|_| {
                 Error::new(
@@ -300,8 +300,15 @@ pub(crate) async fn list_entries_with(
                 descending: parsed.descending,
             }]
         }
-        None => spec.default_sort.clone(),
+        None => Vec::new(),
     };
+    // The default order breaks ties of `sort=`, so the order is total (the RDN attribute
+    // ends it) and the same on every backend and path (VLV or not).
+    for k in &spec.default_sort {
+        if !keys.iter().any(|x| x.attr.eq_ignore_ascii_case(&k.attr)) {
+            keys.push(k.clone());
+        }
+    }
     if let Some(attrs) = &q.attributes {
         for a in attrs {
             field(spec.field_allow, a, "attributes")?;
@@ -311,11 +318,6 @@ pub(crate) async fn list_entries_with(
     if !spec.fetch.is_empty() {
         req = req.attributes(spec.fetch);
     }
-    let mut all = h.directory().search(&req).await?;
     // Only what the caller may read is listed, and counted in `total`.
-    let (p, read) = visible_to;
-    if !p.acl().is_unrestricted() {
-        all.retain(|e| p.allows(read, &e.dn));
-    }
-    Ok(q.page.slice(all))
+    super::lists::page(h, visible_to, &req, q.page).await
 }

@@ -841,3 +841,71 @@ impl<'a> Groups<'a> {
         Ok(())
     }
 }
+
+/// What is known about `memberOf` (see [`Heracles::member_of_maintained`]).
+#[derive(Debug, Default)]
+pub(crate) struct MemberOfProbe {
+    /// The answer, once one group member showed it.
+    known: tokio::sync::OnceCell<bool>,
+    /// When a probe last found no member to look at.
+    inconclusive_at: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// How long an inconclusive probe (no group with a member yet) is trusted.
+const PROBE_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub(crate) async fn member_of_maintained(h: &Heracles, probe: &MemberOfProbe) -> Result<bool> {
+    if let Some(known) = probe.known.get() {
+        return Ok(*known);
+    }
+    if let Some(known) = h.directory().keeps_member_of() {
+        return Ok(known);
+    }
+    {
+        let at = probe
+            .inconclusive_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if at.is_some_and(|t| t.elapsed() < PROBE_AGAIN_AFTER) {
+            return Ok(false);
+        }
+    }
+    let dir = h.directory();
+    let placeholder = placeholder_dn(h)?;
+    let with_members = dir
+        .search(
+            &SearchRequest::new(
+                h.base().clone(),
+                Scope::Subtree,
+                Filter::and([
+                    Filter::eq("objectClass", "groupOfNames"),
+                    Filter::present("member"),
+                ]),
+            )
+            .attributes(["member"])
+            .size_limit(20),
+        )
+        .await?;
+    for g in &with_members {
+        for v in g.strs("member") {
+            let Ok(m) = Dn::parse(v) else { continue };
+            if m == placeholder || !m.is_descendant_of(h.base()) {
+                continue;
+            }
+            if let Some(e) = dir.get(&m, &["memberOf"]).await? {
+                let answer = e
+                    .strs("memberOf")
+                    .iter()
+                    .filter_map(|s| Dn::parse(s).ok())
+                    .any(|d| d == g.dn);
+                let _ = probe.known.set(answer);
+                return Ok(answer);
+            }
+        }
+    }
+    *probe
+        .inconclusive_at
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+    Ok(false)
+}

@@ -35,6 +35,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod groups;
 mod ids;
+pub mod lists;
 pub mod sessions;
 pub mod settings;
 pub mod ssh_keys;
@@ -172,6 +173,9 @@ struct Inner {
     containers: std::sync::RwLock<settings::Containers>,
     sessions: sessions::ActivityCache,
     acl: acl::AclCache,
+    lists: lists::ListCache,
+    /// Whether the directory keeps `memberOf` on group members (probed; see groups.rs).
+    member_of: groups::MemberOfProbe,
     settings: settings::SettingsCache,
     /// One allocation of each id kind at a time per instance (see the `ids` module).
     id_turns: [tokio::sync::Mutex<()>; 2],
@@ -194,6 +198,8 @@ impl Heracles {
                 containers: std::sync::RwLock::new(settings::Containers::default()),
                 sessions: sessions::ActivityCache::default(),
                 acl: acl::AclCache::default(),
+                lists: lists::ListCache::default(),
+                member_of: groups::MemberOfProbe::default(),
                 settings: settings::SettingsCache::default(),
                 id_turns: [tokio::sync::Mutex::new(()), tokio::sync::Mutex::new(())],
             }),
@@ -203,6 +209,29 @@ impl Heracles {
     /// The directory.
     pub fn directory(&self) -> &dyn Directory {
         &*self.inner.dir
+    }
+
+    /// Turns the lists' cache of sorted DNs on (the default) or off (see [`lists`]): off,
+    /// every list asks the directory for its page and total (sort + VLV controls where the
+    /// server offers them, else a scan of DNs).
+    pub fn set_list_cache(&self, on: bool) {
+        self.inner.lists.set_enabled(on);
+    }
+
+    /// How many scans the lists' cache has made (each cache miss is one).
+    pub fn list_cache_scans(&self) -> u64 {
+        self.inner.lists.scans()
+    }
+
+    pub(crate) fn list_cache(&self) -> &lists::ListCache {
+        &self.inner.lists
+    }
+
+    /// Whether the directory keeps `memberOf` on the members of `groupOfNames` groups
+    /// (slapd's memberof overlay), found by looking at one member of one group; asked
+    /// again after a minute while no group has a member to look at.
+    pub async fn member_of_maintained(&self) -> Result<bool> {
+        groups::member_of_maintained(self, &self.inner.member_of).await
     }
 
     /// The base DN.

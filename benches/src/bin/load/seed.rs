@@ -6,8 +6,9 @@
 //! `cn` — with one known password, hashed once with `{SSHA}` (fast to load; the server's
 //! own default is `{ARGON2}`). Every user is in two "mixed" groups (`groupOfNames` +
 //! `posixGroupAux`, `member` and `memberUid` kept consistent, as Heracles writes them): a
-//! team of 25 and one of ten departments. One user in ten has a `@sales.example.com` mail
-//! address (what the filtered list asks for).
+//! team of 25 and one of ten departments. Users carry the `memberOf` values slapd's memberof
+//! overlay would have written had they been added online (slapadd runs no overlay). One
+//! user in ten has a `@sales.example.com` mail address (what the filtered list asks for).
 
 use std::fmt::Write as _;
 use std::io::{BufReader, BufWriter, Write};
@@ -105,7 +106,11 @@ pub fn write_ldif(path: &Path, n: usize) -> Res<Seed> {
              uid: {uid}\ncn: {given} {sn}\nsn: {sn}\ngivenName: {given}\n\
              mail: {uid}@{domain}\nuidNumber: {id}\ngidNumber: {id}\n\
              homeDirectory: /home/{uid}\nloginShell: /bin/bash\ngecos: {given} {sn}\n\
-             userPassword: {hash}\n\n"
+             userPassword: {hash}\n\
+             memberOf: cn=team{team:05},ou=groups,{BASE}\n\
+             memberOf: cn=dept{dept},ou=groups,{BASE}\n\n",
+            team = i / TEAM,
+            dept = i % DEPARTMENTS
         )?;
         out.write_all(rec.as_bytes())?;
         if (i + 1) % step == 0 || i + 1 == n {

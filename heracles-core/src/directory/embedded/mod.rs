@@ -526,13 +526,28 @@ impl Directory for EmbeddedDirectory {
         if req.sort.is_empty() {
             return Ok(matched.iter().map(|e| project.apply(e)).collect());
         }
-        let mut full: Vec<Entry> = matched.iter().map(|e| (**e).clone()).collect();
-        sort::sort_entries(self.rules.schema(), &mut full, &req.sort);
-        Ok(full
-            .iter()
-            .take(req.size_limit.unwrap_or(usize::MAX))
-            .map(|e| project.apply(e))
-            .collect())
+        // Sort projections carrying the sort keys, not whole entries; then drop the keys
+        // the caller did not ask for.
+        let mut keyed = req.attributes.clone();
+        if !keyed.is_empty() {
+            keyed.extend(req.sort.iter().map(|k| k.attr.clone()));
+        }
+        let with_keys = ops::Projection::new(&self.rules, &keyed);
+        let mut found: Vec<Entry> = matched.iter().map(|e| with_keys.apply(e)).collect();
+        sort::sort_entries(self.rules.schema(), &mut found, &req.sort);
+        found.truncate(req.size_limit.unwrap_or(usize::MAX));
+        if !req.attributes.is_empty() {
+            sort::strip_unrequested(&mut found, &req.attributes, &req.sort);
+        }
+        Ok(found)
+    }
+
+    fn keeps_member_of(&self) -> Option<bool> {
+        Some(false)
+    }
+
+    async fn change_marker(&self, _base: &Dn) -> Result<Option<String>> {
+        Ok(Some(self.read().generation().to_string()))
     }
 
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {

@@ -74,9 +74,16 @@ pub(super) struct State {
     by_dn: BTreeMap<Dn, Id>,
     /// attribute (canonical, lower-case) -> normalised value -> ids
     index: HashMap<&'static str, HashMap<Vec<u8>, BTreeSet<Id>>>,
+    /// Bumped by every change: the directory's change marker.
+    generation: u64,
 }
 
 impl State {
+    /// A number that changes with every change of the contents.
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     pub(super) fn len(&self) -> usize {
         self.by_dn.len()
     }
@@ -199,6 +206,7 @@ impl State {
 
     /// Creates or replaces the entry at its DN.
     pub(super) fn put(&mut self, rules: &Rules, entry: Entry) {
+        self.generation = self.generation.wrapping_add(1);
         if let Some(id) = self.id_of(&entry.dn) {
             if let Some(old) = self.by_id(id).cloned() {
                 self.index_entry(rules, id, &old, false);
@@ -224,6 +232,7 @@ impl State {
 
     /// Removes the entry at `dn` (if any).
     pub(super) fn remove(&mut self, rules: &Rules, dn: &Dn) {
+        self.generation = self.generation.wrapping_add(1);
         let Some(id) = self.by_dn.remove(dn) else {
             return;
         };

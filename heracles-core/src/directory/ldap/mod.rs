@@ -16,6 +16,7 @@ pub mod controls;
 mod convert;
 mod pool;
 mod tls;
+mod window;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -30,7 +31,7 @@ use tokio::time::timeout;
 pub use self::config::{Bind, LdapConfig};
 use self::convert::{entry_from_result, map_error, ConnState};
 use self::pool::Pool;
-use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest};
+use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest, Window};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
@@ -64,6 +65,8 @@ pub struct LdapDirectory {
     auth: Pool,
     /// For sorting results the same way as the embedded directory.
     schema: Schema,
+    /// What the server offers, read on first use.
+    root_dse: window::RootDse,
 }
 
 impl LdapDirectory {
@@ -94,6 +97,7 @@ impl LdapDirectory {
             pool: Pool::new(config, tls.clone()),
             auth: Pool::new(auth_config, tls),
             schema: Schema::builtin(),
+            root_dse: window::RootDse::default(),
         })
     }
 
@@ -211,21 +215,6 @@ fn reject_duplicates(dn: &Dn, attr: &str, values: &[Vec<u8>]) -> Result<()> {
 }
 
 /// Removes sort-key attributes that were fetched only for sorting.
-fn strip_unrequested(found: &mut [Entry], requested: &[String], keys: &[super::SortKey]) {
-    let asked = |a: &str| {
-        requested
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(a) || r == "*")
-    };
-    for e in found {
-        for k in keys {
-            if !asked(&k.attr) {
-                e.attrs.remove(&k.attr);
-            }
-        }
-    }
-}
-
 async fn run_search(
     mut ldap: Ldap,
     base: &str,
@@ -270,6 +259,18 @@ async fn run_search(
 
 #[async_trait]
 impl Directory for LdapDirectory {
+    async fn search_window(&self, req: &SearchRequest, offset: u64, limit: u32) -> Result<Window> {
+        self.window(req, offset, limit).await
+    }
+
+    async fn fetch(&self, dns: &[Dn], attributes: &[String]) -> Result<Vec<Entry>> {
+        self.fetch_many(dns, attributes).await
+    }
+
+    async fn change_marker(&self, base: &Dn) -> Result<Option<String>> {
+        self.marker(base).await
+    }
+
     async fn search(&self, req: &SearchRequest) -> Result<Vec<Entry>> {
         for a in &req.attributes {
             check_attribute_name(a)?;
@@ -319,7 +320,7 @@ impl Directory for LdapDirectory {
                 found.truncate(n);
             }
             if !req.attributes.is_empty() {
-                strip_unrequested(&mut found, &req.attributes, &req.sort);
+                super::sort::strip_unrequested(&mut found, &req.attributes, &req.sort);
             }
         }
         Ok(found)

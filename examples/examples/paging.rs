@@ -1,0 +1,124 @@
+//! Deep pages that cost what page 1 costs: sorted windows and the lists' cache.
+//!
+//! On the embedded directory (always) and, when `HERACLES_LDAP_URL` & co. are set, on an LDAP
+//! server too (sort + VLV controls where it advertises them):
+//!
+//! ```sh
+//! cargo run -p heracles-examples --example paging
+//! HERACLES_LDAP_URL=ldap://127.0.0.1:389 \
+//! HERACLES_BIND_DN=cn=heracles-service,ou=heracles,dc=example,dc=com \
+//! HERACLES_BIND_PASSWORD=... HERACLES_BASE_DN=dc=example,dc=com \
+//!   cargo run -p heracles-examples --example paging
+//! ```
+//! (`scripts/test.sh` runs it against its throwaway slapd.)
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+use heracles_core::directory::{
+    Directory, EmbeddedDirectory, Entry, LdapConfig, LdapDirectory, Scope, SearchRequest, SortKey,
+};
+use heracles_core::dn::{Dn, Rdn};
+use heracles_core::filter::Filter;
+use heracles_core::page::PageRequest;
+use heracles_core::service::{Heracles, ListQuery, Principal};
+
+const USERS: usize = 3_000;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // An embedded directory with USERS users, loaded from LDIF in one import.
+    let folder = std::env::temp_dir().join(format!("heracles-paging-{}", std::process::id()));
+    let base = Dn::parse("dc=example,dc=com")?;
+    let dir = Arc::new(EmbeddedDirectory::open(&folder, &base)?);
+    let h = Heracles::new(dir.clone(), base.clone());
+    h.bootstrap(Some("An example passw0rd!")).await?;
+    let people = base.child(Rdn::new("ou", "people")?);
+    let mut ldif = String::new();
+    for i in 0..USERS {
+        let uid = format!("user{i:05}");
+        let e = Entry::new(people.child(Rdn::new("uid", &uid)?))
+            .with("objectClass", ["inetOrgPerson"])
+            .with("uid", [uid.as_str()])
+            .with("cn", [format!("User {}", i % 97)])
+            .with("sn", ["Example"]);
+        heracles_core::ldif::write_entry(&mut ldif, &e)?;
+        ldif.push('\n');
+    }
+    dir.import_ldif(ldif.as_bytes(), |n| {
+        if n % 1000 == 0 {
+            println!("imported {n}/{USERS}");
+        }
+    })?;
+
+    // Lists through the services: the first one scans DNs and sort keys once; later pages,
+    // however deep, come from the cache until the directory changes.
+    let admin = Principal::system(&base);
+    for (offset, sort) in [
+        (0, None),
+        (2_950, None),
+        (2_950, Some("-cn")),
+        (0, Some("-cn")),
+    ] {
+        let mut q = ListQuery::default().page(PageRequest::new(50, offset)?);
+        q.sort = sort.map(str::to_owned);
+        let started = Instant::now();
+        let page = h.users().list(&admin, &q).await?;
+        let first = page.data.first().map_or("-", |u| u.uid.as_str());
+        println!(
+            "users offset={offset:<5} sort={:<4} total={} first={first:<10} {:>7.2} ms  (scans so far: {})",
+            sort.unwrap_or("uid"),
+            page.pagination.total,
+            started.elapsed().as_secs_f64() * 1000.0,
+            h.list_cache_scans()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+
+    // The directory-level primitive: one sorted page and the total.
+    let req = SearchRequest::new(
+        people.clone(),
+        Scope::One,
+        Filter::eq("objectClass", "inetOrgPerson"),
+    )
+    .sort([SortKey::desc("cn"), SortKey::asc("uid")])
+    .attributes(["uid", "cn"]);
+    let w = dir.search_window(&req, 100, 3).await?;
+    let mut line = String::new();
+    for e in &w.entries {
+        write!(line, " {}", e.first_str("uid").unwrap_or_default())?;
+    }
+    println!("embedded window at 100 of {}:{line}", w.total);
+
+    if let (Ok(url), Ok(bind_dn), Ok(password), Ok(base)) = (
+        std::env::var("HERACLES_LDAP_URL"),
+        std::env::var("HERACLES_BIND_DN"),
+        std::env::var("HERACLES_BIND_PASSWORD"),
+        std::env::var("HERACLES_BASE_DN"),
+    ) {
+        let ldap = LdapDirectory::connect(LdapConfig::simple(&url, &bind_dn, &password)).await?;
+        let base = Dn::parse(&base)?;
+        println!(
+            "LDAP server offers sort + VLV: {}; change marker: {:?}",
+            ldap.supports_sorted_windows().await?,
+            ldap.change_marker(&base).await?
+        );
+        let people = base.child(Rdn::new("ou", "people")?);
+        let req = SearchRequest::new(
+            people,
+            Scope::Subtree,
+            Filter::eq("objectClass", "inetOrgPerson"),
+        )
+        .sort([SortKey::asc("uid")])
+        .attributes(["uid"]);
+        let w = ldap.search_window(&req, 0, 5).await?;
+        let uids: Vec<&str> = w
+            .entries
+            .iter()
+            .filter_map(|e| e.first_str("uid"))
+            .collect();
+        println!("LDAP window: {uids:?} of {} users", w.total);
+    }
+    Ok(())
+}
