@@ -642,6 +642,9 @@ fn ratio(a: Option<&Sample>, b: Option<&Sample>) -> Option<f64> {
 
 /// The "compared with" column of a row.
 fn compared(r: &RunResult, row: &Row) -> String {
+    if row.sample.lat_us.is_empty() {
+        return String::new(); // nothing succeeded: nothing to compare
+    }
     let c = row.conns;
     let raw_a = r.find(Op::RawPage, 0, c);
     let raw_b = r.find(Op::RawPageCount, 0, c);
