@@ -35,7 +35,7 @@ use tokio::sync::OnceCell;
 use super::common::Principal;
 use super::Heracles;
 use crate::acl::Permission;
-use crate::directory::{sorted_dns, Directory, Entry, SearchRequest, SortKey};
+use crate::directory::{sorted_dns, Directory, Entry, Scope, SearchRequest, SortKey};
 use crate::dn::Dn;
 use crate::error::Result;
 use crate::page::{Page, PageRequest};
@@ -46,7 +46,7 @@ pub const MAX_LISTS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     base: String,
-    scope: String,
+    scope: Scope,
     filter: String,
     sort: Vec<SortKey>,
 }
@@ -55,7 +55,7 @@ impl Key {
     fn of(req: &SearchRequest) -> Key {
         Key {
             base: req.base.normalized(),
-            scope: format!("{:?}", req.scope),
+            scope: req.scope,
             filter: req.filter.to_string(),
             sort: req.sort.clone(),
         }
