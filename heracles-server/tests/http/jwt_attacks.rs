@@ -11,6 +11,9 @@
 //! any route; a reused refresh token kills the session (SPEC §2). `auth.rs` covers the
 //! basics (expired, immature, none, foreign secret, rotation, refresh reuse).
 
+// Corpora read best as one list each.
+#![allow(clippy::too_many_lines)]
+
 use base64ct::{Base64UrlUnpadded, Encoding};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
@@ -142,7 +145,10 @@ fn bad_signatures(claims: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for alg in ["none", "None", "NONE", "nOnE"] {
         let header = b64(json!({"alg": alg, "typ": "JWT"}).to_string().as_bytes());
-        out.push((format!("alg {alg}, no signature"), format!("{header}.{payload}.")));
+        out.push((
+            format!("alg {alg}, no signature"),
+            format!("{header}.{payload}."),
+        ));
         out.push((
             format!("alg {alg}, no signature part"),
             format!("{header}.{payload}"),
@@ -154,7 +160,9 @@ fn bad_signatures(claims: &Value) -> Vec<(String, String)> {
     }
     // Algorithm confusion: an asymmetric algorithm in the header, HMAC-signed with the
     // server's secret (as if the secret were the public key).
-    for alg in ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"] {
+    for alg in [
+        "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA",
+    ] {
         out.push((
             format!("{alg} header, HMAC by the server's secret"),
             hmac_token(
@@ -233,10 +241,16 @@ fn bad_signatures(claims: &Value) -> Vec<(String, String)> {
         ("three parts of nothing", "a.b.c".into()),
         ("header only", h.to_owned()),
         ("truncated", good[..good.len() - 5].to_owned()),
-        ("signature cut off", good[..good.rfind('.').unwrap()].to_owned()),
+        (
+            "signature cut off",
+            good[..good.rfind('.').unwrap()].to_owned(),
+        ),
         ("an extra part", format!("{good}.x")),
         ("padded base64", format!("{h}==.{p}.{signature}")),
-        ("standard base64 alphabet", good.replace('-', "+").replace('_', "/") + "+/"),
+        (
+            "standard base64 alphabet",
+            good.replace('-', "+").replace('_', "/") + "+/",
+        ),
         ("invalid base64", format!("{h}.{p}!!.{signature}")),
         ("not JSON", format!("{h}.{}.{signature}", b64(b"not json"))),
         (
@@ -257,7 +271,10 @@ fn bad_signatures(claims: &Value) -> Vec<(String, String)> {
                 Algorithm::HS256,
             ),
         ),
-        ("a header that is not JSON", format!("{}.{p}.{signature}", b64(b"{alg"))),
+        (
+            "a header that is not JSON",
+            format!("{}.{p}.{signature}", b64(b"{alg")),
+        ),
         ("8 KiB of junk", "A".repeat(8192)),
         ("8 KiB of dots", ".".repeat(8192)),
     ] {
@@ -331,7 +348,14 @@ fn forged_and_malformed_tokens_are_refused() {
         "Bearer ".to_owned(),
         access.clone(),
     ] {
-        let r = call(&s, "GET", "/api/v1/auth/me", None, None, &[("Authorization", &header)]);
+        let r = call(
+            &s,
+            "GET",
+            "/api/v1/auth/me",
+            None,
+            None,
+            &[("Authorization", &header)],
+        );
         assert_401(&r, &header);
     }
     // Nothing above harmed the real session.
