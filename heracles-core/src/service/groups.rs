@@ -32,6 +32,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::filter::Filter;
 use crate::page::Page;
 
+/// The longest group name, in bytes (slapd's mdb backend refuses RDNs of about 250 bytes
+/// and more with an unspecific error).
+const MAX_CN_BYTES: usize = 200;
+
 /// The kind of a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -284,6 +288,19 @@ impl<'a> Groups<'a> {
         p.check_somewhere(CREATE, &self.h.base().to_string())?;
         if g.cn.trim().is_empty() {
             return Err(Error::validation("cn", "cn is required"));
+        }
+        // slapd's mdb refuses longer RDNs with a bare "other error" (80): a 400 here.
+        if g.cn.len() > MAX_CN_BYTES {
+            return Err(Error::validation(
+                "cn",
+                format!("cn must be at most {MAX_CN_BYTES} bytes long"),
+            ));
+        }
+        if g.cn.chars().any(char::is_control) {
+            return Err(Error::validation(
+                "cn",
+                "cn must not contain control characters",
+            ));
         }
         let kind = g.group_type.unwrap_or(GroupType::Ldap);
         let parent = match &g.department {
