@@ -355,7 +355,9 @@ fn request_id_header() -> Result<openapiv3::Header> {
         "X-Request-Id header",
         json!({
             "description": "The request's id: the client's X-Request-Id if it sent a sane one \
-                            (at most 128 visible ASCII characters), else a generated UUID.",
+                            (at most 128 visible ASCII characters), else a generated UUID. \
+                            On every response.",
+            "required": true,
             "schema": {"type": "string"}
         }),
     )
@@ -366,7 +368,8 @@ fn retry_after_header() -> Result<openapiv3::Header> {
         "Retry-After header",
         json!({
             "description": "Seconds to wait before retrying.",
-            "schema": {"type": "integer"}
+            "required": true,
+            "schema": {"type": "integer", "minimum": 0}
         }),
     )
 }

@@ -606,6 +606,16 @@ mod tests {
 
     #[test]
     fn wrong_shape_is_a_validation_error() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        enum Kind {
+            A,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct WithKind {
+            kind: Kind,
+        }
         let e = parse_json::<Login>(br#"{"username": "a", "password": "b", "x": 1}"#).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ValidationFailed);
         assert!(e.message().contains("unknown field `x`"), "{}", e.message());
@@ -627,16 +637,6 @@ mod tests {
         assert_eq!(e.code(), ErrorCode::InvalidJson);
         // A null (or a number) where an enum is expected is a wrong shape too, though serde
         // classifies it as a syntax error.
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        enum Kind {
-            A,
-        }
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct WithKind {
-            kind: Kind,
-        }
         for body in [&br#"{"kind": null}"#[..], br#"{"kind": 1}"#] {
             let e = parse_json::<WithKind>(body).unwrap_err();
             assert_eq!(e.code(), ErrorCode::ValidationFailed, "{body:?}");
