@@ -415,7 +415,17 @@ impl<'a> Groups<'a> {
                     }
                 }
                 "description" => {
-                    let vals = attrs::values_of(k, v)?.unwrap_or_default();
+                    // One text, as documented (and as POST takes it): not a number or a list.
+                    let vals = match v {
+                        Value::Null => Vec::new(),
+                        Value::String(text) if !text.is_empty() => vec![text.clone()],
+                        _ => {
+                            return Err(Error::validation(
+                                "description",
+                                "description must be a non-empty string, or null to remove it",
+                            ))
+                        }
+                    };
                     if e.strs("description") != vals.iter().map(String::as_str).collect::<Vec<_>>()
                     {
                         changes.push(Modification::replace("description", vals));
