@@ -907,10 +907,10 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
         .unwrap();
     assert_eq!(
         h.users().get(&admin, &third).await.unwrap().groups,
-        [posix.clone()]
+        std::slice::from_ref(&posix)
     );
     let listed = h.users().list(&admin, &q(0, None)).await.unwrap();
-    assert_eq!(listed.data[2].groups, [posix.clone()]);
+    assert_eq!(listed.data[2].groups, std::slice::from_ref(&posix));
     let second = format!("{tg}01");
     h.groups()
         .remove_member(&admin, &posix, &second)
