@@ -15,6 +15,7 @@ mod resources;
 mod sudo;
 mod support;
 mod systems;
+mod transport;
 
 use std::thread;
 use std::time::{Duration, Instant};
