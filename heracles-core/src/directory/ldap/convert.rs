@@ -163,6 +163,24 @@ mod tests {
     use super::*;
     use ldap3::asn1::{ASNTag, OctetString, Sequence, Set, Tag, TagClass};
 
+    #[test]
+    fn refused_certificates_say_so_other_io_errors_stay_generic() {
+        let refused = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        let (e, state) = map_error(LdapOperation::Connect, "", LdapError::from(refused));
+        assert_eq!(e.code(), ErrorCode::DirectoryUnavailable);
+        assert_eq!(state, ConnState::Broken);
+        assert!(e.message().contains("TLS certificate was refused"), "{e}");
+        assert!(e.message().contains("ca_file"), "{e}");
+        assert_eq!(e.details()["tls_error"], "UnknownIssuer");
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let (e, _) = map_error(LdapOperation::Connect, "", LdapError::from(reset));
+        assert_eq!(e.code(), ErrorCode::DirectoryUnavailable);
+        assert!(!e.message().contains("certificate"), "{e}");
+    }
+
     fn os(b: &[u8]) -> Tag {
         Tag::OctetString(OctetString {
             inner: b.to_vec(),
