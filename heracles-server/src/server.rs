@@ -26,7 +26,8 @@
 //! it, new connections wait in the kernel's listen queue); a client has
 //! `header_read_timeout` to send each request's headers, and an idle keep-alive connection
 //! is closed after the same time (slow-header attacks hold a connection for that long at
-//! most); with `tls_cert_file`/`tls_key_file` every connection is TLS ([`crate::tls`]),
+//! most); a request's head may be at most [`MAX_HEADER_BYTES`] (64 KiB, else 431); with
+//! `tls_cert_file`/`tls_key_file` every connection is TLS ([`crate::tls`]),
 //! and its handshake must also finish within `header_read_timeout`.
 //!
 //! Shutdown ([`Server::serve`]): when the shutdown future completes (SIGTERM or SIGINT in
@@ -73,6 +74,10 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The Content-Security-Policy of answers whose handler sets none (JSON, errors): nothing
 /// may be loaded, nothing may frame them.
 pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Largest request head (request line and headers) accepted; larger ones get hyper's
+/// bare 431 and the connection is closed.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// Longest request id accepted from a client.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -353,6 +358,7 @@ impl Server {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
+            .max_header_size(MAX_HEADER_BYTES)
             .keep_alive(true);
         let slots = Arc::new(Semaphore::new(state.config().max_connections));
         let graceful = GracefulShutdown::new();

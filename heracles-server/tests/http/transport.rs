@@ -507,7 +507,7 @@ fn post_raw(s: &Server, path: &str, body: &str) -> Resp {
 }
 
 #[test]
-fn deep_nesting_and_oversized_bodies_are_clean_errors() {
+fn deep_nesting_oversized_bodies_and_headers_are_clean_errors() {
     let s = Server::start_env(&[], &[("HERACLES_ADMIN_PASSWORD", ADMIN_PW)]);
     let admin = token(&s, "admin", ADMIN_PW);
     let deep = "[".repeat(100_000);
@@ -564,6 +564,17 @@ fn deep_nesting_and_oversized_bodies_are_clean_errors() {
     }
     chunked.push_str("0\r\n\r\n");
     s.send(&chunked).assert_error(413, "PAYLOAD_TOO_LARGE");
+    // Headers: 64 KiB at most (hyper's bare 431, then the connection closes).
+    let r = s.send(&format!(
+        "GET /api/v1/version HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "h".repeat(60 * 1024)
+    ));
+    assert_eq!(r.status, 200);
+    let r = s.send(&format!(
+        "GET /api/v1/version HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "h".repeat(100 * 1024)
+    ));
+    assert_eq!(r.status, 431);
     // Still serving, and the process did not die.
     assert_eq!(s.get("/api/v1/health").status, 200);
     let ok = call(&s, "GET", "/api/v1/auth/me", Some(&admin), None, &[]);
