@@ -28,7 +28,7 @@
 //! | `request_timeout` | `30s` | time limit of one request (`ms`, `s`, `m`; a bare number is seconds) |
 //! | `shutdown_timeout` | `30s` | how long a shutdown waits for in-flight requests |
 //! | `header_read_timeout` | `10s` | time a client has to send a request's headers (also how long an idle connection is kept open); slow clients are disconnected |
-//! | `max_connections` | `1024` | connections served at once; past it, new connections wait in the listen queue until one closes |
+//! | `max_connections` | `1024` | connections served at once; past it, new connections wait in the listen queue (1024 long) until one closes |
 //! | `cors_origins` | — (CORS off) | comma-separated origins (`https://admin.example.com`) allowed to call the API from a browser |
 //! | `tls_cert_file` | — | PEM certificate chain: serve HTTPS instead of HTTP (with `tls_key_file`) |
 //! | `tls_key_file` | — | PEM private key of `tls_cert_file` |

@@ -23,7 +23,7 @@
 //! ([`AUDIT_PURGE_INTERVAL`]); shutdown cancels that.
 //!
 //! Connections ([`Server::serve`]): at most `max_connections` are served at once (past
-//! it, new connections wait in the kernel's listen queue); a client has
+//! it, new connections wait in the kernel's listen queue, [`LISTEN_BACKLOG`] long); a client has
 //! `header_read_timeout` to send each request's headers, and an idle keep-alive connection
 //! is closed after the same time (slow-header attacks hold a connection for that long at
 //! most); a request's head may be at most [`MAX_HEADER_BYTES`] (64 KiB, else 431); with
@@ -55,7 +55,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -308,7 +308,7 @@ impl Server {
             }
         }
         bootstrap(&state).await?;
-        let listener = TcpListener::bind(listen).await.map_err(|e| {
+        let listener = bind(listen).map_err(|e| {
             Error::internal(format!("cannot listen on {listen}: {e}"))
                 .with_detail("listen", listen.to_string())
         })?;
@@ -417,6 +417,26 @@ impl Server {
             );
         }
     }
+}
+
+/// Length of the listen queue: connections the kernel completes while the server is at
+/// `max_connections` (or busy) wait there. The usual default, 128, made a burst of
+/// connections overflow it and their clients retry after a second; the kernel caps this
+/// at `net.core.somaxconn` (4096 on current Linux).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// A listening socket with address reuse (a restarted server binds again at once) and a
+/// [`LISTEN_BACKLOG`]-long queue.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// One accepted connection, served in its own task.

@@ -498,6 +498,32 @@ fn the_connection_limit_queues_new_connections_until_one_closes() {
     drop(held);
 }
 
+#[test]
+fn connections_over_the_limit_wait_in_a_long_listen_queue() {
+    let s = Server::start(&["--max-connections", "2", "--header-read-timeout", "60s"]);
+    let busy: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(s.addr).unwrap())
+        .collect();
+    thread::sleep(Duration::from_millis(100));
+    // The server accepts no more; 300 connections (more than the usual backlog of 128)
+    // are still completed by the kernel at once: none is dropped and retried a second
+    // later.
+    // (A dropped SYN is retried after 1 s: the 900 ms bound fails it.)
+    let mut queued = Vec::new();
+    for i in 0..300 {
+        let c = TcpStream::connect_timeout(&s.addr, Duration::from_millis(900))
+            .unwrap_or_else(|e| panic!("connection {i} over the limit was not queued: {e}"));
+        queued.push(c);
+    }
+    // Once the busy and queued clients go away, the server serves again.
+    drop(busy);
+    drop(queued);
+    let t = Instant::now();
+    let r = s.get("/api/v1/version");
+    assert_eq!(r.status, 200);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
 fn post_raw(s: &Server, path: &str, body: &str) -> Resp {
     s.send(&format!(
         "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
