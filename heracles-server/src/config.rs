@@ -180,7 +180,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub max_connections: Option<String>,
     /// Origins allowed to call the API from a browser (CORS), comma-separated, e.g.
-    /// https://admin.example.com [default: none, CORS off]
+    /// `https://admin.example.com` [default: none, CORS off]
     #[arg(long, value_name = "ORIGIN[,ORIGIN...]")]
     pub cors_origins: Option<String>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key-file)
