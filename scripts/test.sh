@@ -3,7 +3,8 @@
 # installs what is missing (slapd; bind9-utils and ldap2zone for the DNS checks; ISC dhcpd
 # with LDAP for the DHCP check; sudo's cvtsudoers and ssh-keygen for the sudo and SSH key
 # checks; as root), starts a throwaway slapd, runs rustfmt, clippy, every test and every
-# example, and stops slapd again — leaving nothing running.
+# example, fuzzes the REST API with schemathesis, and stops slapd again — leaving nothing
+# running.
 #
 #   scripts/test.sh
 #
@@ -161,7 +162,8 @@ python3 -m venv "$VENV" || {
 # On both backends: the embedded directory and the throwaway slapd (HERACLES_TEST_SLAPD_ENV).
 (cd heracles-py && "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests)
 "$VENV/bin/python" -m mypy --strict --no-incremental \
-    heracles-py/python/heracles heracles-py/tests examples/python/sdk benches/python
+    heracles-py/python/heracles heracles-py/tests examples/python/sdk benches/python \
+    scripts/api-fuzz.py
 # The hand-written stubs of the compiled module match what it exports.
 "$VENV/bin/python" -m mypy.stubtest heracles._heracles
 
@@ -201,6 +203,15 @@ for py in examples/python/*.py; do
     echo "--- $py"
     python3 "$py" "$URL" 'Admin-Passw0rd-1'
 done
+
+say "API fuzzing: schemathesis against the same server's /openapi.json, as a viewer and as the administrator"
+# A pinned schemathesis in the test virtualenv; a fixed seed and a bounded budget (about
+# 9,000 requests, 1-2 minutes here); any 5xx, undocumented status, content type or header,
+# response off its schema, or accepted request the document forbids fails the step (see
+# the README's "API fuzzing"). It writes to the server's throwaway directory.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
+HERACLES_ADMIN_PASSWORD='Admin-Passw0rd-1' "$VENV/bin/python" scripts/api-fuzz.py "$URL" \
+    --report-dir "$TMP/api-fuzz"
 kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use heracles_core::dn::Dn;
 use heracles_core::error::{Error, ErrorCode, Result};
+use heracles_core::schema::MatchingRule;
 use heracles_core::service::settings::LoginThrottle;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -223,20 +224,44 @@ struct Counters {
 #[derive(Debug, Default)]
 pub struct Throttle(Mutex<Counters>);
 
-/// The throttling key of a login name: the uid, or the uid of a `uid=` DN, lower-cased.
+/// The throttling key of a login name: the uid, or the uid of a `uid=` DN, in the normal
+/// form of `uid`'s equality rule (`caseIgnoreMatch`: NFKC, lower case, insignificant
+/// spaces) — so every spelling the directory finds the same account by (`JDOE`, ` jdoe `,
+/// a full-width `ｊｄｏｅ`, `UID=jdoe, ou=People,...`) counts against the same account.
+/// Any other DN: each of its values normalised likewise.
 pub fn account_key(username: &str) -> String {
     let trimmed = username.trim();
     if trimmed.contains('=') {
         if let Ok(dn) = Dn::parse(trimmed) {
             if let Some(rdn) = dn.rdn() {
-                if rdn.attr().eq_ignore_ascii_case("uid") {
-                    return rdn.value().to_lowercase();
+                if rdn.attr().eq_ignore_ascii_case("uid") && !rdn.is_multi_valued() {
+                    return fold_value(rdn.value());
                 }
             }
-            return dn.to_string().to_lowercase();
+            return dn
+                .rdns()
+                .iter()
+                .map(|rdn| {
+                    rdn.avas()
+                        .iter()
+                        .map(|ava| format!("{}={}", ava.normalized_attr(), fold_value(ava.value())))
+                        .collect::<Vec<_>>()
+                        .join("+")
+                })
+                .collect::<Vec<_>>()
+                .join(",");
         }
     }
-    trimmed.to_lowercase()
+    fold_value(trimmed)
+}
+
+/// A value in the normal form of `caseIgnoreMatch`, the equality rule of `uid` (and `cn`).
+fn fold_value(value: &str) -> String {
+    MatchingRule::CaseIgnoreMatch
+        .normalize(value.as_bytes())
+        .ok()
+        .and_then(|v| String::from_utf8(v).ok())
+        .unwrap_or_else(|| value.trim().to_lowercase())
 }
 
 fn retry_after(w: &Window, now: Instant, window: Duration) -> u64 {
@@ -445,6 +470,25 @@ mod tests {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let k = account_key("JDoe");
         assert_eq!(k, account_key("uid=jdoe,ou=people,dc=example,dc=com"));
+        // Every spelling the directory's matching rule equates is the same account.
+        for same in [
+            " jdoe ",
+            "\u{ff4a}\u{ff44}\u{ff4f}\u{ff45}",
+            "J\u{ff24}oe",
+            "UID=\u{ff2a}DOE , OU=People,dc=example,dc=com",
+        ] {
+            assert_eq!(account_key(same), k, "{same:?}");
+        }
+        // Distinct for the directory, distinct here.
+        assert_ne!(account_key("jdoe\u{200b}"), k);
+        assert_ne!(
+            account_key("cn=J\u{ff24}oe,ou=people,dc=example,dc=com"),
+            account_key("cn=jdoe,ou=groups,dc=example,dc=com")
+        );
+        assert_eq!(
+            account_key("cn=J\u{ff24}oe,ou=people,dc=example,dc=com"),
+            account_key("CN=jdoe,OU=PEOPLE,DC=example,DC=com")
+        );
         th.attempt(&k, Some(ip), &limits).unwrap();
         th.attempt(&k, Some(ip), &limits).unwrap();
         let e = th.attempt(&k, Some(ip), &limits).unwrap_err();

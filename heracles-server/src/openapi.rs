@@ -311,7 +311,17 @@ const STANDARD_ERRORS: &[(&str, u16, &str)] = &[
         403,
         "The caller lacks the permission (ACL_DENIED).",
     ),
-    ("NotFound", 404, "No such resource (*_NOT_FOUND)."),
+    (
+        "NotFound",
+        404,
+        "No such resource, or an object the body names does not exist (*_NOT_FOUND).",
+    ),
+    (
+        "Conflict",
+        409,
+        "An object of that name, or an object holding that unique value, exists already \
+         (ALREADY_EXISTS, VALUE_ALREADY_EXISTS).",
+    ),
     (
         "PayloadTooLarge",
         413,
@@ -321,6 +331,14 @@ const STANDARD_ERRORS: &[(&str, u16, &str)] = &[
         "UnsupportedMediaType",
         415,
         "The body is not declared as application/json (UNSUPPORTED_MEDIA_TYPE).",
+    ),
+    (
+        "UnprocessableEntity",
+        422,
+        "A rule of Heracles or of the directory forbids the change (BUSINESS_RULE_VIOLATION, \
+         e.g. an administrator deleting or locking its own account, a department that still \
+         holds entries, an exhausted id range; NOT_ALLOWED_ON_NON_LEAF, UNWILLING_TO_PERFORM), \
+         or the directory's size limit stopped a search (SIZE_LIMIT_EXCEEDED).",
     ),
     ("InternalError", 500, "A fault in the server (INTERNAL)."),
     (
@@ -337,7 +355,9 @@ fn request_id_header() -> Result<openapiv3::Header> {
         "X-Request-Id header",
         json!({
             "description": "The request's id: the client's X-Request-Id if it sent a sane one \
-                            (at most 128 visible ASCII characters), else a generated UUID.",
+                            (at most 128 visible ASCII characters), else a generated UUID. \
+                            On every response.",
+            "required": true,
             "schema": {"type": "string"}
         }),
     )
@@ -348,7 +368,8 @@ fn retry_after_header() -> Result<openapiv3::Header> {
         "Retry-After header",
         json!({
             "description": "Seconds to wait before retrying.",
-            "schema": {"type": "integer"}
+            "required": true,
+            "schema": {"type": "integer", "minimum": 0}
         }),
     )
 }
@@ -390,9 +411,135 @@ fn response(description: &str, body: DocBody, retry_after: bool) -> Response {
     r
 }
 
+/// Optional request-body fields that take `null`, by component schema: on creation `null`
+/// is the same as leaving the field out; on updates it removes the value or leaves it
+/// unchanged, as the field's description says. The document marks them `nullable`. Only
+/// fields checked against the server are listed: the API fuzzing (`scripts/api-fuzz.py`,
+/// run by the test command) finds a field whose `null` the server accepts but the document
+/// does not allow; a listed field whose `null` is refused would stay unnoticed, so nothing
+/// is listed on trust.
+const NULLABLE_FIELDS: &[(&str, &[&str])] = &[
+    ("AclCheck", &["attribute", "object_dn"]),
+    ("AssignmentCreate", &["scope"]),
+    ("DepartmentCreate", &["description"]),
+    (
+        "DhcpHostCreate",
+        &["description", "fixedAddress", "macAddress"],
+    ),
+    ("DhcpPoolCreate", &["description"]),
+    ("DhcpPoolUpdate", &["range"]),
+    ("DhcpServiceCreate", &["description", "server"]),
+    ("DhcpSharedNetworkCreate", &["description"]),
+    ("DhcpSubnetCreate", &["description", "prefix"]),
+    ("DhcpSubnetUpdate", &["prefix"]),
+    ("DnsRecordCreate", &["ttl"]),
+    (
+        "DnsZoneCreate",
+        &[
+            "expire",
+            "minimum",
+            "primaryNsAddress",
+            "refresh",
+            "retry",
+            "ttl",
+            "zoneType",
+        ],
+    ),
+    (
+        "DnsZoneUpdate",
+        &[
+            "adminEmail",
+            "expire",
+            "minimum",
+            "primaryNs",
+            "refresh",
+            "retry",
+            "ttl",
+        ],
+    ),
+    ("GroupCreate", &["department", "description", "groupType"]),
+    ("GroupMembers", &["member", "members"]),
+    ("PasswordChange", &["current_password"]),
+    ("PolicyCreate", &["description"]),
+    ("PolicyUpdate", &["attributes", "permissions"]),
+    (
+        "SudoRuleCreate",
+        &[
+            "description",
+            "sudoCommand",
+            "sudoHost",
+            "sudoNotAfter",
+            "sudoNotBefore",
+            "sudoOption",
+            "sudoOrder",
+            "sudoRunAsGroup",
+            "sudoRunAsUser",
+            "sudoUser",
+        ],
+    ),
+    (
+        "SystemCreate",
+        &["description", "dhcp", "dns", "ipAddress", "macAddress"],
+    ),
+    ("SystemUpdate", &["ipAddress", "macAddress"]),
+    ("TemplateCreate", &["description"]),
+    (
+        "UserCreate",
+        &[
+            "department",
+            "givenName",
+            "mail",
+            "posix",
+            "template",
+            "userPassword",
+        ],
+    ),
+    ("UserUpdate", &["posix"]),
+];
+
+/// Marks the [`NULLABLE_FIELDS`] of one component schema `nullable`; a listed field the
+/// schema does not have, or has as required, is an error (the list went stale).
+fn mark_nullable(name: &str, schema: &mut Value) -> Result<()> {
+    let Some((_, fields)) = NULLABLE_FIELDS.iter().find(|(n, _)| *n == name) else {
+        return Ok(());
+    };
+    let required: Vec<Value> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for field in *fields {
+        let stale = || {
+            Error::internal(format!(
+                "NULLABLE_FIELDS: {name} has no optional field {field}"
+            ))
+        };
+        if required.iter().any(|r| r == field) {
+            return Err(stale());
+        }
+        let property = schema
+            .get_mut("properties")
+            .and_then(|p| p.get_mut(*field))
+            .and_then(Value::as_object_mut)
+            .ok_or_else(stale)?;
+        property.insert("nullable".to_owned(), Value::Bool(true));
+    }
+    Ok(())
+}
+
 fn components() -> Result<Components> {
     let mut c = Components::default();
-    for (name, schema) in schemas() {
+    let all = schemas();
+    if let Some((name, _)) = NULLABLE_FIELDS
+        .iter()
+        .find(|(n, _)| !all.iter().any(|(s, _)| s == n))
+    {
+        return Err(Error::internal(format!(
+            "NULLABLE_FIELDS names the unknown schema {name}"
+        )));
+    }
+    for (name, mut schema) in all {
+        mark_nullable(name, &mut schema)?;
         c.schemas
             .insert(name.to_owned(), ReferenceOr::Item(from_json(name, schema)?));
     }
@@ -503,11 +650,16 @@ fn operation(route: &Route) -> Result<Operation> {
     let has_params = !path_params(route.path).is_empty();
     let has_body = doc.request.is_some();
     let bearer = doc.access == Access::Bearer;
+    let write = route.method != http::Method::GET;
     for (name, status, _) in STANDARD_ERRORS {
         let applies = match status {
             400 => has_params || has_body || !doc.query.is_empty(),
             401 | 403 => bearer,
-            404 => has_params,
+            // A body names other objects: a template, a zone, a member, a department...
+            404 => has_params || has_body,
+            409 => bearer && has_body && write,
+            // Writes meet business rules; searches (lists) the directory's size limit.
+            422 => bearer && (write || !doc.query.is_empty()),
             413 | 415 => has_body,
             _ => true,
         };
@@ -759,7 +911,7 @@ mod tests {
         let value = serde_json::to_value(document(TABLE).unwrap()).unwrap();
         let op = &value["paths"]["/api/v1/groups/{cn}/members"]["post"];
         for status in [
-            "200", "400", "401", "403", "404", "413", "415", "500", "503",
+            "200", "400", "401", "403", "404", "409", "413", "415", "422", "500", "503",
         ] {
             assert!(op["responses"].get(status).is_some(), "{status}");
         }

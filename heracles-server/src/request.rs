@@ -435,25 +435,44 @@ where
     Ok(buf.freeze())
 }
 
-/// Parses JSON bytes into `T`: malformed JSON is `INVALID_JSON` (400) naming the line and
-/// column; well-formed JSON of the wrong shape is `VALIDATION_FAILED` (400).
+/// Parses JSON bytes into `T`, a request body — always a JSON object: malformed JSON is
+/// `INVALID_JSON` (400) naming the line and column; well-formed JSON of the wrong shape is
+/// `VALIDATION_FAILED` (400) — another top-level value than an object (serde would
+/// otherwise fill a struct's fields from an array, in order), or a field of the wrong type
+/// (serde reports some of those, e.g. `null` for an enum, as syntax errors).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(Error::new(
             ErrorCode::InvalidJson,
             "the request body is empty: expected a JSON document",
         ));
-    }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let (code, what) = match e.classify() {
-            serde_json::error::Category::Data => {
-                (ErrorCode::ValidationFailed, "invalid request body")
-            }
-            _ => (ErrorCode::InvalidJson, "malformed JSON"),
-        };
+    };
+    let located = |code: ErrorCode, what: &str, e: &serde_json::Error| {
         Error::new(code, format!("{what}: {e}"))
             .with_detail("line", e.line())
             .with_detail("column", e.column())
+    };
+    // Whether the bytes are one well-formed JSON document, whatever its shape.
+    let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(bytes);
+    if *first != b'{' {
+        return Err(match well_formed() {
+            Err(e) => located(ErrorCode::InvalidJson, "malformed JSON", &e),
+            Ok(_) => Error::new(
+                ErrorCode::ValidationFailed,
+                "invalid request body: expected a JSON object",
+            ),
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        let wrong_shape = match e.classify() {
+            serde_json::error::Category::Data => true,
+            _ => well_formed().is_ok(),
+        };
+        if wrong_shape {
+            located(ErrorCode::ValidationFailed, "invalid request body", &e)
+        } else {
+            located(ErrorCode::InvalidJson, "malformed JSON", &e)
+        }
     })
 }
 
@@ -587,11 +606,41 @@ mod tests {
 
     #[test]
     fn wrong_shape_is_a_validation_error() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        enum Kind {
+            A,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct WithKind {
+            kind: Kind,
+        }
         let e = parse_json::<Login>(br#"{"username": "a", "password": "b", "x": 1}"#).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ValidationFailed);
         assert!(e.message().contains("unknown field `x`"), "{}", e.message());
         let e = parse_json::<Login>(br#"{"username": 1, "password": "b"}"#).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ValidationFailed);
+        // serde would fill a struct from an array, field by field: a body is an object.
+        for body in [
+            &br#"["a", "b"]"#[..],
+            b"[null, null]",
+            b" \"a\"",
+            b"null",
+            b"1",
+        ] {
+            let e = parse_json::<Login>(body).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ValidationFailed, "{body:?}");
+            assert!(e.message().contains("JSON object"), "{}", e.message());
+        }
+        let e = parse_json::<Login>(b"[1, ").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidJson);
+        // A null (or a number) where an enum is expected is a wrong shape too, though serde
+        // classifies it as a syntax error.
+        for body in [&br#"{"kind": null}"#[..], br#"{"kind": 1}"#] {
+            let e = parse_json::<WithKind>(body).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ValidationFailed, "{body:?}");
+        }
         let ok: Login = block_on(json_body(
             &json_headers("application/json"),
             Full::new(Bytes::from_static(br#"{"username": "a", "password": "b"}"#)),

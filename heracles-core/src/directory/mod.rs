@@ -322,6 +322,11 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     /// stays the same (the lists' sorted-DN cache). `None`: the directory has none (an
     /// LDAP server without `contextCSN`, i.e. without the syncprov overlay), and nothing
     /// may be cached.
+    ///
+    /// On an LDAP server with syncprov this costs no round trip once the change watch is
+    /// live: a persistent search (RFC 4533) counts every change as the server notifies it,
+    /// and writes through this directory count at once; until then, and whenever that
+    /// search is down, the marker is the naming context's `contextCSN`.
     async fn change_marker(&self, base: &Dn) -> Result<Option<String>> {
         let _ = base;
         Ok(None)

@@ -265,6 +265,11 @@ proptest! {
     #[test]
     fn query_values_cannot_change_the_shape(v in ".{1,40}", op in "eq|contains|starts|ends") {
         let f = compile([format!("uid:{op}:{v}")], &allow());
+        if v.contains('\0') {
+            // Refused: slapd would cut the value at the NUL.
+            prop_assert_eq!(f.unwrap_err().code(), ErrorCode::InvalidFilter);
+            return Ok(());
+        }
         let f = f.ok().flatten();
         let expected = match op.as_str() {
             "eq" => Filter::eq("uid", &v),

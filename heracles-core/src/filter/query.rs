@@ -379,6 +379,12 @@ impl<'a> Clause<'a> {
                 format!("missing value: expected {attr}:{op}:VALUE"),
             )),
             (true, Some("")) => Err(ClauseError::at(value_at, "empty value")),
+            // slapd cuts some assertion values at a NUL (`mail:starts:\0` matched every
+            // entry, as `mail=*` would): refused rather than widened.
+            (true, Some(v)) if v.contains('\0') => Err(ClauseError::at(
+                value_at + v.find('\0').unwrap_or_default(),
+                "a value must not contain a NUL character (U+0000)",
+            )),
             (false, Some(_)) => Err(ClauseError::at(
                 value_at - 1,
                 format!("'present' takes no value: write {attr}:present"),
@@ -458,7 +464,8 @@ fn compile_one(text: &str, index: usize, allow: &AllowList) -> Result<Filter> {
 /// after 100 bytes), `index` (0-based), `reason` and, where it applies, `position` (byte
 /// offset in the clause), `allowed` (the field names, for an unknown attribute),
 /// `allowed_operators`, `max_length`/`max_clauses`. Causes: malformed clause, unknown
-/// attribute or operator, missing or empty value, a value given to `present`, a substring
+/// attribute or operator, missing or empty value, a value holding a NUL character (slapd
+/// would cut it there and widen the match), a value given to `present`, a substring
 /// operator on an attribute without a substring rule, more than [`MAX_CLAUSES`] clauses or a
 /// clause over [`MAX_CLAUSE_LEN`] bytes.
 ///
@@ -572,7 +579,9 @@ mod tests {
         let f = one("uid:eq:*)(|(uid=*");
         assert_eq!(f, Filter::eq("uid", "*)(|(uid=*"));
         assert_eq!(f.to_string(), r"(uid=\2a\29\28|\28uid=\2a)");
-        assert_eq!(one("cn:eq:a\0b").to_string(), r"(cn=a\00b)");
+        // NUL is refused (slapd would cut the value there); the AST still escapes it.
+        assert!(compile(["cn:eq:a\0b"], &users()).is_err());
+        assert_eq!(Filter::eq("cn", "a\0b").to_string(), r"(cn=a\00b)");
         assert_eq!(one("cn:eq:\\"), Filter::eq("cn", "\\"));
     }
 
@@ -620,6 +629,11 @@ mod tests {
             .unwrap()
             .contains("unknown operator 'like'"));
         assert_eq!(e.details()["allowed_operators"][4], "present");
+
+        let e = fails(&["uid:eq:a\0*"]);
+        assert_eq!(e.details()["position"], 8);
+        assert!(e.details()["reason"].as_str().unwrap().contains("NUL"));
+        fails(&["mail:starts:\0"]);
 
         let e = fails(&["uid:eq:"]);
         assert_eq!(e.details()["position"], 7);

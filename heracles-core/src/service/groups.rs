@@ -32,6 +32,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::filter::Filter;
 use crate::page::Page;
 
+/// The longest group name, in bytes (slapd's mdb backend refuses RDNs of about 250 bytes
+/// and more with an unspecific error).
+const MAX_CN_BYTES: usize = 200;
+
 /// The kind of a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -285,6 +289,19 @@ impl<'a> Groups<'a> {
         if g.cn.trim().is_empty() {
             return Err(Error::validation("cn", "cn is required"));
         }
+        // slapd's mdb refuses longer RDNs with a bare "other error" (80): a 400 here.
+        if g.cn.len() > MAX_CN_BYTES {
+            return Err(Error::validation(
+                "cn",
+                format!("cn must be at most {MAX_CN_BYTES} bytes long"),
+            ));
+        }
+        if g.cn.chars().any(char::is_control) {
+            return Err(Error::validation(
+                "cn",
+                "cn must not contain control characters",
+            ));
+        }
         let kind = g.group_type.unwrap_or(GroupType::Ldap);
         let parent = match &g.department {
             Some(d) => self.h.departments().resolve(p, d).await?,
@@ -398,7 +415,17 @@ impl<'a> Groups<'a> {
                     }
                 }
                 "description" => {
-                    let vals = attrs::values_of(k, v)?.unwrap_or_default();
+                    // One text, as documented (and as POST takes it): not a number or a list.
+                    let vals = match v {
+                        Value::Null => Vec::new(),
+                        Value::String(text) if !text.is_empty() => vec![text.clone()],
+                        _ => {
+                            return Err(Error::validation(
+                                "description",
+                                "description must be a non-empty string, or null to remove it",
+                            ))
+                        }
+                    };
                     if e.strs("description") != vals.iter().map(String::as_str).collect::<Vec<_>>()
                     {
                         changes.push(Modification::replace("description", vals));

@@ -3,9 +3,10 @@
 //! A list needs the position of its page among all matches in order, and their number.
 //! Reading every match's attributes for that is O(n) per request. Instead:
 //!
-//! 1. The directory's **change marker** is read ([`Directory::change_marker`]: slapd's
-//!    `contextCSN`, kept by syncprov; the embedded directory's change counter). It changes
-//!    with every write to the database.
+//! 1. The directory's **change marker** is read ([`Directory::change_marker`]: on an LDAP
+//!    server with syncprov, a count of the changes its persistent search is told about —
+//!    no round trip —, or its `contextCSN` until that search is live; the embedded
+//!    directory's change counter). It changes with every write to the database.
 //! 2. The **sorted DNs** of the search — every match's DN in list order, found by a scan
 //!    that reads only DNs and sort keys ([`sorted_dns`]) — are cached per (base, scope,
 //!    filter, sort) under that marker. While the marker stays the same the cached list is
@@ -15,8 +16,8 @@
 //!    unless its ACL allows the whole base ([`CompiledAcl::allows_subtree`]) — and only
 //!    the page's entries are read ([`Directory::fetch`], one search on LDAP).
 //!
-//! So a page costs two small directory operations whatever its offset, and `total` costs
-//! nothing once the list is cached. Without a marker (an LDAP server without syncprov) or
+//! So a page costs one directory operation whatever its offset, and `total` costs nothing
+//! once the list is cached. Without a marker (an LDAP server without syncprov) or
 //! with the cache turned off ([`Heracles::set_list_cache`]), lists use
 //! [`Directory::search_window`] — the sort and VLV controls where the server offers them —
 //! for callers that may read everything, and an uncached scan of DNs for the others.

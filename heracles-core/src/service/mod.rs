@@ -36,6 +36,7 @@ pub mod dns;
 pub mod groups;
 mod ids;
 pub mod lists;
+pub mod memberships;
 pub mod sessions;
 pub mod settings;
 pub mod ssh_keys;
@@ -174,6 +175,8 @@ struct Inner {
     sessions: sessions::ActivityCache,
     acl: acl::AclCache,
     lists: lists::ListCache,
+    /// The posix-only groups' members (see the `memberships` module).
+    posix_only: memberships::PosixOnlyIndex,
     /// Whether the directory keeps `memberOf` on group members (probed; see groups.rs).
     member_of: groups::MemberOfProbe,
     settings: settings::SettingsCache,
@@ -199,6 +202,7 @@ impl Heracles {
                 sessions: sessions::ActivityCache::default(),
                 acl: acl::AclCache::default(),
                 lists: lists::ListCache::default(),
+                posix_only: memberships::PosixOnlyIndex::default(),
                 member_of: groups::MemberOfProbe::default(),
                 settings: settings::SettingsCache::default(),
                 id_turns: [tokio::sync::Mutex::new(()), tokio::sync::Mutex::new(())],

@@ -13,8 +13,6 @@
 //!   untouched); unlock removes it.
 //! - Deleting a user removes it from every group (`member` and `memberUid`).
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -23,6 +21,7 @@ use super::common::{
     allow_list_for_classes, list_entries_with, written_attributes, ListQuery, ListSpec, Principal,
 };
 use super::ids::{allocate, IdKind};
+use super::memberships;
 use super::settings::Settings;
 use super::version::{guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
@@ -154,7 +153,14 @@ impl<'a> Users<'a> {
 
     /// Finds the entry of `uid` anywhere below the base.
     pub(crate) async fn find(&self, uid: &str) -> Result<Entry> {
+        self.find_with(uid, &[]).await
+    }
+
+    /// [`Users::find`], reading `extra` attributes too.
+    async fn find_with(&self, uid: &str, extra: &[&str]) -> Result<Entry> {
         let base = self.h.base();
+        let mut attrs = vec!["*", "pwdAccountLockedTime", CSN];
+        attrs.extend_from_slice(extra);
         let found = self
             .h
             .directory()
@@ -167,7 +173,7 @@ impl<'a> Users<'a> {
                         Filter::eq("uid", uid),
                     ]),
                 )
-                .attributes(["*", "pwdAccountLockedTime", CSN])
+                .attributes(attrs)
                 .size_limit(2),
             )
             .await?;
@@ -259,61 +265,20 @@ impl<'a> Users<'a> {
     /// does not cover) found with one search for the page.
     async fn groups_by_member_of(&self, users: &mut [Entry]) -> Result<Vec<Vec<String>>> {
         let base = self.h.base();
-        let mut names: Vec<Vec<String>> = Vec::with_capacity(users.len());
-        let mut by_uid: HashMap<String, usize> = HashMap::with_capacity(users.len());
-        let mut clauses = Vec::with_capacity(users.len());
-        for (i, e) in users.iter_mut().enumerate() {
-            let mut mine: Vec<String> = e
-                .attrs
-                .remove("memberOf")
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|v| std::str::from_utf8(v).ok())
-                .filter_map(|v| Dn::parse(v).ok())
-                .filter(|g| g.is_descendant_of(base))
-                .filter_map(|g| g.rdn().and_then(|r| r.value_of("cn")).map(str::to_owned))
-                .collect();
-            mine.sort_by_key(|n| n.to_lowercase());
-            names.push(mine);
-            if let Some(uid) = e.first_str("uid") {
-                // memberUid matches exactly (caseExactIA5Match).
-                by_uid.insert(uid.to_owned(), i);
-                clauses.push(Filter::eq("memberUid", uid));
-            }
-        }
-        if clauses.is_empty() {
-            return Ok(names);
-        }
-        let posix_only = self
-            .h
-            .directory()
-            .search(
-                &SearchRequest::new(
-                    base.clone(),
-                    Scope::Subtree,
-                    Filter::and([
-                        Filter::eq("objectClass", "posixGroup"),
-                        Filter::not(Filter::eq("objectClass", "groupOfNames")),
-                        Filter::or(clauses),
-                    ]),
-                )
-                .attributes(["cn", "memberUid"]),
-            )
-            .await?;
-        for g in &posix_only {
-            let Some(cn) = g.first_str("cn") else {
-                continue;
-            };
-            for uid in g.strs("memberUid") {
-                if let Some(list) = by_uid.get(uid).and_then(|i| names.get_mut(*i)) {
-                    if !list.iter().any(|n| n == cn) {
-                        list.push(cn.to_owned());
-                        list.sort_by_key(|n| n.to_lowercase());
-                    }
-                }
-            }
-        }
-        Ok(names)
+        let mine: Vec<Vec<String>> = users
+            .iter_mut()
+            .map(|e| memberships::member_of_names(e, base))
+            .collect();
+        let uids: Vec<&str> = users
+            .iter()
+            .map(|e| e.first_str("uid").unwrap_or_default())
+            .collect();
+        let posix = memberships::posix_only_groups(self.h, &uids).await?;
+        Ok(mine
+            .into_iter()
+            .zip(posix)
+            .map(|(a, b)| memberships::merge(a, b))
+            .collect())
     }
 
     async fn to_user(&self, e: Entry) -> Result<User> {
@@ -365,6 +330,17 @@ impl<'a> Users<'a> {
         // Checked before the lookup, so a caller without any right to read users cannot
         // tell which uids exist.
         p.check_somewhere(READ, uid)?;
+        // With memberOf kept by the directory, the groups come with the entry (and the
+        // posix-only ones from their index): one search.
+        if self.h.member_of_maintained().await? {
+            let mut e = self.find_with(uid, &["memberOf"]).await?;
+            p.check(READ, &e.dn)?;
+            let mine = memberships::member_of_names(&mut e, self.h.base());
+            let uid = e.first_str("uid").unwrap_or_default().to_owned();
+            let posix = memberships::posix_only_groups(self.h, &[&uid]).await?;
+            let groups = memberships::merge(mine, posix.into_iter().next().unwrap_or_default());
+            return Ok(Self::visible(p, self.shape(e, groups)));
+        }
         let Some(guess) = self.people_dn(uid) else {
             let e = self.find(uid).await?;
             p.check(READ, &e.dn)?;

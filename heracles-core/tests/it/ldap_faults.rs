@@ -151,3 +151,80 @@ async fn bad_configuration_is_reported() {
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidConfig);
 }
+
+/// The change marker comes from the server's notifications (a persistent search) once the
+/// watch is live: writes by another client move it without a read of `contextCSN`, writes
+/// through the directory move it at once, and after the server went away and came back the
+/// marker is read from `contextCSN` again until a new watch is live.
+#[tokio::test]
+async fn change_watch_sees_other_clients_and_recovers() {
+    let own = OwnSlapd::start();
+    let base = own.env.base();
+    let people = base.child(heracles_core::dn::Rdn::new("ou", "people").unwrap());
+    let dir = LdapDirectory::connect(quick(own.env.service_config()))
+        .await
+        .unwrap();
+    let other = LdapDirectory::connect(quick(own.env.service_config()))
+        .await
+        .unwrap();
+    let first = dir.change_marker(&base).await.unwrap().unwrap();
+    assert!(!first.starts_with("watch:"), "{first}");
+    let m1 = live_within(&dir, &base, Duration::from_secs(5)).await;
+    assert!(m1.starts_with("watch:"), "{m1}");
+    // Nothing changes: the marker stays.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(dir.change_marker(&base).await.unwrap().unwrap(), m1);
+
+    // Another client's write: notified.
+    other.add(&person(&people, "watched")).await.unwrap();
+    let t = Instant::now();
+    let m2 = loop {
+        let m = dir.change_marker(&base).await.unwrap().unwrap();
+        if m != m1 {
+            break m;
+        }
+        assert!(t.elapsed() < Duration::from_secs(2), "not notified");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    // A write through the directory itself: the marker moves before it returns.
+    dir.delete(&person(&people, "watched").dn).await.unwrap();
+    let m3 = dir.change_marker(&base).await.unwrap().unwrap();
+    assert_ne!(m3, m2);
+
+    // The server goes away: the watch ends, markers fail like any read.
+    own.stop();
+    let t = Instant::now();
+    while dir.watching_changes() {
+        assert!(t.elapsed() < Duration::from_secs(15), "watch still live");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(dir.change_marker(&base).await.is_err());
+    own.restart();
+    // Back: contextCSN first, then a new watch, with a marker never seen before.
+    let back = dir.change_marker(&base).await.unwrap().unwrap();
+    assert!(!back.starts_with("watch:"), "{back}");
+    let m4 = live_within(&dir, &base, Duration::from_secs(25)).await;
+    assert!(![m1, m2, m3].contains(&m4), "{m4}");
+    other.add(&person(&people, "after")).await.unwrap();
+    let t = Instant::now();
+    while dir.change_marker(&base).await.unwrap().unwrap() == m4 {
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "not notified after recovery"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The marker once `dir`'s change watch is live (asking for markers starts it).
+async fn live_within(dir: &LdapDirectory, base: &heracles_core::dn::Dn, limit: Duration) -> String {
+    let t = Instant::now();
+    loop {
+        let m = dir.change_marker(base).await.unwrap().unwrap();
+        if dir.watching_changes() {
+            return dir.change_marker(base).await.unwrap().unwrap();
+        }
+        assert!(t.elapsed() < limit, "the change watch is not live: {m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -899,6 +899,32 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
         assert!(one.attributes.get("memberOf").is_none());
         assert!(u.attributes.get("memberOf").is_none());
     }
+    // Posix-only memberships are indexed under the marker: a change shows at once.
+    let third = format!("{tg}02");
+    h.groups()
+        .add_members(&admin, &posix, std::slice::from_ref(&third))
+        .await
+        .unwrap();
+    assert_eq!(
+        h.users().get(&admin, &third).await.unwrap().groups,
+        [posix.clone()]
+    );
+    let listed = h.users().list(&admin, &q(0, None)).await.unwrap();
+    assert_eq!(listed.data[2].groups, [posix.clone()]);
+    let second = format!("{tg}01");
+    h.groups()
+        .remove_member(&admin, &posix, &second)
+        .await
+        .unwrap();
+    assert!(h
+        .users()
+        .get(&admin, &second)
+        .await
+        .unwrap()
+        .groups
+        .is_empty());
+    let listed = h.users().list(&admin, &q(0, None)).await.unwrap();
+    assert!(listed.data[1].groups.is_empty());
     // A write shows at once.
     h.users()
         .create(

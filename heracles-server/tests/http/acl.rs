@@ -233,6 +233,16 @@ fn delegation(s: &Server, admin_uid: &str, t: &str) {
         ),
         201,
     );
+    // Found by the API fuzzing: a null (or a number) where an enum is expected is well-formed
+    // JSON of the wrong shape — VALIDATION_FAILED, not INVALID_JSON ("malformed JSON").
+    for bad in [
+        json!({"policy": "viewer", "subject_type": null, "subject": helpdesk, "scope_type": "tree"}),
+        json!({"policy": "viewer", "subject_type": "group", "subject": helpdesk, "scope_type": 1}),
+    ] {
+        admin
+            .post("/api/v1/acl/assignments", &bad)
+            .assert_error(400, "VALIDATION_FAILED");
+    }
     let me = Api {
         s,
         token: token(s, &helper, SUBJECT_PW),

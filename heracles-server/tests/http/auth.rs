@@ -250,6 +250,45 @@ fn failures_take_as_long_for_unknown_users_as_for_wrong_passwords() {
 }
 
 #[test]
+fn other_spellings_of_a_locked_out_account_are_throttled_too() {
+    let (_tmp, s) = start_prepared(&[]);
+    // A full-width spelling names the same account for the directory (NFKC): it logs in.
+    let fullwidth = "\u{ff4a}\u{ff44}\u{ff4f}\u{ff45}";
+    let r = login(&s, fullwidth, JDOE_PW);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["user"]["uid"], "jdoe");
+    // Five failures, each under another spelling of jdoe.
+    for name in [
+        "jdoe",
+        fullwidth,
+        "J\u{ff24}OE",
+        " jdoe ",
+        "UID=\u{ff2a}doe , OU=people,dc=example,dc=com",
+    ] {
+        login(&s, name, "Not-the-passw0rd").assert_error(401, "INVALID_CREDENTIALS");
+    }
+    // Every spelling is now refused, even with the right password; X-Forwarded-For
+    // changes nothing (the client address is the connection's).
+    for name in [
+        "jdoe",
+        fullwidth,
+        "jDo\u{ff45}",
+        "uid=jdoe,ou=people,dc=example,dc=com",
+    ] {
+        login(&s, name, JDOE_PW).assert_error(429, "RATE_LIMITED");
+    }
+    let body = json!({"username": "j\u{ff44}oe", "password": JDOE_PW}).to_string();
+    let r = s.send(&format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+         X-Forwarded-For: 10.9.8.7\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    r.assert_error(429, "RATE_LIMITED");
+    // A name the directory tells apart (a zero-width space) is another (unknown) account.
+    login(&s, "jdoe\u{200b}", JDOE_PW).assert_error(401, "INVALID_CREDENTIALS");
+}
+
+#[test]
 fn concurrent_attempts_cannot_slip_past_the_account_limit() {
     let (_tmp, s) = start_prepared(&[]);
     let s = Arc::new(s);

@@ -11,6 +11,8 @@ mod auth;
 mod blackbox;
 mod dhcp;
 mod dns;
+mod injection;
+mod jwt_attacks;
 mod resources;
 mod sudo;
 mod support;

@@ -568,6 +568,36 @@ fn groups_and_membership(app: &App) {
     assert_eq!(r.ok(200)["description"], "Developers");
     app.put("/api/v1/groups/developers", &json!({"color": "red"}))
         .error(400, "VALIDATION_FAILED");
+    // Found by the API fuzzing (scripts/api-fuzz.py): the description is one string, as
+    // documented — a number or a list was stored as text; and a body is a JSON object — an
+    // array used to fill the fields in order (`[null]` removed the description).
+    for bad in [
+        json!({"description": 1.5e3}),
+        json!({"description": ["a", "b"]}),
+        json!({"description": ""}),
+    ] {
+        let e = app
+            .put("/api/v1/groups/developers", &bad)
+            .error(400, "VALIDATION_FAILED")
+            .clone();
+        assert_eq!(e["details"]["field"], "description", "{e:#}");
+    }
+    for bad in [json!([null, null]), json!(["x"]), json!("x"), json!(null)] {
+        let e = app
+            .put("/api/v1/groups/developers", &bad)
+            .error(400, "VALIDATION_FAILED")
+            .clone();
+        assert!(
+            e["message"].as_str().unwrap().contains("JSON object"),
+            "{e:#}"
+        );
+    }
+    app.put("/api/v1/templates/nope", &json!([null, null]))
+        .error(400, "VALIDATION_FAILED");
+    assert_eq!(
+        app.get("/api/v1/groups/developers").ok(200)["description"],
+        "Developers"
+    );
 
     // Remove members.
     let r = app.delete("/api/v1/groups/developers/members/alice");

@@ -16,6 +16,7 @@ pub mod controls;
 mod convert;
 mod pool;
 mod tls;
+mod watch;
 mod window;
 
 use std::collections::HashSet;
@@ -67,6 +68,8 @@ pub struct LdapDirectory {
     schema: Schema,
     /// What the server offers, read on first use.
     root_dse: window::RootDse,
+    /// Change notifications, per naming context (see `watch.rs`).
+    watches: watch::Watches,
 }
 
 impl LdapDirectory {
@@ -98,6 +101,7 @@ impl LdapDirectory {
             auth: Pool::new(auth_config, tls),
             schema: Schema::builtin(),
             root_dse: window::RootDse::default(),
+            watches: watch::Watches::default(),
         })
     }
 
@@ -119,8 +123,6 @@ impl LdapDirectory {
         self.pool.idle_count()
     }
 
-    /// Runs one operation on a pooled connection with the operation timeout, retrying once
-    /// on a fresh connection when that is safe.
     /// Checks an assertion without writing: a base search with it as the filter.
     async fn check_assertion(&self, dn: &Dn, op: LdapOperation, assertion: &Filter) -> Result<()> {
         let req =
@@ -140,6 +142,8 @@ impl LdapDirectory {
         }
     }
 
+    /// Runs one operation on a pooled connection with the operation timeout, retrying once
+    /// on a fresh connection when that is safe.
     async fn run<T, F, Fut>(&self, op: LdapOperation, dn: &str, idempotent: bool, f: F) -> Result<T>
     where
         F: Fn(Ldap) -> Fut,
@@ -147,10 +151,23 @@ impl LdapDirectory {
     {
         let limit = self.pool.config().operation_timeout;
         let mut attempt = 0;
+        // A write counts as a change however it ends (see `watch.rs`): the caller's next
+        // list reads what it wrote even before the server's notification arrives.
+        let write = matches!(
+            op,
+            LdapOperation::Add
+                | LdapOperation::Modify
+                | LdapOperation::Delete
+                | LdapOperation::Rename
+        );
         loop {
             attempt += 1;
             let mut conn = self.pool.get().await?;
-            let (err, state) = match timeout(limit, f(conn.ldap.clone())).await {
+            let outcome = timeout(limit, f(conn.ldap.clone())).await;
+            if write {
+                self.watches.changed();
+            }
+            let (err, state) = match outcome {
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(OpError::Ldap(e))) => map_error(op, dn, e),
                 Ok(Err(OpError::Heracles(e))) => (e, ConnState::Broken),

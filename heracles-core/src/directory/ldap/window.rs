@@ -22,7 +22,7 @@ use super::controls::{
     SORT_REQUEST_OID, SORT_RESPONSE_OID, VLV_REQUEST_OID, VLV_RESPONSE_OID,
 };
 use super::convert::{entry_from_result, map_error};
-use super::{ldap_scope, LdapDirectory, OpError};
+use super::{ldap_scope, watch, LdapDirectory, OpError};
 use crate::directory::sort::ordering_rule;
 use crate::directory::{
     check_attribute_name, scan_window, Directory, Entry, Scope, SearchRequest, Window,
@@ -48,6 +48,8 @@ pub(super) struct ServerInfo {
     pub(super) sorted_windows: bool,
     /// The naming contexts the server holds.
     pub(super) naming_contexts: Vec<Dn>,
+    /// The content synchronization control is supported (change notifications).
+    pub(super) sync: bool,
 }
 
 /// The root DSE, read on first use (a failed read is retried next time).
@@ -69,6 +71,7 @@ impl RootDse {
                 let has = |oid: &str| controls.contains(&oid);
                 Ok(ServerInfo {
                     sorted_windows: has(SORT_REQUEST_OID) && has(VLV_REQUEST_OID),
+                    sync: has(watch::SYNC_REQUEST_OID),
                     naming_contexts: dse
                         .strs("namingContexts")
                         .iter()
@@ -265,15 +268,46 @@ impl LdapDirectory {
         else {
             return Ok(None);
         };
+        let watch = info.sync.then(|| self.watches.of(context));
+        if let Some(m) = watch.as_ref().and_then(|w| w.marker()) {
+            return Ok(Some(m));
+        }
         let Some(e) = self.get(context, &["contextCSN"]).await? else {
             return Ok(None);
         };
-        let mut csns = e.strs("contextCSN");
+        let mut csns: Vec<String> = e
+            .strs("contextCSN")
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if csns.is_empty() {
             return Ok(None);
         }
         csns.sort_unstable();
+        if let Some(w) = watch.filter(|w| w.should_start()) {
+            self.start_watch(context, csns.clone(), w).await;
+        }
         Ok(Some(csns.join(" ")))
+    }
+
+    /// Opens a connection for the persistent search of `context` and spawns it (see
+    /// `watch.rs`); a failure leaves the watch stopped, to be tried again later.
+    async fn start_watch(&self, context: &Dn, csns: Vec<String>, w: std::sync::Arc<watch::Watch>) {
+        match self.pool.open(&self.pool.config().bind).await {
+            Ok(ldap) => {
+                tokio::spawn(watch::run(ldap, context.to_string(), csns, w));
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot open the change watch's connection");
+                w.stopped();
+            }
+        }
+    }
+
+    /// Whether a change watch is live: list markers then cost no directory operation
+    /// (see [`Directory::change_marker`]).
+    pub fn watching_changes(&self) -> bool {
+        self.watches.any_live()
     }
 
     pub(super) async fn fetch_many(&self, dns: &[Dn], attributes: &[String]) -> Result<Vec<Entry>> {

@@ -1,0 +1,191 @@
+//! Which groups a user is in, with as few searches as the directory allows.
+//!
+//! A user's groups are the `groupOfNames` groups holding its DN as a `member` and the
+//! `posixGroup` groups holding its uid as a `memberUid`. Where the directory keeps
+//! `memberOf` (slapd's memberof overlay; probed, see `groups.rs`), the first kind comes with
+//! the user's entry. The second kind — posix groups that are not also `groupOfNames`
+//! ("posix-only"; mixed groups have both attributes and are in `memberOf`) — is few and
+//! small in most directories, so an index of them (uid → group names) is kept under the
+//! directory's change marker, like the lists' sorted DNs: never stale, rebuilt by one
+//! search after a change. A directory whose posix-only groups hold more than
+//! [`MAX_INDEXED`] `memberUid` values in all is not indexed: each user's posix-only groups
+//! are then searched for (`memberUid` is indexed by slapd's default configuration).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::OnceCell;
+
+use super::Heracles;
+use crate::directory::{Entry, Scope, SearchRequest};
+use crate::dn::Dn;
+use crate::error::Result;
+use crate::filter::Filter;
+
+/// Most `memberUid` values (over every posix-only group) the index holds.
+pub const MAX_INDEXED: usize = 20_000;
+
+/// uid → names of the posix-only groups listing it (each list sorted).
+type Index = HashMap<String, Vec<String>>;
+
+#[derive(Debug)]
+struct Slot {
+    marker: String,
+    /// `None`: too many values to index.
+    index: OnceCell<Option<Arc<Index>>>,
+}
+
+/// The index of posix-only groups (one per [`Heracles`]).
+#[derive(Debug, Default)]
+pub(crate) struct PosixOnlyIndex {
+    slot: Mutex<Option<Arc<Slot>>>,
+}
+
+impl PosixOnlyIndex {
+    fn slot(&self, marker: &str) -> Arc<Slot> {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*slot {
+            Some(s) if s.marker == marker => Arc::clone(s),
+            _ => {
+                let s = Arc::new(Slot {
+                    marker: marker.to_owned(),
+                    index: OnceCell::new(),
+                });
+                *slot = Some(Arc::clone(&s));
+                s
+            }
+        }
+    }
+}
+
+/// The filter of posix-only groups.
+fn posix_only() -> Filter {
+    Filter::and([
+        Filter::eq("objectClass", "posixGroup"),
+        Filter::not(Filter::eq("objectClass", "groupOfNames")),
+    ])
+}
+
+/// The index under the current marker; `None` when the directory has no marker or too
+/// many values to index.
+async fn index(h: &Heracles) -> Result<Option<Arc<Index>>> {
+    if !h.list_cache().enabled() {
+        return Ok(None);
+    }
+    let Some(marker) = h.directory().change_marker(h.base()).await? else {
+        return Ok(None);
+    };
+    let slot = h.inner.posix_only.slot(&marker);
+    let index = slot
+        .index
+        .get_or_try_init(|| async {
+            let groups = h
+                .directory()
+                .search(
+                    &SearchRequest::new(h.base().clone(), Scope::Subtree, posix_only())
+                        .attributes(["cn", "memberUid"]),
+                )
+                .await?;
+            let values: usize = groups.iter().map(|g| g.strs("memberUid").len()).sum();
+            if values > MAX_INDEXED {
+                return Ok::<_, crate::Error>(None);
+            }
+            let mut index = Index::new();
+            for g in &groups {
+                let Some(cn) = g.first_str("cn") else {
+                    continue;
+                };
+                for uid in g.strs("memberUid") {
+                    let names = index.entry(uid.to_owned()).or_default();
+                    if !names.iter().any(|n| n == cn) {
+                        names.push(cn.to_owned());
+                    }
+                }
+            }
+            for names in index.values_mut() {
+                names.sort_by_key(|n| n.to_lowercase());
+            }
+            Ok(Some(Arc::new(index)))
+        })
+        .await?;
+    Ok(index.clone())
+}
+
+/// The names of the posix-only groups listing each of `uids` (in that order): from the
+/// index, else one search for all of them.
+pub(crate) async fn posix_only_groups(h: &Heracles, uids: &[&str]) -> Result<Vec<Vec<String>>> {
+    if uids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Some(index) = index(h).await? {
+        return Ok(uids
+            .iter()
+            .map(|u| index.get(*u).cloned().unwrap_or_default())
+            .collect());
+    }
+    let clauses: Vec<Filter> = uids.iter().map(|u| Filter::eq("memberUid", *u)).collect();
+    let groups = h
+        .directory()
+        .search(
+            &SearchRequest::new(
+                h.base().clone(),
+                Scope::Subtree,
+                Filter::and([posix_only(), Filter::or(clauses)]),
+            )
+            .attributes(["cn", "memberUid"]),
+        )
+        .await?;
+    let mut at: HashMap<&str, Vec<usize>> = HashMap::with_capacity(uids.len());
+    for (i, u) in uids.iter().enumerate() {
+        at.entry(*u).or_default().push(i);
+    }
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); uids.len()];
+    for g in &groups {
+        let Some(cn) = g.first_str("cn") else {
+            continue;
+        };
+        // memberUid matches exactly (caseExactIA5Match).
+        for i in g
+            .strs("memberUid")
+            .iter()
+            .filter_map(|u| at.get(u))
+            .flatten()
+        {
+            if let Some(list) = out.get_mut(*i).filter(|l| !l.iter().any(|n| n == cn)) {
+                list.push(cn.to_owned());
+            }
+        }
+    }
+    for list in &mut out {
+        list.sort_by_key(|n| n.to_lowercase());
+    }
+    Ok(out)
+}
+
+/// The names of the groups in the `memberOf` values of `e` (taken out of it) that lie
+/// below `base`, sorted.
+pub(crate) fn member_of_names(e: &mut Entry, base: &Dn) -> Vec<String> {
+    let mut names: Vec<String> = e
+        .attrs
+        .remove("memberOf")
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .filter_map(|v| Dn::parse(v).ok())
+        .filter(|g| g.is_descendant_of(base))
+        .filter_map(|g| g.rdn().and_then(|r| r.value_of("cn")).map(str::to_owned))
+        .collect();
+    names.sort_by_key(|n| n.to_lowercase());
+    names
+}
+
+/// `a` and `b` merged (both sorted by lower-case name), without duplicates.
+pub(crate) fn merge(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    for n in b {
+        if !a.contains(&n) {
+            a.push(n);
+        }
+    }
+    a.sort_by_key(|n| n.to_lowercase());
+    a
+}
