@@ -550,7 +550,8 @@ fn deep_nesting_oversized_bodies_and_headers_are_clean_errors() {
         );
     }
     // Bodies read as free-form JSON objects (users' attributes) hit serde_json's nesting
-    // limit (128): 400, not a stack overflow; arrays and objects alike.
+    // limit (128): 400, not a stack overflow; arrays and objects alike, cut off (malformed:
+    // INVALID_JSON) or complete (well-formed but too deep: VALIDATION_FAILED).
     let users = |body: &str| {
         s.send(&format!(
             "POST /api/v1/users HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
@@ -558,20 +559,38 @@ fn deep_nesting_oversized_bodies_and_headers_are_clean_errors() {
             body.len()
         ))
     };
-    for body in [
-        format!("{{\"uid\": \"deep\", \"description\": {deep}"),
-        format!(
-            "{{\"uid\": \"deep\", \"description\": {}1{}}}",
-            "{\"a\":".repeat(1000),
-            "}".repeat(1000)
+    let objects = "{\"a\":".repeat(100_000);
+    let cases = [
+        (
+            format!("{{\"uid\": \"deep\", \"description\": {deep}"),
+            "INVALID_JSON",
         ),
-    ] {
-        let v = users(&body).assert_error(400, "INVALID_JSON");
+        (
+            format!("{{\"uid\": \"deep\", \"description\": {objects}"),
+            "INVALID_JSON",
+        ),
+        (
+            format!(
+                "{{\"uid\": \"deep\", \"description\": {deep}{}}}",
+                "]".repeat(100_000)
+            ),
+            "VALIDATION_FAILED",
+        ),
+        (
+            format!(
+                "{{\"uid\": \"deep\", \"description\": {objects}1{}}}",
+                "}".repeat(100_000)
+            ),
+            "VALIDATION_FAILED",
+        ),
+    ];
+    for (body, code) in &cases {
+        let v = users(body).assert_error(400, code);
         assert!(
             v["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains("recursion"),
+                .contains("recursion limit"),
             "{v}"
         );
     }
