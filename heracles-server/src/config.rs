@@ -27,6 +27,11 @@
 //! | `max_body_bytes` | `1MiB` | largest request body: bytes, or with `KiB`/`MiB` |
 //! | `request_timeout` | `30s` | time limit of one request (`ms`, `s`, `m`; a bare number is seconds) |
 //! | `shutdown_timeout` | `30s` | how long a shutdown waits for in-flight requests |
+//! | `header_read_timeout` | `10s` | time a client has to send a request's headers (also how long an idle connection is kept open); slow clients are disconnected |
+//! | `max_connections` | `1024` | connections served at once; past it, new connections wait in the listen queue (1024 long) until one closes |
+//! | `cors_origins` | — (CORS off) | comma-separated origins (`https://admin.example.com`) allowed to call the API from a browser |
+//! | `tls_cert_file` | — | PEM certificate chain: serve HTTPS instead of HTTP (with `tls_key_file`) |
+//! | `tls_key_file` | — | PEM private key of `tls_cert_file` |
 //! | `list_cache` | `true` | cache the sorted DNs of lists, checked against the directory's change marker (see `heracles_core::service::lists`); `false`: every list asks the directory (sort + VLV controls where offered) |
 //!
 //! The bind password is never a flag (flags show in `ps`): it comes from
@@ -62,6 +67,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default bound on waiting for in-flight requests at shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time a client has to send a request's headers.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Shortest accepted JWT secret, in bytes (HS256 wants at least its output size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -69,6 +78,8 @@ pub const MIN_SECRET_BYTES: usize = 32;
 const MAX_BODY_LIMIT: usize = 1024 * 1024 * 1024;
 /// Longest accepted request or shutdown timeout.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Largest accepted `max_connections`.
+const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
 
 /// Every setting key, as written in the TOML file. The environment variable is
 /// `HERACLES_` + the key in upper case, the flag `--` + the key with dashes.
@@ -87,6 +98,11 @@ pub const KEYS: &[&str] = &[
     "max_body_bytes",
     "request_timeout",
     "shutdown_timeout",
+    "header_read_timeout",
+    "max_connections",
+    "cors_origins",
+    "tls_cert_file",
+    "tls_key_file",
     "list_cache",
 ];
 
@@ -156,6 +172,23 @@ pub struct Args {
     /// How long a shutdown waits for in-flight requests [default: 30s]
     #[arg(long, value_name = "DURATION")]
     pub shutdown_timeout: Option<String>,
+    /// Time a client has to send a request's headers; also how long an idle connection
+    /// stays open [default: 10s]
+    #[arg(long, value_name = "DURATION")]
+    pub header_read_timeout: Option<String>,
+    /// Connections served at once; more wait in the listen queue [default: 1024]
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<String>,
+    /// Origins allowed to call the API from a browser (CORS), comma-separated, e.g.
+    /// `https://admin.example.com` [default: none, CORS off]
+    #[arg(long, value_name = "ORIGIN[,ORIGIN...]")]
+    pub cors_origins: Option<String>,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key-file)
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert_file: Option<String>,
+    /// PEM private key of --tls-cert-file
+    #[arg(long, value_name = "FILE")]
+    pub tls_key_file: Option<String>,
     /// Cache the sorted DNs of lists (never stale: checked against the directory's change
     /// marker) [default: true]
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
@@ -179,6 +212,11 @@ impl Args {
             "max_body_bytes" => self.max_body_bytes.as_ref(),
             "request_timeout" => self.request_timeout.as_ref(),
             "shutdown_timeout" => self.shutdown_timeout.as_ref(),
+            "header_read_timeout" => self.header_read_timeout.as_ref(),
+            "max_connections" => self.max_connections.as_ref(),
+            "cors_origins" => self.cors_origins.as_ref(),
+            "tls_cert_file" => self.tls_cert_file.as_ref(),
+            "tls_key_file" => self.tls_key_file.as_ref(),
             "list_cache" => self.list_cache.as_ref(),
             _ => None,
         }
@@ -434,6 +472,15 @@ pub enum DirectoryConfig {
     Ldap(LdapSettings),
 }
 
+/// The HTTPS listener's certificate and key (PEM files, read when the server starts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -453,6 +500,16 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Bound on waiting for in-flight requests at shutdown.
     pub shutdown_timeout: Duration,
+    /// Time a client has to send a request's headers (and longest idle time of a
+    /// connection between requests).
+    pub header_read_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Origins allowed by CORS, as browsers send them (`scheme://host[:port]`, lower case);
+    /// empty: CORS is off.
+    pub cors_origins: Vec<String>,
+    /// HTTPS instead of HTTP.
+    pub tls: Option<TlsFiles>,
     /// Whether lists cache their sorted DNs.
     pub list_cache: bool,
 }
@@ -645,10 +702,101 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
             m.get("shutdown_timeout"),
             DEFAULT_SHUTDOWN_TIMEOUT,
         )?,
+        header_read_timeout: parse_timeout(
+            "header_read_timeout",
+            m.get("header_read_timeout"),
+            DEFAULT_HEADER_READ_TIMEOUT,
+        )?,
+        max_connections: max_connections(m.get("max_connections"))?,
+        cors_origins: match nonempty(m.get("cors_origins")) {
+            None => Vec::new(),
+            Some(raw) => cors_origins(raw)?,
+        },
+        tls: tls_files(m)?,
         list_cache: m
             .get("list_cache")
             .map_or(Ok(true), |raw| parse_bool("list_cache", raw))?,
     })
+}
+
+fn max_connections(raw: Option<&Raw>) -> Result<usize, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_MAX_CONNECTIONS);
+    };
+    match raw.value.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONNECTIONS_LIMIT).contains(&n) => Ok(n),
+        _ => Err(bad(
+            "max_connections",
+            raw,
+            "expected a whole number between 1 and 1000000",
+        )),
+    }
+}
+
+/// Parses `cors_origins`: a comma-separated list of `http(s)://host[:port]` origins (no
+/// path, no wildcard), kept in the lower-case form browsers send in `Origin`.
+fn cors_origins(raw: &Raw) -> Result<Vec<String>, ConfigError> {
+    let mut origins = Vec::new();
+    for part in raw
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        if part == "*" || part.eq_ignore_ascii_case("null") {
+            return Err(bad(
+                "cors_origins",
+                raw,
+                format!("'{part}' is not accepted: list each allowed origin, e.g. https://admin.example.com"),
+            ));
+        }
+        let origin = part.to_ascii_lowercase();
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = host.is_some_and(|h| {
+            !h.is_empty()
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        });
+        if !valid {
+            return Err(bad(
+                "cors_origins",
+                raw,
+                format!(
+                    "'{part}' is not an origin: expected http(s)://host or http(s)://host:port, \
+                     without a path or trailing slash"
+                ),
+            ));
+        }
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
+}
+
+/// `tls_cert_file` and `tls_key_file`: both or neither.
+fn tls_files(m: &Layer) -> Result<Option<TlsFiles>, ConfigError> {
+    match (
+        nonempty(m.get("tls_cert_file")),
+        nonempty(m.get("tls_key_file")),
+    ) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+            cert_file: PathBuf::from(cert.value.trim()),
+            key_file: PathBuf::from(key.value.trim()),
+        })),
+        (Some(raw), None) => Err(ConfigError(format!(
+            "tls_cert_file is set (from {}) but not tls_key_file: HTTPS needs both",
+            raw.source
+        ))),
+        (None, Some(raw)) => Err(ConfigError(format!(
+            "tls_key_file is set (from {}) but not tls_cert_file: HTTPS needs both",
+            raw.source
+        ))),
+    }
 }
 
 /// The configured token secrets (none: not configured).
@@ -1110,6 +1258,71 @@ mod tests {
         assert_eq!(parse_duration("15"), Some(Duration::from_secs(15)));
         assert_eq!(parse_duration("-1s"), None);
         assert_eq!(parse_duration("1d"), None);
+    }
+
+    #[test]
+    fn transport_settings() {
+        let c = Config::load(&args(&[]), &env_of(&[])).unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.max_connections, 1024);
+        assert!(c.cors_origins.is_empty());
+        assert_eq!(c.tls, None);
+        let c = Config::load(
+            &args(&[
+                "--header-read-timeout",
+                "500ms",
+                "--max-connections",
+                "7",
+                "--cors-origins",
+                "https://Admin.Example.com, http://localhost:5173,https://admin.example.com",
+                "--tls-cert-file",
+                "cert.pem",
+                "--tls-key-file",
+                "key.pem",
+            ]),
+            &env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_millis(500));
+        assert_eq!(c.max_connections, 7);
+        assert_eq!(
+            c.cors_origins,
+            ["https://admin.example.com", "http://localhost:5173"]
+        );
+        assert_eq!(
+            c.tls,
+            Some(TlsFiles {
+                cert_file: PathBuf::from("cert.pem"),
+                key_file: PathBuf::from("key.pem"),
+            })
+        );
+        let f = config_file("cors_origins = \"https://a.example\"\nmax_connections = 12\n");
+        let c = Config::load(
+            &args(&["--config", f.path().to_str().unwrap()]),
+            &env_of(&[]),
+        )
+        .unwrap();
+        assert_eq!(c.cors_origins, ["https://a.example"]);
+        assert_eq!(c.max_connections, 12);
+        let cases: &[(&[&str], &str)] = &[
+            (&["--cors-origins", "*"], "list each allowed origin"),
+            (&["--cors-origins", "null"], "list each allowed origin"),
+            (&["--cors-origins", "admin.example.com"], "is not an origin"),
+            (
+                &["--cors-origins", "https://a.example/"],
+                "is not an origin",
+            ),
+            (&["--cors-origins", "ftp://a.example"], "is not an origin"),
+            (&["--max-connections", "0"], "between 1 and 1000000"),
+            (&["--max-connections", "many"], "between 1 and 1000000"),
+            (&["--header-read-timeout", "0"], "more than 0"),
+            (&["--tls-cert-file", "c.pem"], "not tls_key_file"),
+            (&["--tls-key-file", "k.pem"], "not tls_cert_file"),
+        ];
+        for (flags, expected) in cases {
+            let e = Config::load(&args(flags), &env_of(&[])).unwrap_err();
+            assert!(e.0.contains(expected), "{flags:?}: {e}");
+        }
     }
 
     #[test]

@@ -16,8 +16,9 @@
 //!   (415, 413, 400 `INVALID_JSON`).
 //! - [`error`]: [`error::status_of`], the only `ErrorCode` → HTTP status mapping, and the
 //!   error envelope.
-//! - [`server`]: request ids, time limits, the access log, the accept loop and graceful
-//!   shutdown.
+//! - [`server`]: request ids, time limits, security headers, the access log, the accept
+//!   loop (connection limit, header read timeout, optional HTTPS via [`tls`]) and graceful
+//!   shutdown; [`cors`]: cross-origin requests, off unless origins are configured.
 //! - [`auth`]: JWTs (HS256, several secrets) and the failed-login throttle; the router's
 //!   bearer check uses it, and the `/auth` handlers.
 //! - [`handlers`]: auth, health, version, the OpenAPI document and the `/docs` page.
@@ -49,6 +50,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod handlers;
 pub mod openapi;
@@ -57,6 +59,7 @@ pub mod request;
 pub mod router;
 pub mod server;
 pub mod state;
+pub mod tls;
 
 use config::LogFormat;
 

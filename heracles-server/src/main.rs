@@ -72,8 +72,8 @@ async fn run(config: Config) -> ExitCode {
         }
     };
     println!(
-        "heracles-server listening on http://{} ({directory})",
-        server.local_addr()
+        "heracles-server listening on {} ({directory})",
+        server.url()
     );
     server.serve(shutdown).await;
     tracing::info!("stopped");

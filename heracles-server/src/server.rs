@@ -9,13 +9,26 @@
 //!   cancelled and the answer is 503 `TIMEOUT` with `Retry-After`; a panic becomes a 500;
 //!   a client that disconnects cancels its handler too (a cancelled handler is like a crash
 //!   between two directory operations, which the core must tolerate anyway);
-//! - JSON answers get `Content-Type: application/json; charset=utf-8` and
-//!   `Cache-Control: no-store` (unless the handler set one); all get
-//!   `X-Content-Type-Options: nosniff`;
+//! - JSON answers get `Content-Type: application/json; charset=utf-8`;
+//! - security headers on every answer: `X-Content-Type-Options: nosniff`,
+//!   `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, and, unless the handler set
+//!   its own (the docs page and its assets do), `Cache-Control: no-store` (so tokens and
+//!   directory data are never kept by a cache) and `Content-Security-Policy:
+//!   default-src 'none'; frame-ancestors 'none'`;
+//! - CORS headers when `cors_origins` is set ([`crate::cors`]); a preflight from a listed
+//!   origin is answered here, before routing;
 //! - one log line: method, path, status, duration, request id, client address.
 //!
 //! In the background, expired audit events are purged at start and then every hour
 //! ([`AUDIT_PURGE_INTERVAL`]); shutdown cancels that.
+//!
+//! Connections ([`Server::serve`]): at most `max_connections` are served at once (past
+//! it, new connections wait in the kernel's listen queue, [`LISTEN_BACKLOG`] long); a client has
+//! `header_read_timeout` to send each request's headers, and an idle keep-alive connection
+//! is closed after the same time (slow-header attacks hold a connection for that long at
+//! most); a request's head may be at most [`MAX_HEADER_BYTES`] (64 KiB, else 431); with
+//! `tls_cert_file`/`tls_key_file` every connection is TLS ([`crate::tls`]),
+//! and its handshake must also finish within `header_read_timeout`.
 //!
 //! Shutdown ([`Server::serve`]): when the shutdown future completes (SIGTERM or SIGINT in
 //! the binary), the listener closes, idle connections close, in-flight requests finish (for
@@ -30,18 +43,25 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use heracles_core::error::{Error, ErrorCode, Result};
-use http::header::{HeaderName, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use http::header::{
+    HeaderName, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
 use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::{Config, DirectoryConfig};
+use crate::cors;
 use crate::error::error_reply;
 use crate::handlers::system::HEALTH_TIMEOUT;
 use crate::reply::Reply;
@@ -51,8 +71,13 @@ use crate::state::{bootstrap, AppState};
 /// The request id header.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Time a client has to send a request's headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The Content-Security-Policy of answers whose handler sets none (JSON, errors): nothing
+/// may be loaded, nothing may frame them.
+pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Largest request head (request line and headers) accepted; larger ones get hyper's
+/// bare 431 and the connection is closed.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// Longest request id accepted from a client.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -143,6 +168,20 @@ where
         .unwrap_or_else(new_request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let cors_on = !state.config().cors_origins.is_empty();
+    let origin = cors::allowed_origin(&state.config().cors_origins, req.headers());
+    if let Some(origin) = origin
+        .clone()
+        .filter(|_| cors::is_preflight(&method, req.headers()))
+    {
+        let mut response = finish(cors::preflight(origin), &request_id);
+        cors::decorate(response.headers_mut(), cors_on, None);
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let duration_ms = format_args!("{elapsed_ms:.3}");
+        let remote = remote.map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(%method, %path, status = 204, %duration_ms, request_id = %request_id, %remote, "request (CORS preflight)");
+        return response;
+    }
     let mut req = req.map(|b| b.map_err(Into::into).boxed_unsync());
     if let Some(addr) = remote {
         req.extensions_mut()
@@ -177,7 +216,8 @@ where
         ),
     };
     drop(task);
-    let response = finish(reply, &request_id);
+    let mut response = finish(reply, &request_id);
+    cors::decorate(response.headers_mut(), cors_on, origin);
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     let duration_ms = format_args!("{elapsed_ms:.3}");
@@ -192,14 +232,21 @@ where
 
 /// Turns a reply into a response with the common headers.
 fn finish(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
-    let json = reply.is_json();
     let (status, mut headers, body) = reply.into_parts();
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(X_REQUEST_ID.clone(), v);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    if json && !headers.contains_key(CACHE_CONTROL) {
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !headers.contains_key(CACHE_CONTROL) {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
     }
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
@@ -208,11 +255,20 @@ fn finish(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
 }
 
 /// A started server: the directory is open and the port is bound.
-#[derive(Debug)]
 pub struct Server {
     state: Arc<AppState>,
     listener: TcpListener,
     local_addr: SocketAddr,
+    tls: Option<TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("https", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
@@ -221,10 +277,12 @@ impl Server {
     /// In LDAP mode the server is asked for its health first: credentials it refuses are
     /// an `INVALID_CONFIG` error; a server that cannot be reached only logs a warning (the
     /// server starts degraded, `/api/v1/health` says so, and connections are retried on
-    /// each request).
+    /// each request). With `tls_cert_file`/`tls_key_file`, files that cannot be used are an
+    /// `INVALID_CONFIG` error too.
     pub async fn start(config: Config) -> Result<Server> {
         let listen = config.listen;
         let ldap = matches!(config.directory, DirectoryConfig::Ldap(_));
+        let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let state = Arc::new(AppState::open(config)?);
         if ldap {
             match tokio::time::timeout(HEALTH_TIMEOUT, state.directory().health()).await {
@@ -250,7 +308,7 @@ impl Server {
             }
         }
         bootstrap(&state).await?;
-        let listener = TcpListener::bind(listen).await.map_err(|e| {
+        let listener = bind(listen).map_err(|e| {
             Error::internal(format!("cannot listen on {listen}: {e}"))
                 .with_detail("listen", listen.to_string())
         })?;
@@ -261,12 +319,24 @@ impl Server {
             state,
             listener,
             local_addr,
+            tls,
         })
     }
 
     /// The address actually listened on (the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Whether the listener speaks HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The base URL of the listener (`http://ADDR` or `https://ADDR`).
+    pub fn url(&self) -> String {
+        let scheme = if self.is_https() { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// The shared state.
@@ -278,37 +348,49 @@ impl Server {
     /// `shutdown_timeout`).
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let Server {
-            state, listener, ..
+            state,
+            listener,
+            tls,
+            ..
         } = self;
+        let header_timeout = state.config().header_read_timeout;
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(header_timeout)
+            .max_header_size(MAX_HEADER_BYTES)
             .keep_alive(true);
+        let slots = Arc::new(Semaphore::new(state.config().max_connections));
         let graceful = GracefulShutdown::new();
         let purge = spawn_audit_purge(state.clone());
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
+            // A free connection slot first, then the next connection: at the limit, new
+            // connections wait in the listen queue.
+            let next = async {
+                let slot = slots.clone().acquire_owned().await;
+                (slot, listener.accept().await)
+            };
             tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, remote)) => {
+                (slot, accepted) = next => match (slot, accepted) {
+                    (Ok(slot), Ok((stream, remote))) => {
                         if let Err(e) = stream.set_nodelay(true) {
                             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
                         }
-                        let state = state.clone();
-                        let service = service_fn(move |req: Request<Incoming>| {
-                            let state = state.clone();
-                            async move { Ok::<_, Infallible>(handle(state, req, Some(remote)).await) }
-                        });
-                        let conn = builder.serve_connection(TokioIo::new(stream), service);
-                        let conn = graceful.watch(conn);
+                        let conn = Connection {
+                            state: state.clone(),
+                            builder: builder.clone(),
+                            watcher: graceful.watcher(),
+                            remote,
+                        };
+                        let tls = tls.clone();
                         tokio::spawn(async move {
-                            if let Err(e) = conn.await {
-                                tracing::debug!(error = %e, %remote, "connection ended with an error");
-                            }
+                            conn.run(stream, tls, header_timeout).await;
+                            drop(slot);
                         });
                     }
-                    Err(e) => {
+                    (Err(_), _) => break, // the semaphore is never closed
+                    (_, Err(e)) => {
                         // Out of file descriptors and the like: wait instead of spinning.
                         tracing::warn!(error = %e, "accept failed");
                         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -333,6 +415,71 @@ impl Server {
             tracing::warn!(
                 "in-flight requests did not finish within the shutdown timeout; closing anyway"
             );
+        }
+    }
+}
+
+/// Length of the listen queue: connections the kernel completes while the server is at
+/// `max_connections` (or busy) wait there. The usual default, 128, made a burst of
+/// connections overflow it and their clients retry after a second; the kernel caps this
+/// at `net.core.somaxconn` (4096 on current Linux).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// A listening socket with address reuse (a restarted server binds again at once) and a
+/// [`LISTEN_BACKLOG`]-long queue.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// One accepted connection, served in its own task.
+struct Connection {
+    state: Arc<AppState>,
+    builder: http1::Builder,
+    watcher: Watcher,
+    remote: SocketAddr,
+}
+
+impl Connection {
+    /// The TLS handshake (when HTTPS is on, within `handshake_timeout`), then HTTP/1.1
+    /// until the connection closes.
+    async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>, handshake_timeout: Duration) {
+        let Some(acceptor) = tls else {
+            self.serve(stream).await;
+            return;
+        };
+        let remote = self.remote;
+        match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => self.serve(stream).await,
+            Ok(Err(e)) => tracing::debug!(error = %e, %remote, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+        }
+    }
+
+    async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            state,
+            builder,
+            watcher,
+            remote,
+        } = self;
+        let service = service_fn(move |req: Request<Incoming>| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(handle(state, req, Some(remote)).await) }
+        });
+        let conn = builder.serve_connection(TokioIo::new(io), service);
+        if let Err(e) = watcher.watch(conn).await {
+            tracing::debug!(error = %e, %remote, "connection ended with an error");
         }
     }
 }

@@ -42,6 +42,33 @@ async fn tls_without_trusting_the_ca_fails_cleanly() {
     .with_connect_timeout(Duration::from_secs(2));
     let err = LdapDirectory::connect(cfg).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::DirectoryUnavailable, "{err}");
+    // The message says what is wrong and what to configure.
+    assert!(
+        err.message().contains("TLS certificate was refused"),
+        "{err}"
+    );
+    assert!(err.message().contains("ca_file"), "{err}");
+    // StartTLS too, and a CA file holding another CA is no better.
+    let other_ca = tempfile::NamedTempFile::new().unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=Another CA", "-keyout", "/dev/null", "-out"])
+        .arg(other_ca.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let cfg = slapd
+        .service_config()
+        .with_starttls(true)
+        .with_ca_file(other_ca.path())
+        .with_connect_timeout(Duration::from_secs(2));
+    let err = LdapDirectory::connect(cfg).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DirectoryUnavailable, "{err}");
+    assert!(
+        err.message().contains("TLS certificate was refused"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ mod fixture;
 mod ldap_faults;
 mod ldap_transport;
 mod moves;
+mod recommended_acls;
 mod services;
 mod ssh_keys;
 mod sudo;

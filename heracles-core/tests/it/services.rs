@@ -501,7 +501,7 @@ pub async fn a_user_becomes_posix_by_update(t: &Target) {
     h.users().delete(&admin, &uid).await.unwrap();
 }
 
-async fn history_scenario(t: &Target) {
+pub async fn history_scenario(t: &Target) {
     let (h, admin) = ready(t).await;
     h.settings()
         .set(&admin, "password_policy", json!({"history": 2}))

@@ -17,6 +17,7 @@ mod resources;
 mod sudo;
 mod support;
 mod systems;
+mod transport;
 
 use std::thread;
 use std::time::{Duration, Instant};

@@ -104,8 +104,14 @@ impl Server {
         loop {
             // Nothing yet, or stdout closed: the exit check below decides.
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let url = rest.split_whitespace().next().unwrap();
+                    let addr = url
+                        .strip_prefix("http://")
+                        .or_else(|| url.strip_prefix("https://"))
+                        .unwrap_or_else(|| panic!("not a URL: {line}"))
+                        .parse()
+                        .unwrap();
                     return Ok(Server {
                         child: Some(child),
                         addr,
@@ -246,7 +252,8 @@ pub fn send(addr: SocketAddr, raw: &[u8]) -> Resp {
     parse(&buf, raw.starts_with(b"HEAD "))
 }
 
-fn parse(buf: &[u8], head_request: bool) -> Resp {
+/// Parses a whole HTTP/1.1 response (head and body up to `Content-Length`).
+pub fn parse(buf: &[u8], head_request: bool) -> Resp {
     let end = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

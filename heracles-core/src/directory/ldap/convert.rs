@@ -59,7 +59,35 @@ pub(super) fn map_error(op: LdapOperation, dn: &str, err: LdapError) -> (Error, 
             ),
             ConnState::NotSent,
         ),
+        LdapError::Io { source } => match certificate_error(&source) {
+            Some(refused) => (
+                Error::new(
+                    ErrorCode::DirectoryUnavailable,
+                    format!(
+                        "the directory's TLS certificate was refused ({refused}): it must be \
+                         signed by a CA in ca_file (the PEM file of the CA that signed the LDAP \
+                         server's certificate) or, without ca_file, by a CA the system trusts, \
+                         and name the host of the URL"
+                    ),
+                )
+                .with_detail("tls_error", refused.to_string()),
+                ConnState::Broken,
+            ),
+            None => (
+                Error::unavailable(LdapError::Io { source }),
+                ConnState::Broken,
+            ),
+        },
         other => (Error::unavailable(other), ConnState::Broken),
+    }
+}
+
+/// The certificate verification failure inside an I/O error of a TLS connection, if that
+/// is what it is (rustls reports it as the error's inner value).
+fn certificate_error(e: &std::io::Error) -> Option<&rustls::CertificateError> {
+    match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(c) => Some(c),
+        _ => None,
     }
 }
 
@@ -134,6 +162,24 @@ pub(super) fn entry_from_result(re: ResultEntry) -> Result<Entry> {
 mod tests {
     use super::*;
     use ldap3::asn1::{ASNTag, OctetString, Sequence, Set, Tag, TagClass};
+
+    #[test]
+    fn refused_certificates_say_so_other_io_errors_stay_generic() {
+        let refused = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        let (e, state) = map_error(LdapOperation::Connect, "", LdapError::from(refused));
+        assert_eq!(e.code(), ErrorCode::DirectoryUnavailable);
+        assert_eq!(state, ConnState::Broken);
+        assert!(e.message().contains("TLS certificate was refused"), "{e}");
+        assert!(e.message().contains("ca_file"), "{e}");
+        assert_eq!(e.details()["tls_error"], "UnknownIssuer");
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let (e, _) = map_error(LdapOperation::Connect, "", LdapError::from(reset));
+        assert_eq!(e.code(), ErrorCode::DirectoryUnavailable);
+        assert!(!e.message().contains("certificate"), "{e}");
+    }
 
     fn os(b: &[u8]) -> Tag {
         Tag::OctetString(OctetString {
