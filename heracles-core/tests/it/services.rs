@@ -794,6 +794,71 @@ pub async fn conditional_writes_catch_a_change_between_read_and_write(t: &Target
         .delete(&admin, &cn)
         .await
         .unwrap();
+
+    // A conditional membership change keeps each member's groups right (slapd's memberof
+    // overlay writes memberOf with a copy of the operation: the assertion must not stop it).
+    let (ua, ub) = (tag("mofa"), tag("mofb"));
+    for u in [&ua, &ub] {
+        h.users()
+            .create(&admin, &body(json!({"uid": u, "cn": u, "sn": "M"})))
+            .await
+            .unwrap();
+    }
+    let mixed = tag("mofg");
+    let group = h
+        .groups()
+        .create(
+            &admin,
+            &NewGroup {
+                cn: mixed.clone(),
+                group_type: Some(GroupType::Mixed),
+                members: vec![ua.clone()],
+                ..NewGroup::default()
+            },
+        )
+        .await
+        .unwrap();
+    let gtag = IfMatch::parse(&etag_of(&group).unwrap());
+    h.groups()
+        .if_match(Some(&gtag))
+        .update(&admin, &mixed, &body(json!({"members": [ub]})))
+        .await
+        .unwrap();
+    assert!(h.users().get(&admin, &ua).await.unwrap().groups.is_empty());
+    assert_eq!(
+        h.users().get(&admin, &ub).await.unwrap().groups,
+        std::slice::from_ref(&mixed)
+    );
+    let group = h.groups().get(&admin, &mixed).await.unwrap();
+    let gtag = IfMatch::parse(&etag_of(&group).unwrap());
+    h.groups()
+        .if_match(Some(&gtag))
+        .update(&admin, &mixed, &body(json!({"members": [ua, ub]})))
+        .await
+        .unwrap();
+    for u in [&ua, &ub] {
+        assert_eq!(
+            h.users().get(&admin, u).await.unwrap().groups,
+            std::slice::from_ref(&mixed),
+            "{u}"
+        );
+    }
+    // A conditional delete of a member: the group drops it (slapd's refint overlay).
+    let b = h.users().get(&admin, &ub).await.unwrap();
+    h.users()
+        .if_match(Some(&IfMatch::parse(&etag_of(&b).unwrap())))
+        .delete(&admin, &ub)
+        .await
+        .unwrap();
+    let group = h.groups().get(&admin, &mixed).await.unwrap();
+    assert_eq!(group.members, std::slice::from_ref(&ua));
+    h.groups()
+        .if_match(Some(&IfMatch::Any))
+        .delete(&admin, &mixed)
+        .await
+        .unwrap();
+    assert!(h.users().get(&admin, &ua).await.unwrap().groups.is_empty());
+    h.users().delete(&admin, &ua).await.unwrap();
     h.users().delete(&admin, &uid).await.unwrap();
 }
 

@@ -188,10 +188,20 @@ impl LdapDirectory {
     }
 }
 
-/// The assertion control (RFC 4528), critical: a server that does not know it refuses the
-/// operation rather than ignoring the condition.
-fn assertion_control(filter: &Filter) -> Result<RawControl> {
-    let text = filter.to_string();
+/// The assertion control (RFC 4528) on `dn`, critical: a server that does not know it
+/// refuses the operation rather than ignoring the condition.
+///
+/// slapd's overlays (memberof, refint) make their own changes to other entries with a copy
+/// of the operation — controls included — so the assertion would be evaluated on those
+/// entries too, fail there, and their changes be dropped silently (a member's `memberOf`
+/// left behind). The condition is therefore sent as `(|(A)(!(entryDN=dn)))`: `A` on the
+/// entry itself, true on every other one.
+fn assertion_control(dn: &Dn, filter: &Filter) -> Result<RawControl> {
+    let scoped = Filter::or([
+        filter.clone(),
+        Filter::not(Filter::eq("entryDN", dn.to_string())),
+    ]);
+    let text = scoped.to_string();
     // `Assertion` encodes through ldap3's own parser; check it accepts the text first.
     if ldap3::parse_filter(&text).is_err() {
         return Err(Error::new(
@@ -378,7 +388,7 @@ impl Directory for LdapDirectory {
         changes: &[Modification],
         assertion: Option<&Filter>,
     ) -> Result<()> {
-        let control = assertion.map(assertion_control).transpose()?;
+        let control = assertion.map(|a| assertion_control(dn, a)).transpose()?;
         if changes.is_empty() {
             // Nothing to write: the assertion alone is a read of the entry.
             return match assertion {
@@ -420,7 +430,7 @@ impl Directory for LdapDirectory {
     }
 
     async fn delete_if(&self, dn: &Dn, assertion: Option<&Filter>) -> Result<()> {
-        let control = assertion.map(assertion_control).transpose()?;
+        let control = assertion.map(|a| assertion_control(dn, a)).transpose()?;
         let control = control.as_ref();
         let dn_s = dn.to_string();
         let dn_ref = dn_s.as_str();
