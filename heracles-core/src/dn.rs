@@ -55,8 +55,9 @@
 //! * The same AVA twice in one RDN (`cn=a+CN=A`) is an error.
 //! * The empty string (or only spaces) is the root DN, [`Dn::root`].
 //! * Input is limited to [`MAX_DN_LEN`] bytes, [`MAX_RDNS`] RDNs and [`MAX_AVAS`] AVAs per
-//!   RDN; the written (escaped) form of the result must fit in [`MAX_DN_LEN`] too, so that
-//!   every parsed DN writes back into a string that parses. The parser is an iterative byte-level state machine: no recursion, no panics.
+//!   RDN; the written (escaped) form of the result and its normalised form
+//!   ([`Dn::normalized`], which lower-casing can make longer) must fit in [`MAX_DN_LEN`] too,
+//!   so that every parsed DN writes back into strings that parse. The parser is an iterative byte-level state machine: no recursion, no panics.
 //!
 //! Every failure is an [`Error`] with [`ErrorCode::InvalidDn`], a message naming the problem
 //! and the byte offset, and the details `position` (byte offset into the input, when the
@@ -96,8 +97,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The longest DN string accepted by the parser, in bytes (16 KiB). [`Rdn`] constructors
-/// also refuse an RDN whose string form is longer, and [`Dn::from_rdns`] /
-/// [`Dn::checked_child`] a DN whose string form is longer.
+/// also refuse an RDN whose string form (written or normalised) is longer, and
+/// [`Dn::from_rdns`] / [`Dn::checked_child`] a DN whose string form is longer.
 pub const MAX_DN_LEN: usize = 16 * 1024;
 
 /// The largest number of RDNs in a DN accepted by the parser, [`Dn::from_rdns`] and
@@ -656,6 +657,13 @@ impl Rdn {
                 format!("the RDN is {len} bytes long, more than {MAX_DN_LEN}"),
             ));
         }
+        let len = rdn.normalized_len();
+        if len > MAX_DN_LEN {
+            return Err((
+                "too_long",
+                format!("the normalised RDN is {len} bytes long, more than {MAX_DN_LEN}"),
+            ));
+        }
         Ok(rdn)
     }
 
@@ -707,20 +715,29 @@ impl Rdn {
     /// The normalised string form: AVAs sorted, normalised types and values.
     pub fn normalized(&self) -> String {
         let mut out = String::new();
-        self.write_normalized(&mut out);
+        // Writing into a String cannot fail.
+        let _ = self.write_normalized(&mut out);
         out
     }
 
-    fn write_normalized(&self, out: &mut String) {
+    fn write_normalized<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         for (i, ava) in self.sorted().enumerate() {
             if i > 0 {
-                out.push('+');
+                out.write_char('+')?;
             }
-            out.push_str(&ava.norm_attr);
-            out.push('=');
-            // Writing into a String cannot fail.
-            let _ = write_escaped(out, &ava.norm_value);
+            out.write_str(&ava.norm_attr)?;
+            out.write_char('=')?;
+            write_escaped(out, &ava.norm_value)?;
         }
+        Ok(())
+    }
+
+    /// The length of [`Rdn::normalized`], without building it.
+    fn normalized_len(&self) -> usize {
+        let mut counter = LenCounter(0);
+        // Writing into a LenCounter cannot fail.
+        let _ = self.write_normalized(&mut counter);
+        counter.0
     }
 
     fn sorted(&self) -> impl Iterator<Item = &Ava> + '_ {
@@ -822,9 +839,10 @@ impl Dn {
             rdns: Parser::new(s)?.parse_rdns(false)?,
         };
         // Escaping can make the written form up to three times as long as the input
-        // (`=` becomes `\=`, a raw control character `\XX`); every parsed DN must write back
-        // into a string that parses.
-        if s.len() > MAX_DN_LEN / 3 {
+        // (`=` becomes `\=`, a raw control character `\XX`), and lower-casing makes the
+        // normalised form up to 1.5 times longer still ('Ⱥ', 2 bytes, becomes 'ⱥ', 3 bytes):
+        // every parsed DN must write back into strings (written and normalised) that parse.
+        if s.len() > MAX_DN_LEN * 2 / 9 {
             let len = display_len(&dn);
             if len > MAX_DN_LEN {
                 return Err(syntax_error(
@@ -832,6 +850,15 @@ impl Dn {
                     0,
                     "too_long",
                     format_args!("the escaped DN would be {len} bytes, more than {MAX_DN_LEN}"),
+                ));
+            }
+            let len = dn.normalized_len();
+            if len > MAX_DN_LEN {
+                return Err(syntax_error(
+                    s,
+                    0,
+                    "too_long",
+                    format_args!("the normalised DN would be {len} bytes, more than {MAX_DN_LEN}"),
                 ));
             }
         }
@@ -860,6 +887,15 @@ impl Dn {
             return Err(construct_error(
                 "too_long",
                 format!("invalid DN: {len} bytes long, more than {MAX_DN_LEN}"),
+            ));
+        }
+        let len = self.normalized_len();
+        if len > MAX_DN_LEN {
+            return Err(construct_error(
+                "too_long",
+                format!(
+                    "invalid DN: its normalised form is {len} bytes long, more than {MAX_DN_LEN}"
+                ),
             ));
         }
         Ok(())
@@ -975,9 +1011,20 @@ impl Dn {
             if i > 0 {
                 out.push(',');
             }
-            rdn.write_normalized(&mut out);
+            // Writing into a String cannot fail.
+            let _ = rdn.write_normalized(&mut out);
         }
         out
+    }
+}
+
+impl Dn {
+    /// The length of [`Dn::normalized`], without building it.
+    fn normalized_len(&self) -> usize {
+        self.rdns
+            .iter()
+            .map(Rdn::normalized_len)
+            .fold(self.rdns.len().saturating_sub(1), usize::saturating_add)
     }
 }
 
@@ -2295,5 +2342,52 @@ mod tests {
             prop_assert_eq!(a == b, a.cmp(&b) == Ordering::Equal);
             prop_assert_eq!(a == b, a.normalized() == b.normalized());
         }
+    }
+}
+
+/// Regression tests for what the `dn` fuzz target (`fuzz/fuzz_targets/dn.rs`) checks.
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// 'Ⱥ' (U+023A, 2 bytes) lower-cases to 'ⱥ' (U+2C65, 3 bytes): the normalised form of a
+    /// DN can be 1.5 times as long as its written form. A parsed DN whose normalised form was
+    /// over [`MAX_DN_LEN`] used to be accepted, and its `normalized()` did not parse.
+    #[test]
+    fn normalized_form_over_the_limit_is_refused() {
+        let value = "\u{23a}".repeat(6000); // 12000 bytes written, 18000 normalised
+        for input in [format!("cn={value}"), format!("cn={value},dc=com")] {
+            let err = Dn::parse(&input).unwrap_err();
+            assert_eq!(err.details()["reason"], "too_long", "{err}");
+            assert!(err.message().contains("normalised"), "{err}");
+            let err = Rdn::parse(&format!("cn={value}")).unwrap_err();
+            assert_eq!(err.details()["reason"], "too_long", "{err}");
+        }
+        let err = Rdn::new("cn", &value).unwrap_err();
+        assert_eq!(err.details()["reason"], "too_long", "{err}");
+
+        // Built from short RDNs, a DN over the limit is refused by the checked constructors.
+        // Each RDN: 2803 bytes written, 4203 normalised.
+        let rdn = Rdn::new("cn", &"\u{23a}".repeat(1400)).unwrap();
+        let five = vec![rdn.clone(); 5];
+        assert!(display_len(&Dn { rdns: five.clone() }) <= MAX_DN_LEN);
+        assert!(Dn::from_rdns(five).is_err());
+        let three = Dn::from_rdns(vec![rdn.clone(); 3]).unwrap();
+        assert!(three.checked_child(rdn).is_err());
+    }
+
+    /// Just under the limit, the normalised form parses back into an equal DN, as
+    /// [`Dn::normalized`] promises.
+    #[test]
+    fn normalized_form_just_under_the_limit_parses_back() {
+        let input = format!("cn={},dc=com", "\u{23a}".repeat(5000));
+        let dn = Dn::parse(&input).unwrap();
+        let norm = dn.normalized();
+        assert!(norm.len() > input.len() && norm.len() <= MAX_DN_LEN);
+        assert_eq!(norm.len(), dn.normalized_len());
+        assert_eq!(Dn::parse(&norm).unwrap(), dn);
+        let rdn = dn.rdn().unwrap();
+        assert_eq!(Rdn::parse(&rdn.normalized()).unwrap(), *rdn);
+        assert_eq!(rdn.normalized().len(), rdn.normalized_len());
     }
 }
