@@ -228,3 +228,33 @@ async fn live_within(dir: &LdapDirectory, base: &heracles_core::dn::Dn, limit: D
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A size-limited search is one plain search; where the server's own limit for the account
+/// (500 on the test slapd) is below the one asked, it pages instead and still answers the
+/// number asked for, and a limit above the matches answers them all.
+#[tokio::test]
+async fn size_limited_searches_beyond_the_server_limit() {
+    use heracles_core::directory::{Scope, SearchRequest};
+    use heracles_core::filter::Filter;
+
+    let own = OwnSlapd::start();
+    let base = own.env.base();
+    let people = base.child(heracles_core::dn::Rdn::new("ou", "people").unwrap());
+    let dir = LdapDirectory::connect(quick(own.env.service_config()).with_page_size(2000))
+        .await
+        .unwrap();
+    for i in 0..620 {
+        dir.add(&person(&people, &format!("lim{i:03}")))
+            .await
+            .unwrap();
+    }
+    let req = |n: usize| {
+        SearchRequest::new(people.clone(), Scope::One, Filter::present("uid"))
+            .attributes(["uid"])
+            .size_limit(n)
+    };
+    for (asked, got) in [(3, 3), (500, 500), (600, 600), (700, 620)] {
+        let found = dir.search(&req(asked)).await.unwrap();
+        assert_eq!(found.len(), got, "size limit {asked}");
+    }
+}

@@ -252,6 +252,15 @@ async fn run_search(
     limit: Option<usize>,
 ) -> Result<Vec<Entry>, OpError> {
     let page = i32::try_from(page_size).unwrap_or(i32::MAX);
+    // A search limited to at most one page needs no paging: a plain search with that size
+    // limit (sizeLimitExceeded then ends it), one control less for both sides.
+    // (Fewer entries than asked with sizeLimitExceeded: the server's own limit for the
+    // account is lower; page then.)
+    if let Some(n) = limit.filter(|n| *n <= page_size as usize) {
+        if let Some(found) = plain_search(ldap.clone(), base, scope, filter, attrs, n).await? {
+            return Ok(found);
+        }
+    }
     let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> = if scope == ldap3::Scope::Base {
         vec![Box::new(EntriesOnly::new())]
     } else {
@@ -280,6 +289,36 @@ async fn run_search(
     match res.rc {
         0 => Ok(entries),
         // noSuchObject on the base: an empty answer is not what callers expect; report it.
+        _ => Err(OpError::Ldap(LdapError::from(res))),
+    }
+}
+
+/// A search without paging, of at most `limit` entries; `None` when the server stopped it
+/// before `limit` entries with sizeLimitExceeded (its own limit is lower).
+async fn plain_search(
+    mut ldap: Ldap,
+    base: &str,
+    scope: ldap3::Scope,
+    filter: &str,
+    attrs: &[String],
+    limit: usize,
+) -> Result<Option<Vec<Entry>>, OpError> {
+    let size = i32::try_from(limit).unwrap_or(i32::MAX);
+    let attr_refs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+    let mut stream = ldap
+        .with_search_options(ldap3::SearchOptions::new().sizelimit(size))
+        .streaming_search_with(EntriesOnly::new(), base, scope, filter, attr_refs)
+        .await?;
+    let mut entries = Vec::new();
+    while let Some(re) = stream.next().await? {
+        entries.push(entry_from_result(re)?);
+    }
+    let res = stream.finish().await;
+    match res.rc {
+        0 => Ok(Some(entries)),
+        // sizeLimitExceeded: ours (what was asked) or the server's.
+        4 if entries.len() >= limit => Ok(Some(entries)),
+        4 => Ok(None),
         _ => Err(OpError::Ldap(LdapError::from(res))),
     }
 }
