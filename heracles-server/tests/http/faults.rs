@@ -1,0 +1,485 @@
+//! Fault injection against the real binary (issue 9): a private slapd killed and restarted
+//! under a mixed load, the server itself killed with SIGKILL under write load on the
+//! embedded directory, and a stalled slapd (SIGSTOP). Each scenario has its own slapd
+//! (`ldap/test-slapd.sh` in a temporary folder) so stopping it disturbs no other test.
+// One scenario reads best as one function.
+#![allow(clippy::too_many_lines)]
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::{parse, Resp, Server, JWT_SECRET};
+
+const ADMIN_PW: &str = "Faults-admin-passw0rd-1";
+
+/// A private slapd in a temporary folder; stopped on drop.
+struct OwnSlapd {
+    dir: PathBuf,
+    env: HashMap<String, String>,
+    _tmp: tempfile::TempDir,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("ldap")
+        .join("test-slapd.sh")
+}
+
+fn run_script(action: &str, dir: &Path) {
+    let out = Command::new("sh")
+        .arg(script())
+        .arg(action)
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "test-slapd.sh {action} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn read_env_file(path: &Path) -> HashMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
+            (k.trim().to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// Sends a signal to a process by pid with the shell's built-in `kill`.
+fn signal(sig: &str, pid: u32) {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("kill {sig} {pid}")])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+impl OwnSlapd {
+    fn start() -> OwnSlapd {
+        // Short path: the ldapi socket path must stay under ~107 bytes.
+        let tmp = tempfile::Builder::new().prefix("hx-").tempdir().unwrap();
+        let dir = tmp.path().join("s");
+        run_script("start", &dir);
+        let env = read_env_file(&dir.join("env"));
+        OwnSlapd {
+            dir,
+            env,
+            _tmp: tmp,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        let pid: u32 = self.env["SLAPD_PID"].parse().unwrap();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        assert!(
+            String::from_utf8_lossy(&cmdline).contains("slapd"),
+            "SLAPD_PID {pid} is not a slapd"
+        );
+        pid
+    }
+
+    /// SIGKILL, and wait until the process is gone.
+    fn kill(&self) {
+        let pid = self.pid();
+        signal("-KILL", pid);
+        let t = Instant::now();
+        while Path::new(&format!("/proc/{pid}/cmdline")).exists()
+            && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| !c.is_empty())
+        {
+            assert!(t.elapsed() < Duration::from_secs(5), "slapd {pid} lives on");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Starts the same instance again (same config, data and ports).
+    fn restart(&mut self) {
+        run_script("restart", &self.dir);
+        self.env = read_env_file(&self.dir.join("env"));
+    }
+
+    /// The server binary on this slapd, with short time limits.
+    fn server(&self, request_timeout: &str, ldap_timeout: &str) -> Server {
+        let e = &self.env;
+        let args = [
+            "--ldap-url",
+            &e["LDAP_URI"],
+            "--base-dn",
+            &e["BASE_DN"],
+            "--bind-dn",
+            &e["SERVICE_DN"],
+            "--jwt-secret",
+            JWT_SECRET,
+            "--request-timeout",
+            request_timeout,
+            "--ldap-timeout",
+            ldap_timeout,
+            "--ldap-connect-timeout",
+            ldap_timeout,
+        ];
+        Server::start_env(
+            &args,
+            &[
+                ("HERACLES_BIND_PASSWORD", &e["SERVICE_PW"]),
+                ("HERACLES_ADMIN_PASSWORD", ADMIN_PW),
+            ],
+        )
+    }
+}
+
+impl Drop for OwnSlapd {
+    fn drop(&mut self) {
+        // A stopped slapd must be resumed to exit on SIGTERM.
+        if let Some(pid) = self.env.get("SLAPD_PID") {
+            let _ = Command::new("sh")
+                .args(["-c", &format!("kill -CONT {pid}")])
+                .status();
+        }
+        let _ = Command::new("sh")
+            .arg(script())
+            .arg("stop")
+            .arg(&self.dir)
+            .output();
+    }
+}
+
+/// One request over a fresh connection; an I/O error (the server is gone) is an `Err`.
+fn try_call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> std::io::Result<Resp> {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        write!(raw, "Authorization: Bearer {t}\r\n").unwrap();
+    }
+    let body = body.map(Value::to_string).unwrap_or_default();
+    if !body.is_empty() {
+        raw.push_str("Content-Type: application/json\r\n");
+    }
+    if !body.is_empty() || matches!(method, "POST" | "PUT") {
+        write!(raw, "Content-Length: {}\r\n", body.len()).unwrap();
+    }
+    raw.push_str("\r\n");
+    raw.push_str(&body);
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    s.write_all(raw.as_bytes())?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "no complete response",
+        ));
+    }
+    Ok(parse(&buf, false))
+}
+
+fn call(addr: SocketAddr, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
+    try_call(addr, method, path, Some(token), body).unwrap()
+}
+
+fn login(addr: SocketAddr) -> String {
+    let r = try_call(
+        addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(&json!({"username": "admin", "password": ADMIN_PW})),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "login: {}", r.text());
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+fn user_body(uid: &str) -> Value {
+    json!({"uid": uid, "cn": format!("Fault {uid}"), "sn": "Fault"})
+}
+
+/// A 503 in the SPEC envelope with `Retry-After`: the directory is unreachable, timed out,
+/// or a change was refused because its audit event could not be written there.
+fn assert_unavailable(r: &Resp, what: &str) {
+    assert_eq!(r.status, 503, "{what}: {}", r.text());
+    assert!(
+        r.header("retry-after")
+            .is_some_and(|v| v.parse::<u64>().is_ok_and(|n| n > 0)),
+        "{what}: 503 without Retry-After: {:?}",
+        r.headers
+    );
+    let code = r.json()["error"]["code"].as_str().unwrap_or("").to_owned();
+    assert!(
+        matches!(
+            code.as_str(),
+            "DIRECTORY_UNAVAILABLE" | "TIMEOUT" | "AUDIT_UNAVAILABLE"
+        ),
+        "{what}: 503 with code {code:?}"
+    );
+}
+
+/// What one request of the load saw.
+#[derive(Debug)]
+struct Sample {
+    what: String,
+    start: Instant,
+    took: Duration,
+    status: u16,
+}
+
+/// The state a worker keeps of its own users.
+#[derive(Default)]
+struct Mine {
+    /// Created (201) and not deleted.
+    live: Vec<String>,
+    /// A create or delete whose outcome is unknown (503): not checked afterwards.
+    unsure: HashSet<String>,
+}
+
+/// (1) slapd killed for 5 s in the middle of a 60 s mixed load, then restarted.
+#[test]
+fn slapd_killed_and_restarted_under_mixed_load() {
+    const RUN: Duration = Duration::from_secs(60);
+    const KILL_AT: Duration = Duration::from_secs(20);
+    const OUTAGE: Duration = Duration::from_secs(5);
+    const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+    const SLACK: Duration = Duration::from_millis(1000);
+    const WORKERS: usize = 4;
+
+    let mut slapd = OwnSlapd::start();
+    let server = slapd.server("3s", "1500ms");
+    let addr = server.addr;
+    let token = Arc::new(login(addr));
+    let started = Instant::now();
+    let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let seq = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for w in 0..WORKERS {
+        let (token, samples, stop, seq) =
+            (token.clone(), samples.clone(), stop.clone(), seq.clone());
+        workers.push(thread::spawn(move || {
+            let mut mine = Mine::default();
+            let mut n = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                // POST, GET, list, GET, DELETE (when there is something to delete), ...
+                let op = n % 5;
+                let t = Instant::now();
+                let (what, r) = match op {
+                    0 | 3 if mine.live.len() > 1 => {
+                        let uid = mine.live[n % mine.live.len()].clone();
+                        let r = call(addr, "GET", &format!("/api/v1/users/{uid}"), &token, None);
+                        if r.status != 503 {
+                            assert_eq!(r.status, 200, "GET {uid}: {}", r.text());
+                            assert_eq!(r.json()["uid"], uid.as_str());
+                        }
+                        (format!("GET {uid}"), r)
+                    }
+                    2 => {
+                        let r = call(addr, "GET", "/api/v1/users?limit=20", &token, None);
+                        if r.status != 503 {
+                            assert_eq!(r.status, 200, "list: {}", r.text());
+                            assert!(r.json()["data"].is_array(), "{}", r.text());
+                        }
+                        ("list".to_owned(), r)
+                    }
+                    4 if mine.live.len() > 3 => {
+                        let uid = mine.live.remove(0);
+                        let r = call(
+                            addr,
+                            "DELETE",
+                            &format!("/api/v1/users/{uid}"),
+                            &token,
+                            None,
+                        );
+                        if r.status == 503 {
+                            mine.unsure.insert(uid.clone());
+                        } else {
+                            assert_eq!(r.status, 204, "DELETE {uid}: {}", r.text());
+                        }
+                        (format!("DELETE {uid}"), r)
+                    }
+                    _ => {
+                        let uid = format!("f{w}u{}", seq.fetch_add(1, Ordering::Relaxed));
+                        let r = call(
+                            addr,
+                            "POST",
+                            "/api/v1/users",
+                            &token,
+                            Some(&user_body(&uid)),
+                        );
+                        if r.status == 503 {
+                            mine.unsure.insert(uid.clone());
+                        } else {
+                            assert_eq!(r.status, 201, "POST {uid}: {}", r.text());
+                            mine.live.push(uid.clone());
+                        }
+                        (format!("POST {uid}"), r)
+                    }
+                };
+                if r.status == 503 {
+                    assert_unavailable(&r, &what);
+                }
+                samples.lock().unwrap().push(Sample {
+                    what,
+                    start: t,
+                    took: t.elapsed(),
+                    status: r.status,
+                });
+            }
+            mine
+        }));
+    }
+
+    // The outage.
+    thread::sleep(KILL_AT.saturating_sub(started.elapsed()));
+    let killed = Instant::now();
+    slapd.kill();
+    thread::sleep(OUTAGE.saturating_sub(killed.elapsed()));
+    slapd.restart();
+    let back = Instant::now();
+    // Recovery without a server restart: a directory request succeeds within 2 s.
+    let recovered = loop {
+        let r = call(addr, "GET", "/api/v1/users?limit=1", &token, None);
+        if r.status == 200 {
+            break back.elapsed();
+        }
+        assert_unavailable(&r, "probe after restart");
+        assert!(
+            back.elapsed() < Duration::from_secs(2),
+            "no success {:?} after slapd was back: {}",
+            back.elapsed(),
+            r.text()
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    thread::sleep(RUN.saturating_sub(started.elapsed()));
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Mine::default();
+    for w in workers {
+        let m = w.join().unwrap();
+        all.live.extend(m.live);
+        all.unsure.extend(m.unsure);
+    }
+    let samples = samples.lock().unwrap();
+
+    // No request took longer than the request time limit (plus slack).
+    let slowest = samples.iter().max_by_key(|s| s.took).unwrap();
+    assert!(
+        slowest.took < REQUEST_TIMEOUT + SLACK,
+        "{} took {:?}",
+        slowest.what,
+        slowest.took
+    );
+    // 503s only around the outage: from the kill (in-flight requests included) until 2 s
+    // after slapd was back.
+    let unavailable: Vec<&Sample> = samples.iter().filter(|s| s.status == 503).collect();
+    for s in &unavailable {
+        assert!(
+            s.start + s.took + REQUEST_TIMEOUT >= killed
+                && s.start <= back + Duration::from_secs(2),
+            "{} answered 503 outside the outage ({:?} after the kill)",
+            s.what,
+            s.start.saturating_duration_since(killed)
+        );
+    }
+    assert!(!unavailable.is_empty(), "the outage was not seen at all");
+    let during = samples
+        .iter()
+        .filter(|s| s.start >= killed + Duration::from_millis(200) && s.start + s.took <= back)
+        .count();
+    assert!(during > 0, "no request ran during the outage");
+    let ok = samples.iter().filter(|s| s.status < 300).count();
+    eprintln!(
+        "slapd outage: {} requests, {} ok, {} answered 503, {during} during the outage, \
+         slowest {:?} ({}), recovered {recovered:?} after slapd was back",
+        samples.len(),
+        ok,
+        unavailable.len(),
+        slowest.took,
+        slowest.what
+    );
+    assert!(ok > 100, "too few successful requests: {ok}");
+
+    // Every create that got a 201 (and was not deleted) is in the directory.
+    for uid in &all.live {
+        let r = call(addr, "GET", &format!("/api/v1/users/{uid}"), &token, None);
+        assert_eq!(
+            r.status,
+            200,
+            "acknowledged user {uid} is missing: {}",
+            r.text()
+        );
+    }
+    // And directly in slapd, independent of the server.
+    let e = &slapd.env;
+    let out = Command::new("ldapsearch")
+        .args([
+            "-x",
+            "-LLL",
+            "-H",
+            &e["LDAP_URI"],
+            "-D",
+            &e["ADMIN_DN"],
+            "-w",
+            &e["ADMIN_PW"],
+            "-b",
+            &e["BASE_DN"],
+            "(&(objectClass=inetOrgPerson)(uid=f*))",
+            "uid",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let found: HashSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("uid: "))
+        .collect();
+    for uid in &all.live {
+        assert!(found.contains(uid.as_str()), "{uid} not in slapd");
+    }
+    // Nothing the test deleted with a 204 came back, nothing unknown appeared.
+    for uid in &found {
+        assert!(
+            all.live.iter().any(|u| u == uid) || all.unsure.contains(*uid),
+            "{uid} is in slapd but was deleted (or never acknowledged)"
+        );
+    }
+}
