@@ -1138,7 +1138,7 @@ mod tests {
         let url = ["--ldap-url", "ldapi://%2Frun%2Fslapd%2Fldapi"];
         let timeouts = |c: Config| match c.directory {
             DirectoryConfig::Ldap(l) => (l.connect_timeout, l.operation_timeout),
-            other => panic!("{other:?}"),
+            other @ DirectoryConfig::Embedded { .. } => panic!("{other:?}"),
         };
         let c = Config::load(
             &args(&url),

@@ -274,7 +274,7 @@ fn slapd_killed_and_restarted_under_mixed_load() {
     const KILL_AT: Duration = Duration::from_secs(20);
     const OUTAGE: Duration = Duration::from_secs(5);
     const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-    const SLACK: Duration = Duration::from_millis(1000);
+    const SLACK: Duration = Duration::from_secs(1);
     const WORKERS: usize = 4;
 
     let mut slapd = OwnSlapd::start();
@@ -410,8 +410,7 @@ fn slapd_killed_and_restarted_under_mixed_load() {
     let unavailable: Vec<&Sample> = samples.iter().filter(|s| s.status == 503).collect();
     for s in &unavailable {
         assert!(
-            s.start + s.took + REQUEST_TIMEOUT >= killed
-                && s.start <= back + Duration::from_secs(2),
+            s.start + s.took >= killed && s.start <= back + Duration::from_secs(2),
             "{} answered 503 outside the outage ({:?} after the kill)",
             s.what,
             s.start.saturating_duration_since(killed)
@@ -630,7 +629,7 @@ fn all_stopped(pid: u32) -> bool {
 #[test]
 fn stalled_slapd_times_out_and_leaks_nothing() {
     const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-    const SLACK: Duration = Duration::from_millis(1000);
+    const SLACK: Duration = Duration::from_secs(1);
     const CLIENTS: usize = 8;
     let slapd = OwnSlapd::start();
     let server = slapd.server("2s", "1s");
