@@ -22,7 +22,7 @@
 //! | `ca_file` | — | PEM file of the CA(s) of the LDAP server's certificate |
 //! | `starttls` | `false` | upgrade `ldap://` with StartTLS |
 //! | `ldap_connect_timeout` | `5s` | time limit for opening and binding one LDAP connection |
-//! | `ldap_timeout` | `10s` | time limit of one LDAP operation, including the wait for a pooled connection |
+//! | `ldap_timeout` | `10s` | time limit of one LDAP operation, all included: the wait for a pooled connection, checking or opening one, the operation and its retry |
 //! | `jwt_secret` | generated (embedded mode) | token signing secret(s), comma-separated; the first signs |
 //! | `jwt_secret_file` | — | file holding the secret(s), comma- or newline-separated (instead of `jwt_secret`) |
 //! | `log_format` | `text` | `text` or `json` (logs go to standard error) |
