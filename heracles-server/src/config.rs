@@ -21,6 +21,8 @@
 //! | `bind_password_file` | — | file holding the service account's password (or `HERACLES_BIND_PASSWORD`) |
 //! | `ca_file` | — | PEM file of the CA(s) of the LDAP server's certificate |
 //! | `starttls` | `false` | upgrade `ldap://` with StartTLS |
+//! | `ldap_connect_timeout` | `5s` | time limit for opening and binding one LDAP connection |
+//! | `ldap_timeout` | `10s` | time limit of one LDAP operation, all included: the wait for a pooled connection, checking or opening one, the operation and its retry |
 //! | `jwt_secret` | generated (embedded mode) | token signing secret(s), comma-separated; the first signs |
 //! | `jwt_secret_file` | — | file holding the secret(s), comma- or newline-separated (instead of `jwt_secret`) |
 //! | `log_format` | `text` | `text` or `json` (logs go to standard error) |
@@ -65,6 +67,10 @@ pub const DEFAULT_BASE_DN: &str = "dc=example,dc=com";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Default request time limit.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time limit for opening and binding one LDAP connection.
+pub const DEFAULT_LDAP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time limit of one LDAP operation.
+pub const DEFAULT_LDAP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default bound on waiting for in-flight requests at shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time a client has to send a request's headers.
@@ -92,6 +98,8 @@ pub const KEYS: &[&str] = &[
     "bind_password_file",
     "ca_file",
     "starttls",
+    "ldap_connect_timeout",
+    "ldap_timeout",
     "jwt_secret",
     "jwt_secret_file",
     "log_format",
@@ -152,6 +160,13 @@ pub struct Args {
     /// Upgrade ldap:// connections with StartTLS [default: false]
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub starttls: Option<String>,
+    /// Time limit for opening and binding one LDAP connection [default: 5s]
+    #[arg(long, value_name = "DURATION")]
+    pub ldap_connect_timeout: Option<String>,
+    /// Time limit of one LDAP operation, including the wait for a pooled connection
+    /// [default: 10s]
+    #[arg(long, value_name = "DURATION")]
+    pub ldap_timeout: Option<String>,
     /// Token signing secret(s), comma-separated, at least 32 bytes each; the first signs.
     /// Visible in the process list: prefer HERACLES_JWT_SECRET or --jwt-secret-file
     /// [default: generated and kept in the data folder, embedded mode only]
@@ -206,6 +221,8 @@ impl Args {
             "bind_password_file" => self.bind_password_file.as_ref(),
             "ca_file" => self.ca_file.as_ref(),
             "starttls" => self.starttls.as_ref(),
+            "ldap_connect_timeout" => self.ldap_connect_timeout.as_ref(),
+            "ldap_timeout" => self.ldap_timeout.as_ref(),
             "jwt_secret" => self.jwt_secret.as_ref(),
             "jwt_secret_file" => self.jwt_secret_file.as_ref(),
             "log_format" => self.log_format.as_ref(),
@@ -458,6 +475,10 @@ pub struct LdapSettings {
     pub ca_file: Option<PathBuf>,
     /// Upgrade `ldap://` with StartTLS.
     pub starttls: bool,
+    /// Time limit for opening and binding one connection.
+    pub connect_timeout: Duration,
+    /// Time limit of one operation.
+    pub operation_timeout: Duration,
 }
 
 /// Which directory backs the server.
@@ -879,6 +900,16 @@ fn ldap_settings(
         bind,
         ca_file,
         starttls,
+        connect_timeout: parse_timeout(
+            "ldap_connect_timeout",
+            m.get("ldap_connect_timeout"),
+            DEFAULT_LDAP_CONNECT_TIMEOUT,
+        )?,
+        operation_timeout: parse_timeout(
+            "ldap_timeout",
+            m.get("ldap_timeout"),
+            DEFAULT_LDAP_TIMEOUT,
+        )?,
     })
 }
 
@@ -1099,6 +1130,48 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn ldap_timeouts() {
+        let secret = "t".repeat(32);
+        let url = ["--ldap-url", "ldapi://%2Frun%2Fslapd%2Fldapi"];
+        let timeouts = |c: Config| match c.directory {
+            DirectoryConfig::Ldap(l) => (l.connect_timeout, l.operation_timeout),
+            other @ DirectoryConfig::Embedded { .. } => panic!("{other:?}"),
+        };
+        let c = Config::load(
+            &args(&url),
+            &env_of(&[("HERACLES_JWT_SECRET", secret.as_str())]),
+        )
+        .unwrap();
+        assert_eq!(
+            timeouts(c),
+            (DEFAULT_LDAP_CONNECT_TIMEOUT, DEFAULT_LDAP_TIMEOUT)
+        );
+        let mut flags = url.to_vec();
+        flags.extend_from_slice(&["--ldap-connect-timeout", "2s"]);
+        let c = Config::load(
+            &args(&flags),
+            &env_of(&[
+                ("HERACLES_JWT_SECRET", secret.as_str()),
+                ("HERACLES_LDAP_TIMEOUT", "1500ms"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            timeouts(c),
+            (Duration::from_secs(2), Duration::from_millis(1500))
+        );
+        let err = Config::load(
+            &args(&url),
+            &env_of(&[
+                ("HERACLES_JWT_SECRET", secret.as_str()),
+                ("HERACLES_LDAP_TIMEOUT", "0s"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ldap_timeout"), "{err}");
     }
 
     #[test]

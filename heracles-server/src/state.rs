@@ -91,7 +91,10 @@ impl AppState {
                     },
                     LdapBind::SaslExternal => Bind::SaslExternal,
                 };
-                let mut ldap = LdapConfig::new(&l.url, bind).with_starttls(l.starttls);
+                let mut ldap = LdapConfig::new(&l.url, bind)
+                    .with_starttls(l.starttls)
+                    .with_connect_timeout(l.connect_timeout)
+                    .with_operation_timeout(l.operation_timeout);
                 if let Some(ca) = &l.ca_file {
                     ldap = ldap.with_ca_file(ca);
                 }

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use heracles_core::directory::{Directory, LdapConfig, LdapDirectory};
+use heracles_core::dn::Dn;
 use heracles_core::ErrorCode;
 
 use crate::fixture::{person, OwnSlapd};
@@ -111,6 +112,101 @@ async fn stalled_server_times_out_instead_of_hanging() {
     assert!(ok, "directory did not recover after SIGCONT");
 }
 
+/// Sends a signal to a slapd by pid (the shell's built-in kill) and, for SIGSTOP, waits
+/// until every thread of it is stopped.
+fn signal_slapd(own: &OwnSlapd, sig: &str) {
+    let pid: i32 = own.env.get("SLAPD_PID").parse().unwrap();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains("slapd"),
+        "SLAPD_PID {pid} is not a slapd"
+    );
+    let ok = std::process::Command::new("sh")
+        .args(["-c", &format!("kill {sig} {pid}")])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+    if sig != "-STOP" {
+        return;
+    }
+    let t = Instant::now();
+    loop {
+        let stopped = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .all(|task| {
+                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|rest| rest.trim_start().starts_with('T'))
+            });
+        if stopped {
+            return;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "slapd {pid} did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Regression (issue 9, faults): with several pooled connections idle past
+/// `health_check_after`, a stalled server made one operation probe each of them in turn
+/// (`connect_timeout` apiece) and then spend `connect_timeout` on the TCP connect and again
+/// on the bind: many times the operation timeout. One operation, pool wait and connection
+/// set-up included, now ends within `operation_timeout`; a password check too.
+#[tokio::test]
+async fn stall_with_stale_idle_connections_keeps_the_operation_timeout() {
+    let own = OwnSlapd::start();
+    let base = own.env.base();
+    let mut cfg = own
+        .env
+        .service_config()
+        .with_pool_size(4)
+        .with_connect_timeout(Duration::from_millis(600))
+        .with_operation_timeout(Duration::from_millis(800));
+    cfg.health_check_after = Duration::from_millis(100);
+    let dir = LdapDirectory::connect(cfg).await.unwrap();
+    // Four connections in the pool, all idle past the health check age.
+    let (a, b, c, d) = tokio::join!(
+        dir.get(&base, &[]),
+        dir.get(&base, &[]),
+        dir.get(&base, &[]),
+        dir.get(&base, &[])
+    );
+    for r in [a, b, c, d] {
+        r.unwrap();
+    }
+    assert_eq!(dir.idle_connections(), 4);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    signal_slapd(&own, "-STOP");
+    let t = Instant::now();
+    let err = dir.get(&base, &[]).await.unwrap_err();
+    let took = t.elapsed();
+    let t = Instant::now();
+    let checked = dir
+        .check_password(&Dn::parse(own.env.get("SERVICE_DN")).unwrap(), "x")
+        .await;
+    let check_took = t.elapsed();
+    signal_slapd(&own, "-CONT");
+    assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
+    assert!(took < Duration::from_millis(1300), "get took {took:?}");
+    assert!(checked.is_err(), "{checked:?}");
+    assert!(
+        check_took < Duration::from_millis(1300),
+        "check_password took {check_took:?}"
+    );
+    // And it serves again once the server resumes.
+    let t = Instant::now();
+    while dir.get(&base, &[]).await.is_err() {
+        assert!(t.elapsed() < Duration::from_secs(5), "no recovery");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn unresponsive_endpoint_times_out_on_connect() {
     // A listener that accepts and never answers: connect+bind must give up in time.
@@ -217,7 +313,7 @@ async fn change_watch_sees_other_clients_and_recovers() {
 }
 
 /// The marker once `dir`'s change watch is live (asking for markers starts it).
-async fn live_within(dir: &LdapDirectory, base: &heracles_core::dn::Dn, limit: Duration) -> String {
+async fn live_within(dir: &LdapDirectory, base: &Dn, limit: Duration) -> String {
     let t = Instant::now();
     loop {
         let m = dir.change_marker(base).await.unwrap().unwrap();

@@ -11,6 +11,7 @@ mod auth;
 mod blackbox;
 mod dhcp;
 mod dns;
+mod faults;
 mod injection;
 mod jwt_attacks;
 mod resources;

@@ -56,8 +56,8 @@ pub struct LdapConfig {
     pub pool_size: usize,
     /// Time limit for opening and binding a connection (default 5 s).
     pub connect_timeout: Duration,
-    /// Time limit for one operation, including waiting for a free pooled connection
-    /// (default 10 s).
+    /// Time limit for one operation, all included: waiting for a free pooled connection,
+    /// probing idle ones, opening a new one, the operation and its one retry (default 10 s).
     pub operation_timeout: Duration,
     /// A pooled connection idle for longer than this is probed (WhoAmI) before reuse
     /// (default 5 s); a connection whose server went away is always replaced.

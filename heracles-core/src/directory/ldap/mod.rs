@@ -27,7 +27,7 @@ use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::controls::{Assertion, MakeCritical, RawControl};
 use ldap3::exop::WhoAmI;
 use ldap3::{Ldap, LdapError, Mod};
-use tokio::time::timeout;
+use tokio::time::timeout_at;
 
 pub use self::config::{Bind, LdapConfig};
 use self::convert::{entry_from_result, map_error, ConnState};
@@ -143,13 +143,15 @@ impl LdapDirectory {
     }
 
     /// Runs one operation on a pooled connection with the operation timeout, retrying once
-    /// on a fresh connection when that is safe.
+    /// on a fresh connection when that is safe. The timeout bounds the whole: waiting for
+    /// a connection, the operation and its retry.
     async fn run<T, F, Fut>(&self, op: LdapOperation, dn: &str, idempotent: bool, f: F) -> Result<T>
     where
         F: Fn(Ldap) -> Fut,
         Fut: Future<Output = Result<T, OpError>>,
     {
         let limit = self.pool.config().operation_timeout;
+        let deadline = tokio::time::Instant::now() + limit;
         let mut attempt = 0;
         // A write counts as a change however it ends (see `watch.rs`): the caller's next
         // list reads what it wrote even before the server's notification arrives.
@@ -162,8 +164,8 @@ impl LdapDirectory {
         );
         loop {
             attempt += 1;
-            let mut conn = self.pool.get().await?;
-            let outcome = timeout(limit, f(conn.ldap.clone())).await;
+            let mut conn = self.pool.get_by(deadline).await?;
+            let outcome = timeout_at(deadline, f(conn.ldap.clone())).await;
             if write {
                 self.watches.changed();
             }
@@ -541,11 +543,12 @@ impl Directory for LdapDirectory {
         }
         let dn_s = dn.to_string();
         let limit = self.auth.config().operation_timeout;
+        let deadline = tokio::time::Instant::now() + limit;
         // One retry on a fresh connection when the pooled one turned out dead (e.g. the
         // first login after the server restarted): a bind changes nothing, so it is safe.
         for attempt in 0..2 {
-            let mut conn = self.auth.get().await?;
-            let err = match timeout(limit, conn.ldap.simple_bind(&dn_s, password)).await {
+            let mut conn = self.auth.get_by(deadline).await?;
+            let err = match timeout_at(deadline, conn.ldap.simple_bind(&dn_s, password)).await {
                 Ok(Ok(res)) => {
                     return match res.rc {
                         0 => Ok(true),

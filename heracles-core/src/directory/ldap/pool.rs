@@ -14,7 +14,7 @@ use ldap3::exop::WhoAmI;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
 use rustls::ClientConfig;
 use tokio::sync::{Semaphore, SemaphorePermit};
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at};
 
 use super::config::{Bind, LdapConfig};
 use super::convert::map_error;
@@ -96,8 +96,21 @@ impl Pool {
             .len()
     }
 
-    /// A healthy, bound connection; waits for a free slot at most the operation timeout.
-    pub(super) async fn get(&self) -> Result<Conn<'_>> {
+    /// A healthy, bound connection by `deadline`: waiting for a free slot, probing idle
+    /// connections and opening a new one all count. (Before, each idle connection past
+    /// `health_check_after` was probed in turn for up to `connect_timeout`, so a stalled
+    /// server held one operation for many times its timeout.)
+    pub(super) async fn get_by(&self, deadline: tokio::time::Instant) -> Result<Conn<'_>> {
+        match timeout_at(deadline, self.get_unbounded()).await {
+            Ok(got) => got,
+            Err(_) => Err(
+                Error::timeout(LdapOperation::Connect, self.config.operation_timeout)
+                    .with_message("no directory connection was ready in time"),
+            ),
+        }
+    }
+
+    async fn get_unbounded(&self) -> Result<Conn<'_>> {
         let wait = self.config.operation_timeout;
         let permit = match timeout(wait, self.permits.acquire()).await {
             Ok(Ok(p)) => p,
@@ -146,8 +159,18 @@ impl Pool {
         )
     }
 
-    /// Opens a new connection and binds it as `bind` (not pooled by itself).
+    /// Opens a new connection and binds it as `bind` (not pooled by itself), within
+    /// `connect_timeout` for the TCP connect, TLS and the bind together.
     pub(super) async fn open(&self, bind: &Bind) -> Result<Ldap> {
+        let limit = self.config.connect_timeout;
+        match timeout(limit, self.open_unbounded(bind)).await {
+            Ok(opened) => opened,
+            Err(_) => Err(Error::timeout(LdapOperation::Connect, limit)
+                .with_detail("url", self.config.url.as_str())),
+        }
+    }
+
+    async fn open_unbounded(&self, bind: &Bind) -> Result<Ldap> {
         let cfg = &self.config;
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(cfg.connect_timeout)

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use ldap3::controls::RawControl;
 use tokio::sync::OnceCell;
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at};
 
 use super::controls::{
     decode_sort_response, decode_vlv_response, sort_request, SortKeySpec, VlvRequest,
@@ -181,10 +181,11 @@ impl LdapDirectory {
         // connection closes (olcSssVlvMaxPerConn of them, then "busy"): the connection is
         // used once and closed.
         let limit_time = self.pool.config().operation_timeout;
-        let mut conn = self.pool.get().await?;
+        let deadline = tokio::time::Instant::now() + limit_time;
+        let mut conn = self.pool.get_by(deadline).await?;
         let mut ldap = conn.ldap.clone();
         conn.discard();
-        let answer = timeout(limit_time, async {
+        let answer = timeout_at(deadline, async {
             let res = ldap
                 .with_controls(controls)
                 .search(&base, scope, &filter, attrs)
