@@ -57,47 +57,12 @@ async fn stalled_server_times_out_instead_of_hanging() {
     )
     .await
     .unwrap();
-    let pid: i32 = own.env.get("SLAPD_PID").parse().unwrap();
-    let signal = |sig: &str| {
-        // The shell's built-in kill: no dependency on procps.
-        let ok = std::process::Command::new("sh")
-            .args(["-c", &format!("kill {sig} {pid}")])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill {sig} {pid}");
-    };
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    assert!(
-        String::from_utf8_lossy(&cmdline).contains("slapd"),
-        "SLAPD_PID {pid} is not a slapd"
-    );
-    signal("-STOP");
-    // Wait until every thread of slapd is stopped (state T), so the request below can only
-    // meet a stalled server.
-    let stopped = || {
-        std::fs::read_dir(format!("/proc/{pid}/task"))
-            .unwrap()
-            .filter_map(Result::ok)
-            .all(|task| {
-                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-                stat.rsplit(')')
-                    .next()
-                    .is_some_and(|rest| rest.trim_start().starts_with('T'))
-            })
-    };
-    let t = Instant::now();
-    while !stopped() {
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "slapd {pid} did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    // Every thread of slapd stopped: the request below can only meet a stalled server.
+    signal_slapd(&own, "-STOP");
     let t = Instant::now();
     let err = dir.get(&own.env.base(), &[]).await.unwrap_err();
     let took = t.elapsed();
-    signal("-CONT");
+    signal_slapd(&own, "-CONT");
     assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     // Once the server resumes, the directory recovers by itself.

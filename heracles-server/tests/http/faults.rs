@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{parse, Resp, Server, JWT_SECRET};
+use crate::support::{parse, read_env_file, Resp, Server, JWT_SECRET};
 
 const ADMIN_PW: &str = "Faults-admin-passw0rd-1";
 
@@ -49,22 +49,6 @@ fn run_script(action: &str, dir: &Path) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn read_env_file(path: &Path) -> HashMap<String, String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim();
-            let v = v
-                .strip_prefix('\'')
-                .and_then(|v| v.strip_suffix('\''))
-                .unwrap_or(v);
-            (k.trim().to_owned(), v.to_owned())
-        })
-        .collect()
 }
 
 /// Sends a signal to a process by pid with the shell's built-in `kill`.

@@ -304,8 +304,13 @@ pub fn slapd_env() -> HashMap<String, String> {
              `ldap/test-slapd.sh start DIR` and export HERACLES_TEST_SLAPD_ENV=DIR/env"
         )
     });
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.to_string_lossy()));
+    read_env_file(Path::new(&path))
+}
+
+/// The keys of an env file written by `ldap/test-slapd.sh start DIR` (`KEY='value'` lines).
+pub fn read_env_file(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| {

@@ -100,11 +100,7 @@ impl Watch {
     }
 
     /// Records that the watch is not running (it could not start, or it ended).
-    pub(super) fn stopped(&self) {
-        self.stop();
-    }
-
-    fn stop(&self) {
+    pub(super) fn stop(&self) {
         self.live.store(false, Ordering::Release);
         self.running.store(false, Ordering::Release);
     }

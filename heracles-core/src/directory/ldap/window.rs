@@ -300,7 +300,7 @@ impl LdapDirectory {
             }
             Err(e) => {
                 tracing::debug!(error = %e, "cannot open the change watch's connection");
-                w.stopped();
+                w.stop();
             }
         }
     }
