@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod changes;
 mod embedded;
 mod entry;
 pub mod ldap;
@@ -34,6 +35,7 @@ mod sort;
 
 use async_trait::async_trait;
 
+pub use self::changes::{Change, ChangeLog, Marker, LOG_CAPACITY};
 pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
 pub use self::ldap::{Bind, LdapConfig, LdapDirectory};
@@ -317,17 +319,18 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
         Ok(out)
     }
 
-    /// A value that changes whenever anything below `base` may have changed, so that what
-    /// was computed from the directory under one marker can be reused while the marker
-    /// stays the same (the lists' sorted-DN cache). `None`: the directory has none (an
-    /// LDAP server without `contextCSN`, i.e. without the syncprov overlay), and nothing
-    /// may be cached.
+    /// The current state of the directory below `base` (see [`Marker`]), so that what was
+    /// computed from the directory under one marker can be reused until a later marker
+    /// says something that matters changed (the lists' sorted-DN cache). `None`: the
+    /// directory has none (an LDAP server without `contextCSN`, i.e. without the syncprov
+    /// overlay), and nothing may be cached.
     ///
     /// On an LDAP server with syncprov this costs no round trip once the change watch is
-    /// live: a persistent search (RFC 4533) counts every change as the server notifies it,
-    /// and writes through this directory count at once; until then, and whenever that
-    /// search is down, the marker is the naming context's `contextCSN`.
-    async fn change_marker(&self, base: &Dn) -> Result<Option<String>> {
+    /// live: a persistent search (RFC 4533) logs every change as the server notifies it
+    /// (DN, object classes), and writes through this directory are logged at once (with
+    /// the attributes they wrote); until then, and whenever that search is down, the
+    /// marker is the naming context's `contextCSN` and tells nothing of what changed.
+    async fn change_marker(&self, base: &Dn) -> Result<Option<Marker>> {
         let _ = base;
         Ok(None)
     }

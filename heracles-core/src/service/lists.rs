@@ -4,14 +4,18 @@
 //! Reading every match's attributes for that is O(n) per request. Instead:
 //!
 //! 1. The directory's **change marker** is read ([`Directory::change_marker`]: on an LDAP
-//!    server with syncprov, a count of the changes its persistent search is told about —
-//!    no round trip —, or its `contextCSN` until that search is live; the embedded
-//!    directory's change counter). It changes with every write to the database.
+//!    server with syncprov, the position in a log of the changes its persistent search is
+//!    told about — no round trip —, or its `contextCSN` until that search is live; the
+//!    embedded directory's change counter).
 //! 2. The **sorted DNs** of the search — every match's DN in list order, found by a scan
 //!    that reads only DNs and sort keys ([`sorted_dns`]) — are cached per (base, scope,
-//!    filter, sort) under that marker. While the marker stays the same the cached list is
-//!    exactly what a new scan would return, so a cached answer is never stale; a new
-//!    marker makes a new scan (one per key, however many requests wait for it).
+//!    filter, sort) with the marker they were scanned under. A later marker is checked
+//!    against them ([`Marker::changed_since`], [`Change::may_affect`]): if nothing that
+//!    changed since can change which entries match or their order — an audit event or a
+//!    session written by a login does not change a list of users —, the cached list is
+//!    exactly what a new scan would return and it is used; otherwise, or when the
+//!    directory cannot tell what changed, one new scan is made (one per key, however many
+//!    requests wait for it). So a cached answer is never stale.
 //! 3. The page is cut out of the list — after dropping the DNs the caller may not read,
 //!    unless its ACL allows the whole base ([`CompiledAcl::allows_subtree`]) — and only
 //!    the page's entries are read ([`Directory::fetch`], one search on LDAP).
@@ -26,8 +30,11 @@
 //!
 //! [`CompiledAcl::allows_subtree`]: crate::acl::CompiledAcl::allows_subtree
 //! [`Heracles::set_list_cache`]: super::Heracles::set_list_cache
+//! [`Marker::changed_since`]: crate::directory::Marker::changed_since
+//! [`Change::may_affect`]: crate::directory::Change::may_affect
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -36,10 +43,13 @@ use tokio::sync::OnceCell;
 use super::common::Principal;
 use super::Heracles;
 use crate::acl::Permission;
-use crate::directory::{sorted_dns, Directory, Entry, Scope, SearchRequest, SortKey};
+use crate::directory::{
+    sorted_dns, Change, Directory, Entry, Marker, Scope, SearchRequest, SortKey,
+};
 use crate::dn::Dn;
 use crate::error::Result;
 use crate::page::{Page, PageRequest};
+use crate::schema::Schema;
 
 /// Most lists the cache holds.
 pub const MAX_LISTS: usize = 64;
@@ -63,10 +73,96 @@ impl Key {
     }
 }
 
+/// A value computed from the directory under a marker, kept while later markers say
+/// nothing changed that matters to it (the lists' sorted DNs, the index of posix-only
+/// groups).
+#[derive(Debug)]
+pub(crate) struct Fresh<T> {
+    /// The latest marker the value is known to hold at.
+    checked: Mutex<Marker>,
+    value: OnceCell<Arc<T>>,
+}
+
+impl<T> Fresh<T> {
+    /// A value to be computed after `marker` was read.
+    pub(crate) fn new(marker: Marker) -> Self {
+        Fresh {
+            checked: Mutex::new(marker),
+            value: OnceCell::new(),
+        }
+    }
+
+    fn checked(&self) -> std::sync::MutexGuard<'_, Marker> {
+        self.checked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `marker` is of the same epoch as the value (else it cannot be checked).
+    pub(crate) fn same_epoch(&self, marker: &Marker) -> bool {
+        self.checked().epoch() == marker.epoch()
+    }
+
+    /// The value, computed by `init` once.
+    pub(crate) async fn get<F, Fut>(&self, init: F) -> Result<Arc<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let v = self
+            .value
+            .get_or_try_init(|| async { init().await.map(Arc::new) })
+            .await?;
+        Ok(Arc::clone(v))
+    }
+
+    /// Whether the value (computed) still holds at `marker`, given what may affect it;
+    /// if so it is known to hold there from now on.
+    pub(crate) fn holds_at(&self, marker: &Marker, affects: impl Fn(&Change) -> bool) -> bool {
+        let checked = self.checked().clone();
+        if checked.epoch() == marker.epoch() && marker.seq() <= checked.seq() {
+            // Checked up to a later change already (or the same state).
+            return true;
+        }
+        if marker.changed_since(&checked, affects) {
+            return false;
+        }
+        let mut c = self.checked();
+        if c.epoch() == marker.epoch() && c.seq() < marker.seq() {
+            *c = marker.clone();
+        }
+        true
+    }
+}
+
+/// The sorted DNs of a list, and a set of their hashes to tell quickly whether a DN is
+/// one of them.
+#[derive(Debug)]
+struct Sorted {
+    dns: Arc<Vec<Dn>>,
+    hashes: HashSet<u64>,
+}
+
+fn dn_hash(dn: &Dn) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(dn)
+}
+
+impl Sorted {
+    fn new(dns: Vec<Dn>) -> Sorted {
+        let hashes = dns.iter().map(dn_hash).collect();
+        Sorted {
+            dns: Arc::new(dns),
+            hashes,
+        }
+    }
+
+    /// Whether `dn` is (or, rarely, has the hash of) one of the DNs.
+    fn lists(&self, dn: &Dn) -> bool {
+        self.hashes.contains(&dn_hash(dn))
+    }
+}
+
 #[derive(Debug)]
 struct Slot {
-    marker: String,
-    dns: OnceCell<Arc<Vec<Dn>>>,
+    fresh: Fresh<Sorted>,
     used: AtomicU64,
 }
 
@@ -111,17 +207,21 @@ impl ListCache {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The slot for `req` under `marker`, replacing one of another marker.
-    fn slot(&self, req: &SearchRequest, marker: &str) -> Arc<Slot> {
+    /// The slot for `req` at `marker`: the cached one if of the same epoch (and not
+    /// `stale`), else a new one.
+    fn slot(&self, req: &SearchRequest, marker: &Marker, stale: Option<&Arc<Slot>>) -> Arc<Slot> {
         let key = Key::of(req);
         let now = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut slots = self.lock();
-        if let Some(s) = slots.get(&key).filter(|s| s.marker == marker) {
+        if let Some(s) = slots
+            .get(&key)
+            .filter(|s| s.fresh.same_epoch(marker) && !stale.is_some_and(|st| Arc::ptr_eq(s, st)))
+        {
             s.used.store(now, Ordering::Relaxed);
             return Arc::clone(s);
         }
-        // Lists of an older marker of the same base will not be asked for again.
-        slots.retain(|k, s| s.marker == marker || k.base != key.base);
+        // Lists of another epoch will not be asked for again.
+        slots.retain(|_, s| s.fresh.same_epoch(marker));
         while slots.len() >= MAX_LISTS {
             let oldest = slots
                 .iter()
@@ -133,30 +233,43 @@ impl ListCache {
             };
         }
         let slot = Arc::new(Slot {
-            marker: marker.to_owned(),
-            dns: OnceCell::new(),
+            fresh: Fresh::new(marker.clone()),
             used: AtomicU64::new(now),
         });
         slots.insert(key, Arc::clone(&slot));
         slot
     }
 
-    /// The sorted DNs of `req` under `marker` (scanned once per marker).
+    /// The sorted DNs of `req` at `marker` (scanned again only when something changed
+    /// that may change them).
     async fn sorted(
         &self,
         dir: &dyn Directory,
+        schema: &Schema,
         req: &SearchRequest,
-        marker: &str,
+        marker: &Marker,
     ) -> Result<Arc<Vec<Dn>>> {
-        let slot = self.slot(req, marker);
-        let dns = slot
-            .dns
-            .get_or_try_init(|| async {
-                self.scans.fetch_add(1, Ordering::Relaxed);
-                sorted_dns(dir, req).await.map(Arc::new)
-            })
-            .await?;
-        Ok(Arc::clone(dns))
+        let mut stale = None;
+        // A slot made here (scanned after `marker` was read) holds at `marker`; one made
+        // meanwhile by another request, under an older marker, may not: a few rounds.
+        for _ in 0..3 {
+            let slot = self.slot(req, marker, stale.as_ref());
+            let sorted = slot
+                .fresh
+                .get(|| async {
+                    self.scans.fetch_add(1, Ordering::Relaxed);
+                    sorted_dns(dir, req).await.map(Sorted::new)
+                })
+                .await?;
+            if slot.fresh.holds_at(marker, |c| {
+                c.may_affect(req, &|dn| sorted.lists(dn), schema)
+            }) {
+                return Ok(Arc::clone(&sorted.dns));
+            }
+            stale = Some(slot);
+        }
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        Ok(Arc::new(sorted_dns(dir, req).await?))
     }
 }
 
@@ -178,7 +291,7 @@ pub(crate) async fn page(
         None
     };
     let dns = match marker {
-        Some(m) => cache.sorted(dir, req, &m).await?,
+        Some(m) => cache.sorted(dir, h.schema(), req, &m).await?,
         None if everything => {
             let w = dir.search_window(req, page.offset(), page.limit()).await?;
             return Ok(Page::new(w.entries, w.total, page));

@@ -7,17 +7,16 @@
 //! ("posix-only"; mixed groups have both attributes and are in `memberOf`) — is few and
 //! small in most directories, so an index of them (uid → group names) is kept under the
 //! directory's change marker, like the lists' sorted DNs: never stale, rebuilt by one
-//! search after a change. A directory whose posix-only groups hold more than
+//! search after a change that may touch a posix group. A directory whose posix-only groups hold more than
 //! [`MAX_INDEXED`] `memberUid` values in all is not indexed: each user's posix-only groups
 //! are then searched for (`memberUid` is indexed by slapd's default configuration).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::OnceCell;
-
+use super::lists::Fresh;
 use super::Heracles;
-use crate::directory::{Entry, Scope, SearchRequest};
+use crate::directory::{Change, Entry, Marker, Scope, SearchRequest};
 use crate::dn::Dn;
 use crate::error::Result;
 use crate::filter::Filter;
@@ -28,29 +27,29 @@ pub const MAX_INDEXED: usize = 20_000;
 /// uid → names of the posix-only groups listing it (each list sorted).
 type Index = HashMap<String, Vec<String>>;
 
+/// The index and the DNs of the groups it was made of (`None`: too many values).
 #[derive(Debug)]
-struct Slot {
-    marker: String,
-    /// `None`: too many values to index.
-    index: OnceCell<Option<Arc<Index>>>,
+struct Indexed {
+    index: Option<Arc<Index>>,
+    groups: HashSet<Dn>,
 }
 
 /// The index of posix-only groups (one per [`Heracles`]).
 #[derive(Debug, Default)]
 pub(crate) struct PosixOnlyIndex {
-    slot: Mutex<Option<Arc<Slot>>>,
+    slot: Mutex<Option<Arc<Fresh<Indexed>>>>,
 }
 
 impl PosixOnlyIndex {
-    fn slot(&self, marker: &str) -> Arc<Slot> {
+    /// The slot at `marker`: the current one if of the same epoch (and not `stale`).
+    fn slot(&self, marker: &Marker, stale: Option<&Arc<Fresh<Indexed>>>) -> Arc<Fresh<Indexed>> {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         match &*slot {
-            Some(s) if s.marker == marker => Arc::clone(s),
+            Some(s) if s.same_epoch(marker) && !stale.is_some_and(|st| Arc::ptr_eq(s, st)) => {
+                Arc::clone(s)
+            }
             _ => {
-                let s = Arc::new(Slot {
-                    marker: marker.to_owned(),
-                    index: OnceCell::new(),
-                });
+                let s = Arc::new(Fresh::new(marker.clone()));
                 *slot = Some(Arc::clone(&s));
                 s
             }
@@ -75,40 +74,57 @@ async fn index(h: &Heracles) -> Result<Option<Arc<Index>>> {
     let Some(marker) = h.directory().change_marker(h.base()).await? else {
         return Ok(None);
     };
-    let slot = h.inner.posix_only.slot(&marker);
-    let index = slot
-        .index
-        .get_or_try_init(|| async {
-            let groups = h
-                .directory()
-                .search(
-                    &SearchRequest::new(h.base().clone(), Scope::Subtree, posix_only())
-                        .attributes(["cn", "memberUid"]),
-                )
-                .await?;
-            let values: usize = groups.iter().map(|g| g.strs("memberUid").len()).sum();
-            if values > MAX_INDEXED {
-                return Ok::<_, crate::Error>(None);
+    let query = SearchRequest::new(h.base().clone(), Scope::Subtree, posix_only())
+        .attributes(["cn", "memberUid"]);
+    let mut stale = None;
+    for _ in 0..3 {
+        let slot = h.inner.posix_only.slot(&marker, stale.as_ref());
+        let indexed = slot.get(|| build(h, &query)).await?;
+        let listed = |dn: &Dn| indexed.index.is_none() || indexed.groups.contains(dn);
+        // The index holds the groups' values, not only which groups match: any write to
+        // one of them counts.
+        let affects = |c: &Change| match c {
+            Change::Written { dn, .. } if listed(dn) => true,
+            _ => c.may_affect(&query, &listed, h.schema()),
+        };
+        if slot.holds_at(&marker, affects) {
+            return Ok(indexed.index.clone());
+        }
+        stale = Some(slot);
+    }
+    Ok(build(h, &query).await?.index)
+}
+
+/// Builds the index from one search.
+async fn build(h: &Heracles, query: &SearchRequest) -> Result<Indexed> {
+    let groups = h.directory().search(query).await?;
+    let dns = groups.iter().map(|g| g.dn.clone()).collect();
+    let values: usize = groups.iter().map(|g| g.strs("memberUid").len()).sum();
+    if values > MAX_INDEXED {
+        return Ok(Indexed {
+            index: None,
+            groups: dns,
+        });
+    }
+    let mut index = Index::new();
+    for g in &groups {
+        let Some(cn) = g.first_str("cn") else {
+            continue;
+        };
+        for uid in g.strs("memberUid") {
+            let names = index.entry(uid.to_owned()).or_default();
+            if !names.iter().any(|n| n == cn) {
+                names.push(cn.to_owned());
             }
-            let mut index = Index::new();
-            for g in &groups {
-                let Some(cn) = g.first_str("cn") else {
-                    continue;
-                };
-                for uid in g.strs("memberUid") {
-                    let names = index.entry(uid.to_owned()).or_default();
-                    if !names.iter().any(|n| n == cn) {
-                        names.push(cn.to_owned());
-                    }
-                }
-            }
-            for names in index.values_mut() {
-                names.sort_by_key(|n| n.to_lowercase());
-            }
-            Ok(Some(Arc::new(index)))
-        })
-        .await?;
-    Ok(index.clone())
+        }
+    }
+    for names in index.values_mut() {
+        names.sort_by_key(|n| n.to_lowercase());
+    }
+    Ok(Indexed {
+        index: Some(Arc::new(index)),
+        groups: dns,
+    })
 }
 
 /// The names of the posix-only groups listing each of `uids` (in that order): from the

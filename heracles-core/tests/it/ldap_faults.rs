@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use heracles_core::directory::{Directory, LdapConfig, LdapDirectory};
+use heracles_core::directory::{Change, Directory, LdapConfig, LdapDirectory, Marker};
 use heracles_core::dn::Dn;
 use heracles_core::ErrorCode;
 
@@ -229,9 +229,9 @@ async fn change_watch_sees_other_clients_and_recovers() {
         .await
         .unwrap();
     let first = dir.change_marker(&base).await.unwrap().unwrap();
-    assert!(!first.starts_with("watch:"), "{first}");
+    assert!(!first.epoch().starts_with("watch:"), "{first}");
     let m1 = live_within(&dir, &base, Duration::from_secs(5)).await;
-    assert!(m1.starts_with("watch:"), "{m1}");
+    assert!(m1.epoch().starts_with("watch:"), "{m1}");
     // Nothing changes: the marker stays.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(dir.change_marker(&base).await.unwrap().unwrap(), m1);
@@ -247,10 +247,37 @@ async fn change_watch_sees_other_clients_and_recovers() {
         assert!(t.elapsed() < Duration::from_secs(2), "not notified");
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    // A write through the directory itself: the marker moves before it returns.
-    dir.delete(&person(&people, "watched").dn).await.unwrap();
+    // The notification says which entry, of which classes, and that it is a leaf.
+    let watched = person(&people, "watched").dn;
+    assert!(m2.changed_since(&m1, |c| matches!(
+        c,
+        Change::Entry { dn, classes, leaf: true }
+            if dn == &watched && classes.iter().any(|c| c.eq_ignore_ascii_case("inetOrgPerson"))
+    )));
+    assert!(!m2.changed_since(&m1, |c| matches!(c, Change::Unknown)));
+    // A write through the directory itself: the marker moves before it returns, and its
+    // notification follows.
+    dir.delete(&watched).await.unwrap();
     let m3 = dir.change_marker(&base).await.unwrap().unwrap();
     assert_ne!(m3, m2);
+    assert!(m3.changed_since(&m2, |c| matches!(
+        c,
+        Change::Deleted { dn, cascade: true } if dn == &watched
+    )));
+    let t = Instant::now();
+    loop {
+        let m = dir.change_marker(&base).await.unwrap().unwrap();
+        // (The notification may even come before the write returns.)
+        if m.changed_since(
+            &m2,
+            |c| matches!(c, Change::Deleted { dn, cascade: false } if dn == &watched),
+        ) {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(2), "delete not notified");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let m3 = dir.change_marker(&base).await.unwrap().unwrap();
 
     // The server goes away: the watch ends, markers fail like any read.
     own.stop();
@@ -263,7 +290,7 @@ async fn change_watch_sees_other_clients_and_recovers() {
     own.restart();
     // Back: contextCSN first, then a new watch, with a marker never seen before.
     let back = dir.change_marker(&base).await.unwrap().unwrap();
-    assert!(!back.starts_with("watch:"), "{back}");
+    assert!(!back.epoch().starts_with("watch:"), "{back}");
     let m4 = live_within(&dir, &base, Duration::from_secs(25)).await;
     assert!(![m1, m2, m3].contains(&m4), "{m4}");
     other.add(&person(&people, "after")).await.unwrap();
@@ -278,7 +305,7 @@ async fn change_watch_sees_other_clients_and_recovers() {
 }
 
 /// The marker once `dir`'s change watch is live (asking for markers starts it).
-async fn live_within(dir: &LdapDirectory, base: &Dn, limit: Duration) -> String {
+async fn live_within(dir: &LdapDirectory, base: &Dn, limit: Duration) -> Marker {
     let t = Instant::now();
     loop {
         let m = dir.change_marker(base).await.unwrap().unwrap();
@@ -317,5 +344,148 @@ async fn size_limited_searches_beyond_the_server_limit() {
     for (asked, got) in [(3, 3), (500, 500), (600, 600), (700, 620)] {
         let found = dir.search(&req(asked)).await.unwrap();
         assert_eq!(found.len(), got, "size limit {asked}");
+    }
+}
+
+/// Lists are scanned again only for changes that may change them: logins (audit events,
+/// sessions), groups and other entries leave a user list cached, while users added,
+/// changed, renamed or deleted by another client are in the very next page.
+#[tokio::test]
+async fn lists_rescan_only_for_changes_that_matter() {
+    use heracles_core::audit::AuditContext;
+    use heracles_core::page::PageRequest;
+    use heracles_core::service::groups::{GroupType, NewGroup};
+    use heracles_core::service::{Heracles, ListQuery, Principal};
+    use std::sync::Arc;
+
+    let own = OwnSlapd::start();
+    let base = own.env.base();
+    let people = base.child(heracles_core::dn::Rdn::new("ou", "people").unwrap());
+    let dir = LdapDirectory::connect(quick(own.env.service_config()))
+        .await
+        .unwrap();
+    live_within(&dir, &base, Duration::from_secs(5)).await;
+    let other = LdapDirectory::connect(quick(own.env.service_config()))
+        .await
+        .unwrap();
+    let h = Heracles::new(Arc::new(dir), base.clone());
+    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
+    let admin = Principal::system(&base);
+    for uid in ["lr1", "lr2", "lr3"] {
+        let body = serde_json::json!({"uid": uid, "cn": "C", "sn": "S",
+                                      "userPassword": "Login-Passw0rd-1"});
+        h.users()
+            .create(&admin, body.as_object().unwrap())
+            .await
+            .unwrap();
+    }
+    let q = ListQuery::default()
+        .filter("uid:starts:lr")
+        .page(PageRequest::new(10, 0).unwrap());
+    let uids = |h: &Heracles| {
+        let h = h.clone();
+        let q = q.clone();
+        let admin = admin.clone();
+        async move {
+            let p = h.users().list(&admin, &q).await.unwrap();
+            let mut u: Vec<String> = p.data.into_iter().map(|u| u.uid).collect();
+            u.push(format!("total {}", p.pagination.total));
+            u
+        }
+    };
+    assert_eq!(uids(&h).await, ["lr1", "lr2", "lr3", "total 3"]);
+    let scans = h.list_cache_scans();
+
+    // Logins, a group, a session: nothing a user list shows.
+    let ctx = AuditContext::new(None, "lists-rescan", None);
+    h.users()
+        .login(&ctx, "lr1", "Login-Passw0rd-1")
+        .await
+        .unwrap();
+    // (A wrong password for an existing user would count: slapd's ppolicy records the
+    // failure in the user's entry.)
+    h.users()
+        .login(&ctx, "nobody-here", "wrong")
+        .await
+        .unwrap_err();
+    let group = NewGroup {
+        cn: "lrgroup".into(),
+        description: None,
+        group_type: Some(GroupType::Posix),
+        gid_number: None,
+        members: Vec::new(),
+        department: None,
+    };
+    h.groups().create(&admin, &group).await.unwrap();
+    // Their notifications arrive too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(uids(&h).await, ["lr1", "lr2", "lr3", "total 3"]);
+    assert_eq!(
+        h.list_cache_scans(),
+        scans,
+        "rescanned for unrelated changes"
+    );
+
+    // Another client's changes to users: seen in the next page.
+    let until = |want: Vec<&'static str>| {
+        let h = h.clone();
+        let uids = &uids;
+        async move {
+            let t = Instant::now();
+            loop {
+                let got = uids(&h).await;
+                if got == want {
+                    return;
+                }
+                assert!(t.elapsed() < Duration::from_secs(2), "{got:?} != {want:?}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    other.add(&person(&people, "lr0")).await.unwrap();
+    until(vec!["lr0", "lr1", "lr2", "lr3", "total 4"]).await;
+    assert!(h.list_cache_scans() > scans);
+    other
+        .rename(
+            &person(&people, "lr2").dn,
+            &heracles_core::dn::Rdn::new("uid", "lr9").unwrap(),
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    until(vec!["lr0", "lr1", "lr3", "lr9", "total 4"]).await;
+    other.delete(&person(&people, "lr3").dn).await.unwrap();
+    until(vec!["lr0", "lr1", "lr9", "total 3"]).await;
+    // A change of a listed user's sort key through another client.
+    let sorted = ListQuery {
+        sort: Some("-cn".into()),
+        ..q.clone()
+    };
+    let by_cn = |h: &Heracles| {
+        let (h, sorted, admin) = (h.clone(), sorted.clone(), admin.clone());
+        async move {
+            let p = h.users().list(&admin, &sorted).await.unwrap();
+            p.data.into_iter().map(|u| u.uid).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(by_cn(&h).await[0], "lr0", "cn 'User lr0' sorts after 'C'");
+    other
+        .modify(
+            &person(&people, "lr9").dn,
+            &[heracles_core::directory::Modification::Replace {
+                attr: "cn".into(),
+                values: vec![b"Zed".to_vec()],
+            }],
+        )
+        .await
+        .unwrap();
+    let t = Instant::now();
+    while by_cn(&h).await[0] != "lr9" {
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "sort key change not seen"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

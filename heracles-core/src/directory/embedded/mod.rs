@@ -56,7 +56,9 @@ use async_trait::async_trait;
 use self::log::{Log, LogOp};
 use self::rules::Rules;
 use self::state::{Id, State};
-use super::{check_attribute_name, sort, Directory, Entry, Modification, Scope, SearchRequest};
+use super::{
+    check_attribute_name, sort, Directory, Entry, Marker, Modification, Scope, SearchRequest,
+};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
@@ -546,8 +548,8 @@ impl Directory for EmbeddedDirectory {
         Some(false)
     }
 
-    async fn change_marker(&self, _base: &Dn) -> Result<Option<String>> {
-        Ok(Some(self.read().generation().to_string()))
+    async fn change_marker(&self, _base: &Dn) -> Result<Option<Marker>> {
+        Ok(Some(Marker::opaque(self.read().generation().to_string())))
     }
 
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {

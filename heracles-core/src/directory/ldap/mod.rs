@@ -32,7 +32,10 @@ use tokio::time::timeout_at;
 pub use self::config::{Bind, LdapConfig};
 use self::convert::{entry_from_result, map_error, ConnState};
 use self::pool::Pool;
-use super::{check_attribute_name, Directory, Entry, Modification, Scope, SearchRequest, Window};
+use super::{
+    check_attribute_name, Change, Directory, Entry, Marker, Modification, Scope, SearchRequest,
+    Window,
+};
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
@@ -142,6 +145,20 @@ impl LdapDirectory {
         }
     }
 
+    /// Runs a write ([`LdapDirectory::run`], never retried once sent) and logs `change`
+    /// however it ends (see `watch.rs`): the caller's next list reads what it wrote even
+    /// before the server's notification arrives, and a write that timed out may still
+    /// have been made.
+    async fn write<F, Fut>(&self, op: LdapOperation, dn: &str, change: Change, f: F) -> Result<()>
+    where
+        F: Fn(Ldap) -> Fut,
+        Fut: Future<Output = Result<(), OpError>>,
+    {
+        let outcome = self.run(op, dn, false, f).await;
+        self.watches.changed(&change);
+        outcome
+    }
+
     /// Runs one operation on a pooled connection with the operation timeout, retrying once
     /// on a fresh connection when that is safe. The timeout bounds the whole: waiting for
     /// a connection, the operation and its retry.
@@ -153,22 +170,10 @@ impl LdapDirectory {
         let limit = self.pool.config().operation_timeout;
         let deadline = tokio::time::Instant::now() + limit;
         let mut attempt = 0;
-        // A write counts as a change however it ends (see `watch.rs`): the caller's next
-        // list reads what it wrote even before the server's notification arrives.
-        let write = matches!(
-            op,
-            LdapOperation::Add
-                | LdapOperation::Modify
-                | LdapOperation::Delete
-                | LdapOperation::Rename
-        );
         loop {
             attempt += 1;
             let mut conn = self.pool.get_by(deadline).await?;
             let outcome = timeout_at(deadline, f(conn.ldap.clone())).await;
-            if write {
-                self.watches.changed();
-            }
             let (err, state) = match outcome {
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(OpError::Ldap(e))) => map_error(op, dn, e),
@@ -335,7 +340,7 @@ impl Directory for LdapDirectory {
         self.fetch_many(dns, attributes).await
     }
 
-    async fn change_marker(&self, base: &Dn) -> Result<Option<String>> {
+    async fn change_marker(&self, base: &Dn) -> Result<Option<Marker>> {
         self.marker(base).await
     }
 
@@ -413,7 +418,18 @@ impl Directory for LdapDirectory {
         }
         let dn = entry.dn.to_string();
         let dn_ref = dn.as_str();
-        self.run(LdapOperation::Add, dn_ref, false, |mut ldap| {
+        let change = Change::Written {
+            dn: entry.dn.clone(),
+            classes: Some(
+                entry
+                    .strs("objectClass")
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            attributes: entry.attrs.iter().map(|a| a.name().to_owned()).collect(),
+        };
+        self.write(LdapOperation::Add, dn_ref, change, |mut ldap| {
             let attrs = attrs.clone();
             async move {
                 ldap.add(dn_ref, attrs).await?.success()?;
@@ -457,7 +473,12 @@ impl Directory for LdapDirectory {
         let dn_s = dn.to_string();
         let dn_ref = dn_s.as_str();
         let control = control.as_ref();
-        self.run(LdapOperation::Modify, dn_ref, false, |mut ldap| {
+        let change = Change::Written {
+            dn: dn.clone(),
+            classes: None,
+            attributes: changes.iter().map(|c| c.attr().to_owned()).collect(),
+        };
+        self.write(LdapOperation::Modify, dn_ref, change, |mut ldap| {
             let mods = mods.clone();
             async move {
                 if let Some(c) = control {
@@ -475,10 +496,14 @@ impl Directory for LdapDirectory {
         let control = control.as_ref();
         let dn_s = dn.to_string();
         let dn_ref = dn_s.as_str();
-        self.run(
+        let change = Change::Deleted {
+            dn: dn.clone(),
+            cascade: true,
+        };
+        self.write(
             LdapOperation::Delete,
             dn_ref,
-            false,
+            change,
             |mut ldap| async move {
                 if let Some(c) = control {
                     ldap.with_controls(vec![c.clone()]);
@@ -509,10 +534,10 @@ impl Directory for LdapDirectory {
         let sup_s = new_superior.map(ToString::to_string);
         let (dn_ref, rdn_ref, sup_ref) = (dn_s.as_str(), rdn_s.as_str(), sup_s.as_deref());
         let renamed = self
-            .run(
+            .write(
                 LdapOperation::Rename,
                 dn_ref,
-                false,
+                Change::Unknown,
                 |mut ldap| async move {
                     ldap.modifydn(dn_ref, rdn_ref, delete_old_rdn, sup_ref)
                         .await?

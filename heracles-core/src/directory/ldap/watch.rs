@@ -1,18 +1,22 @@
 //! The change marker without a round trip: the server tells us about every change.
 //!
 //! [`Directory::change_marker`] must change with every write, so that the lists' cache is
-//! never stale. Reading `contextCSN` does that, at the cost of one search per list request.
-//! Instead, where the server offers the content synchronization control (RFC 4533; slapd's
-//! syncprov overlay), one **persistent search** per naming context (refreshAndPersist,
-//! no attributes, on a connection of its own) is told of each change as it commits, and
-//! the marker is a local counter of those notifications:
+//! never stale. Reading `contextCSN` does that, at the cost of one search per list request,
+//! and says nothing of *what* changed. Instead, where the server offers the content
+//! synchronization control (RFC 4533; slapd's syncprov overlay), one **persistent search**
+//! per naming context (refreshAndPersist, on a connection of its own, asking only for
+//! `objectClass` and `hasSubordinates`) is told of each change as it commits, and logs it
+//! in a [`ChangeLog`]: the entry's DN, object classes and whether it is a leaf, or that it
+//! was deleted. The marker is the log's position, and caches ask the log whether what
+//! changed since they were filled can matter to them ([`Marker::changed_since`]):
 //!
 //! - The search starts from a cookie made of the current `contextCSN`, so the server sends
 //!   no initial content; the watch is trusted ("live") only once the server says its
 //!   refresh phase is done (an intermediate Sync Info message), and each time it goes
 //!   live the marker takes a new epoch, so nothing cached before can match it.
-//! - Writes through this directory count as changes as soon as they return (before their
-//!   notification arrives), so a client reads its own writes.
+//! - Writes through this directory are logged as soon as they return (before their
+//!   notification arrives), with the attributes they wrote, so a client reads its own
+//!   writes.
 //! - The connection is probed every [`PROBE_EVERY`]; when the search ends, the connection
 //!   breaks or a probe fails, the watch stops being live and the marker falls back to
 //!   reading `contextCSN` until a new watch is live (tried again after [`RETRY_AFTER`]).
@@ -22,6 +26,8 @@
 //! millisecond after the change committed.
 //!
 //! [`Directory::change_marker`]: crate::directory::Directory::change_marker
+//! [`ChangeLog`]: crate::directory::ChangeLog
+//! [`Marker::changed_since`]: crate::directory::Marker::changed_since
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,6 +39,9 @@ use ldap3::exop::WhoAmI;
 use ldap3::Ldap;
 use tokio::time::timeout;
 
+use super::controls::{decode_sync_state, SyncEntryState, SYNC_STATE_OID};
+use super::convert::entry_from_result;
+use crate::directory::{Change, ChangeLog, Marker};
 use crate::dn::Dn;
 
 /// The content synchronization request control (RFC 4533).
@@ -47,7 +56,7 @@ pub(super) const RETRY_AFTER: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 pub(super) struct Watch {
     /// Changes seen: notifications and writes through this directory.
-    seq: AtomicU64,
+    log: Arc<ChangeLog>,
     /// Incremented each time a persistent search goes live.
     epoch: AtomicU64,
     live: AtomicBool,
@@ -59,22 +68,22 @@ pub(super) struct Watch {
 
 impl Watch {
     /// The marker, while the watch is live.
-    pub(super) fn marker(&self) -> Option<String> {
+    pub(super) fn marker(&self) -> Option<Marker> {
         if !self.live.load(Ordering::Acquire) {
             return None;
         }
         let epoch = self.epoch.load(Ordering::Acquire);
-        let seq = self.seq.load(Ordering::Acquire);
-        // Still live after reading the counter: every change counted so far is in it.
+        let marker = Marker::logged(format!("watch:{epoch}"), &self.log);
+        // Still live after reading the log: every change seen so far is in it.
         if !self.live.load(Ordering::Acquire) || self.epoch.load(Ordering::Acquire) != epoch {
             return None;
         }
-        Some(format!("watch:{epoch}:{seq}"))
+        Some(marker)
     }
 
-    /// Counts a change.
-    pub(super) fn changed(&self) {
-        self.seq.fetch_add(1, Ordering::AcqRel);
+    /// Logs a change.
+    pub(super) fn changed(&self, change: Change) {
+        self.log.record(change);
     }
 
     /// Whether a new persistent search should be started now (and if so, records that one
@@ -121,12 +130,12 @@ impl Watches {
         Arc::clone(map.entry(context.normalized()).or_default())
     }
 
-    /// Counts a write through this directory as a change of every context (a write is
-    /// rare next to reads; the next list rescans).
-    pub(super) fn changed(&self) {
+    /// Logs a write through this directory as a change of every context (a context that
+    /// does not hold the entry finds it out of its caches' scopes).
+    pub(super) fn changed(&self, change: &Change) {
         let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         for w in map.values() {
-            w.changed();
+            w.changed(change.clone());
         }
     }
 
@@ -156,7 +165,7 @@ pub(super) async fn run(mut ldap: Ldap, context: String, csns: Vec<String>, watc
             &context,
             ldap3::Scope::Subtree,
             "(objectClass=*)",
-            vec!["1.1"],
+            vec!["objectClass", "hasSubordinates"],
         )
         .await;
     let mut stream = match search {
@@ -196,7 +205,7 @@ pub(super) async fn run(mut ldap: Ldap, context: String, csns: Vec<String>, watc
                     watch.go_live();
                 }
             }
-            Ok(Some(_)) => watch.changed(),
+            Ok(Some(item)) => watch.changed(notified(item)),
             Ok(None) => break,
             Err(e) => {
                 tracing::debug!(error = %e, "change watch ended");
@@ -209,4 +218,42 @@ pub(super) async fn run(mut ldap: Ldap, context: String, csns: Vec<String>, watc
     watch.stop();
     prober.abort();
     let _ = stream.ldap_handle().unbind().await;
+}
+
+/// What a notification (an entry of the persistent search) says changed.
+fn notified(item: ldap3::ResultEntry) -> Change {
+    let state = item
+        .1
+        .iter()
+        .find(|c| c.1.ctype == SYNC_STATE_OID)
+        .and_then(|c| c.1.val.as_deref())
+        .map(decode_sync_state);
+    let Ok(entry) = entry_from_result(item) else {
+        return Change::Unknown;
+    };
+    match state {
+        Some(Ok(SyncEntryState::Delete)) => Change::Deleted {
+            dn: entry.dn,
+            cascade: false,
+        },
+        Some(Ok(SyncEntryState::Add | SyncEntryState::Modify)) => {
+            let classes: Vec<String> = entry
+                .strs("objectClass")
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            if classes.is_empty() {
+                return Change::Unknown;
+            }
+            let leaf = entry
+                .first_str("hasSubordinates")
+                .is_some_and(|v| v.eq_ignore_ascii_case("FALSE"));
+            Change::Entry {
+                dn: entry.dn,
+                classes,
+                leaf,
+            }
+        }
+        _ => Change::Unknown,
+    }
 }

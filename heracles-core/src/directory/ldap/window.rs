@@ -25,7 +25,7 @@ use super::convert::{entry_from_result, map_error};
 use super::{ldap_scope, watch, LdapDirectory, OpError};
 use crate::directory::sort::ordering_rule;
 use crate::directory::{
-    check_attribute_name, scan_window, Directory, Entry, Scope, SearchRequest, Window,
+    check_attribute_name, scan_window, Directory, Entry, Marker, Scope, SearchRequest, Window,
 };
 use crate::dn::Dn;
 use crate::error::{Error, LdapOperation, Result};
@@ -259,7 +259,7 @@ impl LdapDirectory {
         Ok(Ok(Window { entries, total }))
     }
 
-    pub(super) async fn marker(&self, base: &Dn) -> Result<Option<String>> {
+    pub(super) async fn marker(&self, base: &Dn) -> Result<Option<Marker>> {
         let info = self.root_dse.get(self).await?;
         let Some(context) = info
             .naming_contexts
@@ -288,7 +288,7 @@ impl LdapDirectory {
         if let Some(w) = watch.filter(|w| w.should_start()) {
             self.start_watch(context, csns.clone(), w).await;
         }
-        Ok(Some(csns.join(" ")))
+        Ok(Some(Marker::opaque(csns.join(" "))))
     }
 
     /// Opens a connection for the persistent search of `context` and spawns it (see

@@ -1,0 +1,675 @@
+//! What changed in the directory: markers and a log of changes, so that what was computed
+//! from the directory (the lists' sorted DNs, the index of posix groups) is reused while
+//! nothing that could change it has changed — and never longer.
+//!
+//! A [`Marker`] names a state of the directory. Two markers of the same
+//! [epoch](Marker::epoch) and [sequence number](Marker::seq) name the same state. Between two
+//! markers of the same epoch, a directory that keeps a [`ChangeLog`] can tell *what* changed
+//! ([`Marker::changed_since`]): each [`Change`] says as much as is known of one change —
+//! the entry's DN and object classes as the server notified them, or the attributes a write
+//! through this directory modified — and [`Change::may_affect`] decides, conservatively,
+//! whether a search could now return other entries than before. A change that may not be
+//! logged (the log holds the last [`LOG_CAPACITY`]) counts as affecting everything, and
+//! so does a change of which too little is known ([`Change::Unknown`]).
+//!
+//! So a user list is not scanned again because a login wrote an audit event and a session
+//! (entries of other classes, below another branch), while a new user — added here or by
+//! any other client — is in the next page.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use heracles_core::directory::{Change, ChangeLog, Marker, Scope, SearchRequest};
+//! use heracles_core::dn::Dn;
+//! use heracles_core::filter::Filter;
+//! use heracles_core::schema::Schema;
+//!
+//! let schema = Schema::builtin();
+//! let log = Arc::new(ChangeLog::default());
+//! let before = Marker::logged("watch:1", &log);
+//! let people = SearchRequest::new(
+//!     Dn::parse("dc=example,dc=com")?,
+//!     Scope::Subtree,
+//!     Filter::eq("objectClass", "inetOrgPerson"),
+//! );
+//! // An audit event is added: not a person.
+//! log.record(Change::Entry {
+//!     dn: Dn::parse("heraclesEventId=1,ou=audit,ou=heracles,dc=example,dc=com")?,
+//!     classes: vec!["top".into(), "device".into()],
+//!     leaf: true,
+//! });
+//! let after = Marker::logged("watch:1", &log);
+//! let listed = |_: &Dn| false; // the list had none of these DNs
+//! assert!(!after.changed_since(&before, |c| c.may_affect(&people, &listed, &schema)));
+//! // A person is added.
+//! log.record(Change::Entry {
+//!     dn: Dn::parse("uid=new,ou=people,dc=example,dc=com")?,
+//!     classes: vec!["inetOrgPerson".into()],
+//!     leaf: true,
+//! });
+//! let later = Marker::logged("watch:1", &log);
+//! assert!(later.changed_since(&before, |c| c.may_affect(&people, &listed, &schema)));
+//! # Ok::<(), heracles_core::Error>(())
+//! ```
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::{Scope, SearchRequest};
+use crate::dn::Dn;
+use crate::filter::Filter;
+use crate::schema::Schema;
+
+/// How many changes a [`ChangeLog`] keeps; a state older than that counts as changed.
+pub const LOG_CAPACITY: usize = 4096;
+
+/// The DN syntax, and the name-and-optional-UID syntax of `uniqueMember`: attributes whose
+/// values the server's overlays keep in step with other entries (slapd's memberof and
+/// refint maintain `memberOf` and members when groups and entries change).
+const DN_SYNTAXES: [&str; 2] = [
+    "1.3.6.1.4.1.1466.115.121.1.12",
+    "1.3.6.1.4.1.1466.115.121.1.34",
+];
+
+/// One change to the directory, with as much as is known of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// An entry was added, or changed in a way not known (a server's notification): its
+    /// DN and object classes now. `leaf`: it has no entries below it, so no other entry
+    /// moved with it (a renamed branch moves its whole subtree).
+    Entry {
+        /// The entry's DN.
+        dn: Dn,
+        /// Its object classes (as stored: superclasses may be left out).
+        classes: Vec<String>,
+        /// It has no subordinates.
+        leaf: bool,
+    },
+    /// An entry written through this directory: added (with these attributes) or modified
+    /// (these attributes, nothing else; its DN unchanged). `classes` are its object classes
+    /// when added.
+    Written {
+        /// The entry's DN.
+        dn: Dn,
+        /// Its object classes, when the write added it; `None` for a modification.
+        classes: Option<Vec<String>>,
+        /// The attributes added or modified.
+        attributes: Vec<String>,
+    },
+    /// A leaf entry was deleted. `cascade`: the server may have changed other entries with
+    /// it (a delete through this directory: slapd's refint removes the DN from groups).
+    Deleted {
+        /// The entry's DN.
+        dn: Dn,
+        /// Other entries' DN-valued attributes may have changed with it.
+        cascade: bool,
+    },
+    /// Anything may have changed (a rename through this directory, a notification that
+    /// could not be read).
+    Unknown,
+}
+
+/// What a three-valued evaluation of a filter knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    True,
+    False,
+    Maybe,
+}
+
+impl Change {
+    /// Whether `req`'s matches (which entries, in which order) may differ after this
+    /// change. `listed` tells whether a DN was among the matches before (a change to a
+    /// matching entry counts unless it is known to leave the filter's and sort keys'
+    /// attributes alone). Errs towards `true`: whatever is not known may have changed.
+    pub fn may_affect(
+        &self,
+        req: &SearchRequest,
+        listed: &dyn Fn(&Dn) -> bool,
+        schema: &Schema,
+    ) -> bool {
+        match self {
+            Change::Unknown => true,
+            Change::Deleted { dn, cascade } => {
+                listed(dn) || (*cascade && mentions_dn_valued(req, schema))
+            }
+            // The notification of a modification may be that of a rename (from anywhere:
+            // a listed entry moved out of the scope is notified under its new DN), so the
+            // scope does not clear it; its classes, which a rename keeps, do.
+            Change::Entry { dn, classes, leaf } => {
+                !leaf || listed(dn) || classes_match(&req.filter, classes, schema) != Known::False
+            }
+            Change::Written {
+                dn,
+                classes,
+                attributes,
+            } => {
+                // The server's overlays may have changed other entries' DN-valued
+                // attributes (`memberOf` of a group's members).
+                if attributes.iter().any(|a| is_dn_valued(a, schema))
+                    && mentions_dn_valued(req, schema)
+                {
+                    return true;
+                }
+                if let Some(classes) = classes {
+                    return listed(dn)
+                        || (in_scope(dn, req)
+                            && classes_match(&req.filter, classes, schema) != Known::False);
+                }
+                let filter_attrs = filter_attributes(&req.filter);
+                let touches =
+                    |used: &str| attributes.iter().any(|a| same_or_subtype(a, used, schema));
+                if listed(dn) {
+                    // A match stays one and keeps its place unless the filter's or the
+                    // sort keys' attributes changed.
+                    filter_attrs.iter().any(|a| touches(a))
+                        || req.sort.iter().any(|k| touches(&k.attr))
+                } else {
+                    in_scope(dn, req) && filter_attrs.iter().any(|a| touches(a))
+                }
+            }
+        }
+    }
+}
+
+/// `dn` is in the scope of `req`.
+fn in_scope(dn: &Dn, req: &SearchRequest) -> bool {
+    match req.scope {
+        Scope::Base => dn == &req.base,
+        Scope::One => dn.parent().is_some_and(|p| p == req.base),
+        Scope::Subtree => dn.is_descendant_or_self(&req.base),
+    }
+}
+
+/// An attribute description without its options (`cn;lang-en` → `cn`).
+fn bare(attr: &str) -> &str {
+    attr.split(';').next().unwrap_or(attr)
+}
+
+/// Whether a change to `changed` can change what a filter or sort key on `used` sees:
+/// the same type, or `changed` is a subtype of `used` (a filter on `name` sees `cn`).
+/// A type unknown to the schema may be anything: yes.
+fn same_or_subtype(changed: &str, used: &str, schema: &Schema) -> bool {
+    let (changed, used) = (bare(changed), bare(used));
+    if changed.eq_ignore_ascii_case(used) {
+        return true;
+    }
+    match (schema.attribute(changed), schema.attribute(used)) {
+        (Some(_), Some(_)) => schema.is_subtype_of(changed, used),
+        _ => true,
+    }
+}
+
+/// `attr` holds DNs (or is unknown to the schema).
+fn is_dn_valued(attr: &str, schema: &Schema) -> bool {
+    let attr = bare(attr);
+    if schema.attribute(attr).is_none() {
+        return true;
+    }
+    schema
+        .effective_syntax(attr)
+        .is_some_and(|s| DN_SYNTAXES.contains(&s))
+}
+
+/// The filter or the sort keys use a DN-valued attribute (or one unknown to the schema),
+/// or match on the DN itself.
+fn mentions_dn_valued(req: &SearchRequest, schema: &Schema) -> bool {
+    if has_dn_match(&req.filter) {
+        return true;
+    }
+    filter_attributes(&req.filter)
+        .into_iter()
+        .chain(req.sort.iter().map(|k| k.attr.as_str()))
+        .any(|a| is_dn_valued(a, schema))
+}
+
+/// An extensible match with `:dn` or without an attribute (it may match any attribute).
+fn has_dn_match(f: &Filter) -> bool {
+    match f {
+        Filter::And(fs) | Filter::Or(fs) => fs.iter().any(has_dn_match),
+        Filter::Not(f) => has_dn_match(f),
+        Filter::Extensible {
+            attr,
+            dn_attributes,
+            ..
+        } => *dn_attributes || attr.is_none(),
+        _ => false,
+    }
+}
+
+/// The attributes a filter looks at (`objectClass` included). An extensible match without
+/// an attribute is reported as `objectClass`-free; [`has_dn_match`] covers it.
+fn filter_attributes(f: &Filter) -> Vec<&str> {
+    fn walk<'a>(f: &'a Filter, out: &mut Vec<&'a str>) {
+        match f {
+            Filter::And(fs) | Filter::Or(fs) => fs.iter().for_each(|f| walk(f, out)),
+            Filter::Not(f) => walk(f, out),
+            Filter::Equality { attr, .. }
+            | Filter::Substrings { attr, .. }
+            | Filter::GreaterOrEqual { attr, .. }
+            | Filter::LessOrEqual { attr, .. }
+            | Filter::Present { attr }
+            | Filter::Approx { attr, .. } => out.push(attr),
+            Filter::Extensible { attr, .. } => {
+                if let Some(a) = attr {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(f, &mut out);
+    out
+}
+
+/// Whether an entry of these object classes can match `f`, knowing nothing else of it:
+/// `objectClass` equality and presence are decided (superclasses included, as a server
+/// matches them), everything else is [`Known::Maybe`].
+fn classes_match(f: &Filter, classes: &[String], schema: &Schema) -> Known {
+    match f {
+        Filter::And(fs) => {
+            let mut out = Known::True;
+            for f in fs {
+                match classes_match(f, classes, schema) {
+                    Known::False => return Known::False,
+                    Known::Maybe => out = Known::Maybe,
+                    Known::True => {}
+                }
+            }
+            out
+        }
+        Filter::Or(fs) => {
+            let mut out = Known::False;
+            for f in fs {
+                match classes_match(f, classes, schema) {
+                    Known::True => return Known::True,
+                    Known::Maybe => out = Known::Maybe,
+                    Known::False => {}
+                }
+            }
+            out
+        }
+        Filter::Not(f) => match classes_match(f, classes, schema) {
+            Known::True => Known::False,
+            Known::False => Known::True,
+            Known::Maybe => Known::Maybe,
+        },
+        Filter::Present { attr } if is_object_class(attr) => Known::True,
+        Filter::Equality { attr, value } if is_object_class(attr) => {
+            let Ok(wanted) = std::str::from_utf8(value) else {
+                return Known::Maybe;
+            };
+            if schema.object_class(wanted).is_none() {
+                return Known::Maybe;
+            }
+            let mut out = Known::False;
+            for c in classes {
+                if schema.object_class(c).is_none() {
+                    out = Known::Maybe;
+                } else if schema.is_subclass_of(c, wanted) {
+                    return Known::True;
+                }
+            }
+            out
+        }
+        _ => Known::Maybe,
+    }
+}
+
+fn is_object_class(attr: &str) -> bool {
+    attr.eq_ignore_ascii_case("objectClass") || attr == "2.5.4.0"
+}
+
+/// The last [`LOG_CAPACITY`] changes of a directory, numbered from 1.
+#[derive(Debug, Default)]
+pub struct ChangeLog(Mutex<Log>);
+
+#[derive(Debug, Default)]
+struct Log {
+    /// The number of the last change recorded.
+    seq: u64,
+    /// The last changes, the newest last (change `seq - len + 1` first).
+    changes: VecDeque<Arc<Change>>,
+}
+
+impl ChangeLog {
+    /// Records a change; returns its number.
+    pub fn record(&self, change: Change) -> u64 {
+        let mut log = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.changes.len() >= LOG_CAPACITY {
+            log.changes.pop_front();
+        }
+        log.changes.push_back(Arc::new(change));
+        log.seq += 1;
+        log.seq
+    }
+
+    /// The number of the last change recorded (0: none yet).
+    pub fn seq(&self) -> u64 {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).seq
+    }
+
+    /// The changes after number `after` up to number `upto`, oldest first; `None` if some
+    /// of them are no longer kept (or `upto` is not recorded yet).
+    pub fn between(&self, after: u64, upto: u64) -> Option<Vec<Arc<Change>>> {
+        let log = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if upto < after || upto > log.seq {
+            return None;
+        }
+        let first_kept = log.seq + 1 - log.changes.len() as u64;
+        if after + 1 < first_kept {
+            return None;
+        }
+        let skip = usize::try_from(after + 1 - first_kept).ok()?;
+        let take = usize::try_from(upto - after).ok()?;
+        Some(log.changes.iter().skip(skip).take(take).cloned().collect())
+    }
+}
+
+/// A state of the directory (see the [module docs](self)).
+#[derive(Debug, Clone)]
+pub struct Marker {
+    epoch: String,
+    seq: u64,
+    log: Option<Arc<ChangeLog>>,
+}
+
+impl Marker {
+    /// A marker without a log: any other value of `epoch` is another state, and nothing is
+    /// known of what changed in between (an LDAP server's `contextCSN`).
+    pub fn opaque(epoch: impl Into<String>) -> Marker {
+        Marker {
+            epoch: epoch.into(),
+            seq: 0,
+            log: None,
+        }
+    }
+
+    /// The current state of `log` in `epoch`.
+    pub fn logged(epoch: impl Into<String>, log: &Arc<ChangeLog>) -> Marker {
+        Marker {
+            epoch: epoch.into(),
+            seq: log.seq(),
+            log: Some(Arc::clone(log)),
+        }
+    }
+
+    /// The epoch: markers of different epochs cannot be compared by their changes.
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// The number of the last change of the epoch's log (0 without a log).
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Whether anything changed between `earlier` and this marker that `affects` says may
+    /// matter — `true` when that cannot be told (another epoch, no log, changes no longer
+    /// logged, `earlier` is not earlier).
+    pub fn changed_since(&self, earlier: &Marker, affects: impl Fn(&Change) -> bool) -> bool {
+        if self.epoch != earlier.epoch {
+            return true;
+        }
+        if self.seq == earlier.seq {
+            return false;
+        }
+        let Some(log) = &self.log else {
+            return true;
+        };
+        match log.between(earlier.seq, self.seq) {
+            Some(changes) => changes.iter().any(|c| affects(c)),
+            None => true,
+        }
+    }
+}
+
+/// The same state: the same epoch and change number.
+impl PartialEq for Marker {
+    fn eq(&self, other: &Marker) -> bool {
+        self.epoch == other.epoch && self.seq == other.seq
+    }
+}
+
+impl Eq for Marker {}
+
+impl std::fmt::Display for Marker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.log.is_some() {
+            write!(f, "{}:{}", self.epoch, self.seq)
+        } else {
+            f.write_str(&self.epoch)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::SortKey;
+
+    fn dn(s: &str) -> Dn {
+        Dn::parse(s).unwrap()
+    }
+
+    fn people() -> SearchRequest {
+        SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::eq("objectClass", "inetOrgPerson"),
+        )
+        .sort([SortKey::asc("uid")])
+    }
+
+    fn entry(d: &str, classes: &[&str], leaf: bool) -> Change {
+        Change::Entry {
+            dn: dn(d),
+            classes: classes.iter().map(|c| (*c).to_owned()).collect(),
+            leaf,
+        }
+    }
+
+    fn modified(d: &str, attrs: &[&str]) -> Change {
+        Change::Written {
+            dn: dn(d),
+            classes: None,
+            attributes: attrs.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    const JDOE: &str = "uid=jdoe,ou=people,dc=example,dc=com";
+
+    fn affects(c: &Change, req: &SearchRequest) -> bool {
+        let listed = |d: &Dn| d == &dn(JDOE);
+        c.may_affect(req, &listed, &Schema::builtin())
+    }
+
+    #[test]
+    fn entries_of_other_classes_do_not_affect_a_list() {
+        let s = people();
+        assert!(!affects(
+            &entry(
+                "cn=s1,ou=sessions,ou=heracles,dc=example,dc=com",
+                &["top", "device"],
+                true
+            ),
+            &s
+        ));
+        // A subclass matches (as on a server), a superclass alone does not.
+        assert!(affects(
+            &entry("uid=b,dc=example,dc=com", &["inetOrgPerson"], true),
+            &s
+        ));
+        assert!(!affects(
+            &entry("cn=b,dc=example,dc=com", &["person"], true),
+            &s
+        ));
+        let persons = SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::eq("objectClass", "person"),
+        );
+        assert!(affects(
+            &entry("uid=b,dc=example,dc=com", &["inetOrgPerson"], true),
+            &persons
+        ));
+        // Unknown classes may match.
+        assert!(affects(
+            &entry("cn=b,dc=example,dc=com", &["noSuchClass"], true),
+            &s
+        ));
+        // Outside the base, still: a listed entry renamed away is notified under its new DN.
+        assert!(affects(
+            &entry("uid=b,dc=other", &["inetOrgPerson"], true),
+            &s
+        ));
+        // An entry added through this directory outside the base: no.
+        let added = Change::Written {
+            dn: dn("uid=b,dc=other"),
+            classes: Some(vec!["inetOrgPerson".into()]),
+            attributes: vec!["objectClass".into(), "uid".into()],
+        };
+        assert!(!affects(&added, &s));
+    }
+
+    #[test]
+    fn listed_entries_and_branches_always_affect() {
+        let s = people();
+        // A listed entry notified (its attributes unknown).
+        assert!(affects(&entry(JDOE, &["device"], true), &s));
+        // A branch: its subtree may have moved (a rename), whatever its class.
+        assert!(affects(
+            &entry("ou=x,dc=other", &["organizationalUnit"], false),
+            &s
+        ));
+        assert!(affects(&Change::Unknown, &s));
+    }
+
+    #[test]
+    fn deletes_affect_only_listed_entries_unless_they_cascade() {
+        let s = people();
+        let other = "cn=s1,ou=sessions,ou=heracles,dc=example,dc=com";
+        assert!(affects(
+            &Change::Deleted {
+                dn: dn(JDOE),
+                cascade: false
+            },
+            &s
+        ));
+        assert!(!affects(
+            &Change::Deleted {
+                dn: dn(other),
+                cascade: false
+            },
+            &s
+        ));
+        assert!(!affects(
+            &Change::Deleted {
+                dn: dn(other),
+                cascade: true
+            },
+            &s
+        ));
+        let by_group = SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::and([
+                Filter::eq("objectClass", "inetOrgPerson"),
+                Filter::eq("memberOf", "cn=g,dc=example,dc=com"),
+            ]),
+        );
+        assert!(affects(
+            &Change::Deleted {
+                dn: dn(other),
+                cascade: true
+            },
+            &by_group
+        ));
+    }
+
+    #[test]
+    fn modifications_through_this_directory() {
+        let s = people();
+        // A listed entry: only the filter's and sort keys' attributes matter.
+        assert!(!affects(
+            &modified(JDOE, &["description", "userPassword"]),
+            &s
+        ));
+        assert!(affects(&modified(JDOE, &["uid"]), &s));
+        assert!(affects(&modified(JDOE, &["objectClass"]), &s));
+        // Another entry: only the filter's attributes.
+        let other = "cn=g,ou=groups,dc=example,dc=com";
+        assert!(!affects(&modified(other, &["description"]), &s));
+        assert!(affects(&modified(other, &["objectClass"]), &s));
+        // Subtypes: a filter on `name` sees `cn`.
+        let named = SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::eq("name", "x"),
+        );
+        assert!(affects(&modified(other, &["cn"]), &named));
+        // Members change memberOf elsewhere.
+        let by_group = SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::eq("memberOf", "cn=g,dc=example,dc=com"),
+        );
+        assert!(affects(&modified(other, &["member"]), &by_group));
+        assert!(!affects(&modified(other, &["member"]), &s));
+        // Attributes unknown to the schema count.
+        assert!(affects(&modified(other, &["noSuchAttribute"]), &s));
+    }
+
+    #[test]
+    fn scopes() {
+        let one = SearchRequest::new(
+            dn("ou=people,dc=example,dc=com"),
+            Scope::One,
+            Filter::present("objectClass"),
+        );
+        let added = |d: &str| Change::Written {
+            dn: dn(d),
+            classes: Some(vec!["device".into()]),
+            attributes: vec!["objectClass".into(), "cn".into()],
+        };
+        assert!(affects(&added("cn=b,ou=people,dc=example,dc=com"), &one));
+        assert!(!affects(
+            &added("cn=b,ou=x,ou=people,dc=example,dc=com"),
+            &one
+        ));
+        assert!(!affects(&added("ou=people,dc=example,dc=com"), &one));
+        let base = SearchRequest {
+            scope: Scope::Base,
+            ..one.clone()
+        };
+        assert!(affects(&added("ou=people,dc=example,dc=com"), &base));
+        assert!(!affects(&added("cn=b,ou=people,dc=example,dc=com"), &base));
+        // A notification: it may be a rename from anywhere.
+        assert!(affects(
+            &entry("cn=b,ou=x,ou=people,dc=example,dc=com", &["device"], true),
+            &one
+        ));
+    }
+
+    #[test]
+    fn the_log_forgets_and_markers_say_so() {
+        let log = Arc::new(ChangeLog::default());
+        let start = Marker::logged("e", &log);
+        assert!(!Marker::logged("e", &log).changed_since(&start, |_| true));
+        log.record(Change::Unknown);
+        let one = Marker::logged("e", &log);
+        assert!(one.changed_since(&start, |_| true));
+        assert!(!one.changed_since(&start, |_| false));
+        assert!(Marker::logged("f", &log).changed_since(&one, |_| false));
+        assert!(Marker::opaque("e").changed_since(&Marker::opaque("d"), |_| false));
+        assert!(!Marker::opaque("e").changed_since(&Marker::opaque("e"), |_| true));
+        for _ in 0..LOG_CAPACITY {
+            log.record(Change::Unknown);
+        }
+        // The change after `start` is no longer kept: changed, whatever `affects` says.
+        assert!(Marker::logged("e", &log).changed_since(&start, |_| false));
+        // The changes after `one` are all kept.
+        assert!(!Marker::logged("e", &log).changed_since(&one, |_| false));
+        assert_eq!(log.between(3, 2), None);
+        assert_eq!(log.between(1, 3).map(|c| c.len()), Some(2));
+    }
+}
