@@ -964,6 +964,68 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
         assert!(one.attributes.get("memberOf").is_none());
         assert!(u.attributes.get("memberOf").is_none());
     }
+    // Changes that cannot change the list (another group, a description) leave it
+    // cached — asserted on the embedded directory, which no other test writes to.
+    let scans = h.list_cache_scans();
+    h.groups()
+        .create(
+            &admin,
+            &NewGroup {
+                cn: tag("lco"),
+                description: Some("unrelated".into()),
+                group_type: Some(GroupType::Ldap),
+                gid_number: None,
+                members: Vec::new(),
+                department: None,
+            },
+        )
+        .await
+        .unwrap();
+    let dn00 = h.users().get(&admin, &format!("{tg}00")).await.unwrap().dn;
+    t.dir()
+        .modify(
+            &dn00,
+            &[Modification::Replace {
+                attr: "description".into(),
+                values: vec![b"changed".to_vec()],
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        uids(&h.users().list(&admin, &q(0, None)).await.unwrap()),
+        uids(&first)
+    );
+    if !on_slapd {
+        assert_eq!(
+            h.list_cache_scans(),
+            scans,
+            "no rescan for unrelated changes"
+        );
+    }
+    // A change of a sort key moves the user, at once.
+    t.dir()
+        .modify(
+            &dn00,
+            &[Modification::Replace {
+                attr: "cn".into(),
+                values: vec![b"A first".to_vec()],
+            }],
+        )
+        .await
+        .unwrap();
+    let by_cn = h.users().list(&admin, &q(0, Some("cn"))).await.unwrap();
+    assert_eq!(uids(&by_cn)[0], format!("{tg}00"));
+    t.dir()
+        .modify(
+            &dn00,
+            &[Modification::Replace {
+                attr: "cn".into(),
+                values: vec![b"C 0".to_vec()],
+            }],
+        )
+        .await
+        .unwrap();
     // Posix-only memberships are indexed under the marker: a change shows at once.
     let third = format!("{tg}02");
     h.groups()

@@ -165,6 +165,7 @@ impl EmbeddedDirectory {
             }
         }
         let identity = suffix.child(Rdn::new("cn", "admin")?);
+        state.log_changes();
         Ok(EmbeddedDirectory {
             rules,
             state: RwLock::new(state),
@@ -549,7 +550,7 @@ impl Directory for EmbeddedDirectory {
     }
 
     async fn change_marker(&self, _base: &Dn) -> Result<Option<Marker>> {
-        Ok(Some(Marker::opaque(self.read().generation().to_string())))
+        Ok(self.read().marker())
     }
 
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {

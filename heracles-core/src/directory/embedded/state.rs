@@ -12,7 +12,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use super::rules::Rules;
-use crate::directory::Entry;
+use crate::directory::{Change, ChangeLog, Entry, Marker};
 use crate::dn::Dn;
 
 /// Internal id of an entry.
@@ -74,14 +74,28 @@ pub(super) struct State {
     by_dn: BTreeMap<Dn, Id>,
     /// attribute (canonical, lower-case) -> normalised value -> ids
     index: HashMap<&'static str, HashMap<Vec<u8>, BTreeSet<Id>>>,
-    /// Bumped by every change: the directory's change marker.
-    generation: u64,
+    /// Every change once the directory is open (`None` while it loads): the directory's
+    /// change marker is its position.
+    changes: Option<Arc<ChangeLog>>,
 }
 
 impl State {
-    /// A number that changes with every change of the contents.
-    pub(super) fn generation(&self) -> u64 {
-        self.generation
+    /// Starts logging changes (once loaded); returns the log.
+    pub(super) fn log_changes(&mut self) -> Arc<ChangeLog> {
+        Arc::clone(self.changes.get_or_insert_with(Arc::default))
+    }
+
+    /// The current state, `None` before [`State::log_changes`].
+    pub(super) fn marker(&self) -> Option<Marker> {
+        self.changes
+            .as_ref()
+            .map(|log| Marker::logged("embedded", log))
+    }
+
+    fn record(&self, change: impl FnOnce() -> Change) {
+        if let Some(log) = &self.changes {
+            log.record(change());
+        }
     }
 
     pub(super) fn len(&self) -> usize {
@@ -206,7 +220,24 @@ impl State {
 
     /// Creates or replaces the entry at its DN.
     pub(super) fn put(&mut self, rules: &Rules, entry: Entry) {
-        self.generation = self.generation.wrapping_add(1);
+        self.record(|| match self.get(&entry.dn) {
+            Some(old) => Change::Written {
+                dn: entry.dn.clone(),
+                classes: None,
+                attributes: changed_attributes(old, &entry),
+            },
+            None => Change::Written {
+                dn: entry.dn.clone(),
+                classes: Some(
+                    entry
+                        .strs("objectClass")
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                ),
+                attributes: entry.attrs.iter().map(|a| a.name().to_owned()).collect(),
+            },
+        });
         if let Some(id) = self.id_of(&entry.dn) {
             if let Some(old) = self.by_id(id).cloned() {
                 self.index_entry(rules, id, &old, false);
@@ -232,7 +263,11 @@ impl State {
 
     /// Removes the entry at `dn` (if any).
     pub(super) fn remove(&mut self, rules: &Rules, dn: &Dn) {
-        self.generation = self.generation.wrapping_add(1);
+        // No cascade: whatever else a delete changes is put in the same batch.
+        self.record(|| Change::Deleted {
+            dn: dn.clone(),
+            cascade: false,
+        });
         let Some(id) = self.by_dn.remove(dn) else {
             return;
         };
@@ -241,6 +276,23 @@ impl State {
         }
         self.free.push(id);
     }
+}
+
+/// The attributes whose values differ between two versions of an entry.
+fn changed_attributes(old: &Entry, new: &Entry) -> Vec<String> {
+    let mut out: Vec<String> = new
+        .attrs
+        .iter()
+        .filter(|a| old.attrs.get(a.name()) != Some(a.values()))
+        .map(|a| a.name().to_owned())
+        .collect();
+    out.extend(
+        old.attrs
+            .iter()
+            .filter(|a| !new.attrs.contains(a.name()))
+            .map(|a| a.name().to_owned()),
+    );
+    out
 }
 
 #[cfg(test)]
