@@ -178,18 +178,44 @@ pub(crate) async fn posix_only_groups(h: &Heracles, uids: &[&str]) -> Result<Vec
     Ok(out)
 }
 
+/// Most `memberOf` values [`GroupNames`] remembers (it starts again when full).
+const MAX_NAMES: usize = 8192;
+
+/// `memberOf` value → the group's name if it lies below the base: a pure function of the
+/// value (for one base), remembered so that the DNs repeated on every member (a
+/// department's group) are parsed once, not once per listed user.
+#[derive(Debug, Default)]
+pub(crate) struct GroupNames(Mutex<HashMap<Vec<u8>, Option<String>>>);
+
+impl GroupNames {
+    fn name(&self, value: &[u8], base: &Dn) -> Option<String> {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = map.get(value) {
+            return n.clone();
+        }
+        let name = std::str::from_utf8(value)
+            .ok()
+            .and_then(|v| Dn::parse(v).ok())
+            .filter(|g| g.is_descendant_of(base))
+            .and_then(|g| g.rdn().and_then(|r| r.value_of("cn")).map(str::to_owned));
+        if map.len() >= MAX_NAMES {
+            map.clear();
+        }
+        map.insert(value.to_vec(), name.clone());
+        name
+    }
+}
+
 /// The names of the groups in the `memberOf` values of `e` (taken out of it) that lie
-/// below `base`, sorted.
-pub(crate) fn member_of_names(e: &mut Entry, base: &Dn) -> Vec<String> {
+/// below the base, sorted.
+pub(crate) fn member_of_names(h: &Heracles, e: &mut Entry) -> Vec<String> {
+    let names = &h.inner.group_names;
     let mut names: Vec<String> = e
         .attrs
         .remove("memberOf")
         .unwrap_or_default()
         .iter()
-        .filter_map(|v| std::str::from_utf8(v).ok())
-        .filter_map(|v| Dn::parse(v).ok())
-        .filter(|g| g.is_descendant_of(base))
-        .filter_map(|g| g.rdn().and_then(|r| r.value_of("cn")).map(str::to_owned))
+        .filter_map(|v| names.name(v, h.base()))
         .collect();
     names.sort_by_key(|n| n.to_lowercase());
     names
@@ -204,4 +230,33 @@ pub(crate) fn merge(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
     }
     a.sort_by_key(|n| n.to_lowercase());
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_are_remembered_and_the_same_as_parsed() {
+        let names = GroupNames::default();
+        let base = Dn::parse("dc=example,dc=com").unwrap();
+        let cases: [(&[u8], Option<&str>); 5] = [
+            (b"cn=Team1,ou=groups,dc=example,dc=com", Some("Team1")),
+            (b"CN=dept 2 , OU=Groups, DC=Example, DC=com", Some("dept 2")),
+            (b"cn=x,dc=other", None),
+            (b"ou=groups,dc=example,dc=com", None),
+            (b"not a dn", None),
+        ];
+        for round in 0..2 {
+            for (value, want) in cases {
+                assert_eq!(names.name(value, &base).as_deref(), want, "round {round}");
+            }
+        }
+        assert_eq!(names.0.lock().unwrap().len(), cases.len());
+        for i in 0..MAX_NAMES + 10 {
+            let v = format!("cn=g{i},dc=example,dc=com");
+            assert_eq!(names.name(v.as_bytes(), &base), Some(format!("g{i}")));
+        }
+        assert!(names.0.lock().unwrap().len() <= MAX_NAMES);
+    }
 }

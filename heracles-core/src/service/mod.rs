@@ -177,6 +177,7 @@ struct Inner {
     lists: lists::ListCache,
     /// The posix-only groups' members (see the `memberships` module).
     posix_only: memberships::PosixOnlyIndex,
+    group_names: memberships::GroupNames,
     /// Whether the directory keeps `memberOf` on group members (probed; see groups.rs).
     member_of: groups::MemberOfProbe,
     settings: settings::SettingsCache,
@@ -203,6 +204,7 @@ impl Heracles {
                 acl: acl::AclCache::default(),
                 lists: lists::ListCache::default(),
                 posix_only: memberships::PosixOnlyIndex::default(),
+                group_names: memberships::GroupNames::default(),
                 member_of: groups::MemberOfProbe::default(),
                 settings: settings::SettingsCache::default(),
                 id_turns: [tokio::sync::Mutex::new(()), tokio::sync::Mutex::new(())],

@@ -264,10 +264,9 @@ impl<'a> Users<'a> {
     /// entries), plus the posix-only groups (`memberUid` without `member`, which memberOf
     /// does not cover) found with one search for the page.
     async fn groups_by_member_of(&self, users: &mut [Entry]) -> Result<Vec<Vec<String>>> {
-        let base = self.h.base();
         let mine: Vec<Vec<String>> = users
             .iter_mut()
-            .map(|e| memberships::member_of_names(e, base))
+            .map(|e| memberships::member_of_names(self.h, e))
             .collect();
         let uids: Vec<&str> = users
             .iter()
@@ -335,7 +334,7 @@ impl<'a> Users<'a> {
         if self.h.member_of_maintained().await? {
             let mut e = self.find_with(uid, &["memberOf"]).await?;
             p.check(READ, &e.dn)?;
-            let mine = memberships::member_of_names(&mut e, self.h.base());
+            let mine = memberships::member_of_names(self.h, &mut e);
             let uid = e.first_str("uid").unwrap_or_default().to_owned();
             let posix = memberships::posix_only_groups(self.h, &[&uid]).await?;
             let groups = memberships::merge(mine, posix.into_iter().next().unwrap_or_default());
