@@ -43,6 +43,7 @@
 //! # Ok::<(), heracles_core::Error>(())
 //! ```
 
+use std::alloc::System;
 use std::fmt;
 use std::str::FromStr;
 
@@ -566,15 +567,52 @@ fn argon2_hash(password: &[u8], salt: &[u8]) -> Result<String> {
         Some(ARGON2_OUTPUT_LEN),
     )
     .map_err(|e| Error::internal(format!("invalid argon2 parameters: {e}")))?;
+    let mut memory = Argon2Memory::new(params.block_count())
+        .ok_or_else(|| Error::internal("cannot allocate the argon2 working memory (19 MiB)"))?;
     let ctx = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut out = [0u8; ARGON2_OUTPUT_LEN];
-    ctx.hash_password_into(password, salt, &mut out)
+    ctx.hash_password_into_with_memory(password, salt, &mut out, memory.blocks())
         .map_err(|e| Error::internal(format!("argon2 hashing failed: {e}")))?;
     Ok(format!(
         "$argon2id$v=19$m={ARGON2_M_COST},t={ARGON2_T_COST},p={ARGON2_P_COST}${}${}",
         Base64Unpadded::encode_string(salt),
         Base64Unpadded::encode_string(&out),
     ))
+}
+
+/// glibc's largest `M_MMAP_THRESHOLD` (its dynamic upper limit on 64-bit targets, see
+/// `mallopt(3)`): a larger allocation is always its own `mmap`, unmapped by `free`.
+const SYSTEM_MMAP_THRESHOLD_MAX: usize = 32 * 1024 * 1024;
+
+/// Argon2's working memory (`m_cost` KiB: 19 MiB for the hashes Heracles writes), taken
+/// from the system allocator and given back to the operating system when dropped.
+///
+/// `Argon2::hash_password_into` allocates it from the global allocator. In
+/// `heracles-server` that is mimalloc, which keeps a freed block this large committed until
+/// a later allocation or free purges it (100 ms after the free in mimalloc 2), and an idle
+/// server makes none: after the bootstrap's hash of the administrator's password, 19 MiB
+/// stayed resident for good (idle RSS 36 MB instead of 17 MB on a first start), and
+/// concurrent logins on the embedded directory left one such block per thread. This buffer
+/// comes from the C library's `malloc` instead, with a capacity above glibc's largest mmap
+/// threshold, so it is always a mapping of its own and `free` unmaps it (musl maps large
+/// allocations too); pages past `len` are never touched and cost no memory. The price is
+/// page faults on each hash (~5 ms of 17–25 ms measured; README, Performance).
+struct Argon2Memory(allocator_api2::vec::Vec<argon2::Block, System>);
+
+impl Argon2Memory {
+    /// `blocks` zeroed 1 KiB blocks; `None` if the memory cannot be had.
+    fn new(blocks: usize) -> Option<Self> {
+        let block = size_of::<argon2::Block>();
+        let capacity = blocks.max(SYSTEM_MMAP_THRESHOLD_MAX / block + 1);
+        let mut memory = allocator_api2::vec::Vec::new_in(System);
+        memory.try_reserve_exact(capacity).ok()?;
+        memory.resize(blocks, argon2::Block::default());
+        Some(Self(memory))
+    }
+
+    fn blocks(&mut self) -> &mut [argon2::Block] {
+        &mut self.0
+    }
 }
 
 /// A parsed argon2 PHC string.
@@ -659,10 +697,14 @@ fn argon2_verify(password: &[u8], body: &[u8]) -> bool {
     ) else {
         return false;
     };
+    // Too little memory left is a value that does not match, as in slapd.
+    let Some(mut memory) = Argon2Memory::new(params.block_count()) else {
+        return false;
+    };
     let ctx = Argon2::new(encoded.algorithm, encoded.version, params);
     let mut out = vec![0u8; encoded.hash.len()];
     if ctx
-        .hash_password_into(password, &encoded.salt, &mut out)
+        .hash_password_into_with_memory(password, &encoded.salt, &mut out, memory.blocks())
         .is_err()
     {
         return false;
