@@ -1,13 +1,13 @@
 //! Memory the server gives back: the working memory of an Argon2 password hash (19 MiB for
 //! the hashes Heracles writes) is returned to the operating system when the hash is done,
 //! so neither the bootstrap's hash of the administrator's password nor a burst of logins
-//! on the embedded directory (each verifies an Argon2 hash in the server) leaves the idle
-//! server larger (README, Performance). Linux only: resident memory is read from `/proc`.
+//! on the embedded directory (each verifies an Argon2 hash in the server; the memory is
+//! reused during the burst) leaves the idle server larger (README, Performance). Linux only: resident memory is read from `/proc`.
 
 #![cfg(target_os = "linux")]
 
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -73,9 +73,17 @@ fn argon2_working_memory_is_returned_after_the_bootstrap_and_after_logins() {
             });
         }
     });
-    let after_rss = settled_rss_kib(s);
-    assert!(
-        after_rss < idle_rss + 10 * MIB,
-        "idle {idle_rss} KiB, after the logins {after_rss} KiB"
-    );
+    // During a burst the memory is kept for the next hash, then given back once no hash
+    // has finished for a second (heracles_core::password).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let after_rss = settled_rss_kib(s);
+        if after_rss < idle_rss + 10 * MIB {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "idle {idle_rss} KiB, 5 s after the logins {after_rss} KiB"
+        );
+    }
 }
