@@ -21,6 +21,11 @@
 //! constant time. Scheme prefixes are case-insensitive. A value whose scheme it does not know
 //! (`{PBKDF2}`, `{CRYPT}$y$...`, ...) or that is malformed simply does not match, as in slapd.
 //!
+//! Argon2's working memory (19 MiB for the hashes Heracles writes) comes from the C
+//! library's allocator, whatever the program's global allocator, and goes back to the
+//! operating system after the hash: at once for a lone hash, within 1–2 s of the last one
+//! during a burst, when up to four are kept for reuse.
+//!
 //! [`PasswordPolicy`] checks a new password before it is hashed (SPEC §4: by default at least
 //! 12 characters and three of the four character classes).
 //!
