@@ -21,6 +21,11 @@
 //! constant time. Scheme prefixes are case-insensitive. A value whose scheme it does not know
 //! (`{PBKDF2}`, `{CRYPT}$y$...`, ...) or that is malformed simply does not match, as in slapd.
 //!
+//! Argon2's working memory (19 MiB for the hashes Heracles writes) comes from the C
+//! library's allocator, whatever the program's global allocator, and goes back to the
+//! operating system after the hash: at once for a lone hash, within 1–2 s of the last one
+//! during a burst, when up to four are kept for reuse.
+//!
 //! [`PasswordPolicy`] checks a new password before it is hashed (SPEC §4: by default at least
 //! 12 characters and three of the four character classes).
 //!
@@ -43,8 +48,11 @@
 //! # Ok::<(), heracles_core::Error>(())
 //! ```
 
+use std::alloc::System;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use base64ct::{Base64, Base64Unpadded, Encoding};
@@ -566,15 +574,152 @@ fn argon2_hash(password: &[u8], salt: &[u8]) -> Result<String> {
         Some(ARGON2_OUTPUT_LEN),
     )
     .map_err(|e| Error::internal(format!("invalid argon2 parameters: {e}")))?;
+    let mut memory = Argon2Memory::take(&ARGON2_SPARES, params.block_count())
+        .ok_or_else(|| Error::internal("cannot allocate the argon2 working memory (19 MiB)"))?;
     let ctx = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut out = [0u8; ARGON2_OUTPUT_LEN];
-    ctx.hash_password_into(password, salt, &mut out)
-        .map_err(|e| Error::internal(format!("argon2 hashing failed: {e}")))?;
+    let hashed = ctx.hash_password_into_with_memory(password, salt, &mut out, memory.blocks());
+    memory.release(&ARGON2_SPARES);
+    hashed.map_err(|e| Error::internal(format!("argon2 hashing failed: {e}")))?;
     Ok(format!(
         "$argon2id$v=19$m={ARGON2_M_COST},t={ARGON2_T_COST},p={ARGON2_P_COST}${}${}",
         Base64Unpadded::encode_string(salt),
         Base64Unpadded::encode_string(&out),
     ))
+}
+
+/// glibc's largest `M_MMAP_THRESHOLD` (its dynamic upper limit on 64-bit targets, see
+/// `mallopt(3)`): a larger allocation is always its own `mmap`, unmapped by `free`.
+const SYSTEM_MMAP_THRESHOLD_MAX: usize = 32 * 1024 * 1024;
+/// Capacity, in blocks, of every [`Argon2Memory`] of up to that many blocks: just over
+/// [`SYSTEM_MMAP_THRESHOLD_MAX`].
+const ARGON2_MEMORY_CAPACITY: usize = SYSTEM_MMAP_THRESHOLD_MAX / size_of::<argon2::Block>() + 1;
+/// How long the working memory of a hash is kept for the next one during a burst (logins,
+/// password changes, an import) before it goes back to the operating system.
+const ARGON2_MEMORY_KEEP: Duration = Duration::from_secs(1);
+/// At most this many working memories are kept (one per hash running at once).
+const ARGON2_MEMORY_SPARES: usize = 4;
+
+/// Argon2's working memory (`m_cost` KiB: 19 MiB for the hashes Heracles writes), taken
+/// from the system allocator and given back to the operating system when dropped.
+///
+/// `Argon2::hash_password_into` allocates it from the global allocator. In
+/// `heracles-server` that is mimalloc, which keeps a freed block this large committed until
+/// a later allocation or free purges it (100 ms after the free in mimalloc 2), and an idle
+/// server makes none: after the bootstrap's hash of the administrator's password, 19 MiB
+/// stayed resident for good (idle RSS 36 MB instead of 15 MB after a first start), and
+/// concurrent logins on the embedded directory left one such block per thread. This buffer
+/// comes from the C library's `malloc` instead, with a capacity above glibc's largest mmap
+/// threshold, so it is always a mapping of its own and `free` unmaps it (musl maps large
+/// allocations too); pages past `len` are never touched and cost no memory.
+///
+/// A fresh mapping costs page faults on every hash (it made a hash ~1.4-1.6× slower), so
+/// during a burst the memory is reused: [`Argon2Memory::release`] keeps up to
+/// [`ARGON2_MEMORY_SPARES`] of them when another hash finished less than
+/// [`ARGON2_MEMORY_KEEP`] before, and a short-lived thread drops them once no hash has
+/// finished for that long. A lone hash (the bootstrap's) gives its memory back at once.
+/// Argon2 overwrites every block before reading it, so reused memory needs no clearing.
+struct Argon2Memory(allocator_api2::vec::Vec<argon2::Block, System>);
+
+/// The kept working memories and when a hash last finished.
+struct Argon2Spares {
+    memories: Vec<Argon2Memory>,
+    last_release: Option<Instant>,
+    /// Whether a thread is waiting to drop `memories`.
+    reaper: bool,
+}
+
+type Spares = Mutex<Argon2Spares>;
+
+/// The working memories kept by [`hash`] and [`verify`].
+static ARGON2_SPARES: Spares = Argon2Spares::none();
+
+impl Argon2Spares {
+    const fn none() -> Spares {
+        Mutex::new(Argon2Spares {
+            memories: Vec::new(),
+            last_release: None,
+            reaper: false,
+        })
+    }
+}
+
+fn lock(spares: &Spares) -> MutexGuard<'_, Argon2Spares> {
+    // The data stays consistent whatever panicked while holding the lock.
+    spares.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Argon2Memory {
+    /// `blocks` 1 KiB blocks (a kept memory, or a new zeroed one); `None` if the memory
+    /// cannot be had.
+    fn take(spares: &Spares, blocks: usize) -> Option<Self> {
+        let kept = {
+            let mut kept = lock(spares);
+            let large_enough = kept.memories.iter().position(|m| m.0.capacity() >= blocks);
+            large_enough.map(|i| kept.memories.swap_remove(i))
+        };
+        let mut memory = if let Some(kept) = kept {
+            kept.0
+        } else {
+            let mut memory = allocator_api2::vec::Vec::new_in(System);
+            memory
+                .try_reserve_exact(blocks.max(ARGON2_MEMORY_CAPACITY))
+                .ok()?;
+            memory
+        };
+        memory.resize(blocks, argon2::Block::default());
+        Some(Self(memory))
+    }
+
+    fn blocks(&mut self) -> &mut [argon2::Block] {
+        &mut self.0
+    }
+
+    /// Done with it: kept for the next hash during a burst, else dropped (unmapped; as a
+    /// parameter, `self` is dropped after the lock guard, so never under the lock).
+    fn release(self, spares: &'static Spares) {
+        let now = Instant::now();
+        let mut kept = lock(spares);
+        let burst = kept
+            .last_release
+            .is_some_and(|last| now.saturating_duration_since(last) < ARGON2_MEMORY_KEEP);
+        kept.last_release = Some(now);
+        if !burst
+            || kept.memories.len() >= ARGON2_MEMORY_SPARES
+            || self.0.capacity() > ARGON2_MEMORY_CAPACITY
+        {
+            return;
+        }
+        if !kept.reaper {
+            let spawned = std::thread::Builder::new()
+                .name("heracles-argon2-memory".into())
+                .spawn(move || drop_spares_when_idle(spares));
+            if spawned.is_err() {
+                // Without the thread nothing would ever drop it.
+                return;
+            }
+            kept.reaper = true;
+        }
+        kept.memories.push(self);
+    }
+}
+
+/// Drops the kept working memories once no hash has finished for [`ARGON2_MEMORY_KEEP`].
+fn drop_spares_when_idle(spares: &Spares) {
+    loop {
+        std::thread::sleep(ARGON2_MEMORY_KEEP);
+        let mut kept = lock(spares);
+        let idle = kept
+            .last_release
+            .is_none_or(|last| last.elapsed() >= ARGON2_MEMORY_KEEP);
+        if idle {
+            let memories = std::mem::take(&mut kept.memories);
+            kept.reaper = false;
+            drop(kept);
+            drop(memories);
+            return;
+        }
+    }
 }
 
 /// A parsed argon2 PHC string.
@@ -659,12 +804,16 @@ fn argon2_verify(password: &[u8], body: &[u8]) -> bool {
     ) else {
         return false;
     };
+    // Too little memory left is a value that does not match, as in slapd.
+    let Some(mut memory) = Argon2Memory::take(&ARGON2_SPARES, params.block_count()) else {
+        return false;
+    };
     let ctx = Argon2::new(encoded.algorithm, encoded.version, params);
     let mut out = vec![0u8; encoded.hash.len()];
-    if ctx
-        .hash_password_into(password, &encoded.salt, &mut out)
-        .is_err()
-    {
+    let hashed =
+        ctx.hash_password_into_with_memory(password, &encoded.salt, &mut out, memory.blocks());
+    memory.release(&ARGON2_SPARES);
+    if hashed.is_err() {
         return false;
     }
     out.ct_eq(&encoded.hash).into()
@@ -871,6 +1020,54 @@ mod tests {
     use std::process::Command;
 
     use super::*;
+
+    #[test]
+    fn argon2_memory_is_reused_in_a_burst_and_dropped_when_idle() {
+        static SPARES: Spares = Argon2Spares::none();
+        let blocks = usize::try_from(ARGON2_M_COST).unwrap();
+        let kept = || lock(&SPARES).memories.len();
+        // A lone hash gives its memory back at once.
+        let first = Argon2Memory::take(&SPARES, blocks).unwrap();
+        assert_eq!(first.0.len(), blocks);
+        assert!(first.0.capacity() * size_of::<argon2::Block>() > SYSTEM_MMAP_THRESHOLD_MAX);
+        first.release(&SPARES);
+        assert_eq!(kept(), 0);
+        // The next one, within ARGON2_MEMORY_KEEP, is a burst: its memory is kept...
+        let mut second = Argon2Memory::take(&SPARES, blocks).unwrap();
+        let address = second.blocks().as_ptr();
+        second.release(&SPARES);
+        assert_eq!(kept(), 1);
+        assert!(lock(&SPARES).reaper);
+        // ...and reused, for a smaller or an equal memory cost.
+        let mut third = Argon2Memory::take(&SPARES, 4096).unwrap();
+        assert_eq!(third.blocks().len(), 4096);
+        assert_eq!(third.blocks().as_ptr(), address);
+        assert_eq!(kept(), 0);
+        third.release(&SPARES);
+        // A memory larger than the usual capacity is never kept.
+        let huge = Argon2Memory::take(&SPARES, ARGON2_MEMORY_CAPACITY + 1).unwrap();
+        huge.release(&SPARES);
+        assert_eq!(kept(), 1);
+        // No hash for ARGON2_MEMORY_KEEP: the thread drops what is kept.
+        let deadline = Instant::now() + 4 * ARGON2_MEMORY_KEEP;
+        while kept() > 0 || lock(&SPARES).reaper {
+            assert!(Instant::now() < deadline, "the kept memory was not dropped");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn argon2_results_do_not_depend_on_reused_memory() {
+        // Back to back, the later checks reuse the memory the earlier ones wrote.
+        let known = b"{ARGON2}$argon2i$v=19$m=4096,t=3,p=1$J64IdQVa0UpgGY83iBqOBw$MFi9F+9TfkrfTKVG5FeI1I8aHY9uJGMKyGQGGuc9gU8";
+        for _ in 0..3 {
+            let stored = hash("Correct-Horse-42", Scheme::Argon2).unwrap();
+            assert!(verify("Correct-Horse-42", stored.as_bytes()).unwrap());
+            assert!(!verify("Correct-Horse-43", stored.as_bytes()).unwrap());
+            assert!(verify("secret", known).unwrap());
+            assert!(!verify("Secret", known).unwrap());
+        }
+    }
 
     /// Runs the real `slappasswd` (from Debian's `slapd` package) and returns the value it
     /// prints. Fails the test when it is missing: the cross-checks must never be skipped.

@@ -14,6 +14,7 @@ mod dns;
 mod faults;
 mod injection;
 mod jwt_attacks;
+mod memory;
 mod resources;
 mod sudo;
 mod support;
