@@ -152,7 +152,7 @@ pub(super) fn entry_from_result(re: ResultEntry) -> Result<Entry> {
         }
         for v in vals {
             let bytes = octets(v).ok_or_else(|| malformed("attribute value"))?;
-            entry.add_value(&name, bytes);
+            entry.push_value(&name, bytes);
         }
     }
     Ok(entry)
