@@ -619,7 +619,8 @@ fn display_len(item: &impl fmt::Display) -> usize {
 #[derive(Clone)]
 pub struct Rdn {
     avas: Vec<Ava>,
-    /// Indices of `avas` in normalised order.
+    /// Indices of `avas` in normalised order; empty for a single AVA (no allocation for
+    /// the RDNs of almost every DN).
     order: Vec<usize>,
 }
 
@@ -673,7 +674,11 @@ impl Rdn {
                 format!("more than {MAX_AVAS} AVAs in one RDN"),
             ));
         }
-        let mut order: Vec<usize> = (0..avas.len()).collect();
+        let mut order: Vec<usize> = if avas.len() > 1 {
+            (0..avas.len()).collect()
+        } else {
+            Vec::new()
+        };
         order.sort_by(|&a, &b| match (avas.get(a), avas.get(b)) {
             (Some(x), Some(y)) => x.cmp(y),
             _ => Ordering::Equal,
@@ -797,7 +802,7 @@ impl Rdn {
     }
 
     fn sorted(&self) -> impl Iterator<Item = &Ava> + '_ {
-        self.order.iter().filter_map(|&i| self.avas.get(i))
+        (0..self.avas.len()).filter_map(|k| self.avas.get(self.order.get(k).copied().unwrap_or(k)))
     }
 }
 

@@ -107,6 +107,17 @@ impl Attributes {
         );
     }
 
+    /// Adds values already owned to `name`, taking the name too (no copy of either when
+    /// the attribute is new: how a directory's answer becomes an entry).
+    pub fn push_values(&mut self, name: String, values: Vec<Vec<u8>>) {
+        if let Some(a) = self.map.get_mut(Self::lookup_key(&name).as_ref()) {
+            a.values.extend(values);
+            return;
+        }
+        self.map
+            .insert(Self::key(&name), Attribute { name, values });
+    }
+
     /// Removes `name` and returns its values.
     pub fn remove(&mut self, name: &str) -> Option<Vec<Vec<u8>>> {
         self.map
@@ -196,11 +207,6 @@ impl Entry {
     /// Appends a value to `name`.
     pub fn add_value(&mut self, name: &str, value: impl AsRef<[u8]>) {
         self.attrs.add_value(name, value);
-    }
-
-    /// Adds a value already owned (not copied) to `name`.
-    pub fn push_value(&mut self, name: &str, value: Vec<u8>) {
-        self.attrs.push_value(name, value);
     }
 }
 
