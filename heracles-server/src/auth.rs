@@ -8,7 +8,9 @@
 //! required. `typ` tells access tokens from refresh tokens: a refresh token is never accepted
 //! as a bearer token, nor an access token by `/auth/refresh`. `sid` names the session (an
 //! entry under `ou=sessions`, see `heracles_core::service::sessions`), so a token of a
-//! revoked session is refused even before it expires.
+//! revoked session is refused even before it expires. A token whose signature and claims
+//! checked out is remembered (up to 4096 of them) so the next request with it is not decoded
+//! again; its time limits and type are still checked on every use.
 //!
 //! **Throttling** ([`Throttle`]): failed logins are counted per account (the uid, or the uid
 //! of a `uid=...` DN, case-insensitively; any other DN as written) and per client address, in
