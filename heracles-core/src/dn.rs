@@ -87,6 +87,7 @@
 //! DNs are ordered root first (`dc=com` < `dc=example,dc=com` < `ou=people,dc=example,dc=com`),
 //! so in a `BTreeMap<Dn, _>` an entry is followed by its whole subtree, as one contiguous range.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
@@ -193,12 +194,26 @@ fn matching_rule(normalized_attr: &str) -> MatchingRule {
 /// assert_eq!(normalize_attribute_type("uidNumber"), "uidnumber");
 /// ```
 pub fn normalize_attribute_type(attr: &str) -> String {
-    let lower = attr.to_ascii_lowercase();
-    let bare = strip_oid_prefix(&lower).unwrap_or(&lower);
-    ATTRIBUTE_ALIASES
+    normalized_type(attr).into_owned()
+}
+
+/// Short names that are their own normalised form, borrowed instead of allocated (the
+/// naming attributes of almost every DN).
+const SHORT_NAMES: &[&str] = &["uid", "cn", "ou", "dc", "o", "c", "l", "st", "sn"];
+
+/// [`normalize_attribute_type`], borrowing the well-known names.
+fn normalized_type(attr: &str) -> Cow<'static, str> {
+    let bare = strip_oid_prefix(attr).unwrap_or(attr);
+    if let Some(name) = SHORT_NAMES.iter().find(|n| n.eq_ignore_ascii_case(bare)) {
+        return Cow::Borrowed(name);
+    }
+    match ATTRIBUTE_ALIASES
         .iter()
-        .find(|(alias, _)| *alias == bare)
-        .map_or_else(|| bare.to_owned(), |(_, name)| (*name).to_owned())
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(bare))
+    {
+        Some((_, name)) => Cow::Borrowed(name),
+        None => Cow::Owned(bare.to_ascii_lowercase()),
+    }
 }
 
 /// The normalised form of a value of the attribute `attr`, by the attribute's equality
@@ -229,13 +244,38 @@ pub fn normalize_value(attr: &str, value: &str) -> String {
 }
 
 fn normalize_with(rule: MatchingRule, value: &str) -> String {
-    match rule {
+    normalized_value(rule, value).unwrap_or_else(|| value.to_owned())
+}
+
+/// The normalised form of `value` by `rule`; `None` when it is `value` itself (checked
+/// quickly for printable ASCII, the common case: nothing to fold, no space to drop).
+fn normalized_value(rule: MatchingRule, value: &str) -> Option<String> {
+    let b = value.as_bytes();
+    let plain = !b.is_empty()
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !b.windows(2).any(|w| w == b"  ")
+        && b.iter().all(|c| {
+            (0x20..0x7f).contains(c)
+                && (rule != MatchingRule::CaseIgnore || !c.is_ascii_uppercase())
+        });
+    let fold = match rule {
+        MatchingRule::CaseIgnore | MatchingRule::CaseExact => plain,
+        // An integer is normal without a sign and leading zeros ("0" alone is normal).
+        MatchingRule::Integer => {
+            plain && b.iter().all(u8::is_ascii_digit) && (b.first() != Some(&b'0') || b.len() == 1)
+        }
+    };
+    if fold {
+        return None;
+    }
+    Some(match rule {
         MatchingRule::CaseIgnore => fold_spaces(value, true),
         MatchingRule::CaseExact => fold_spaces(value, false),
         MatchingRule::Integer => {
             normalize_integer(value).unwrap_or_else(|| fold_spaces(value, true))
         }
-    }
+    })
 }
 
 /// Insignificant space handling and (optionally) case folding.
@@ -383,8 +423,9 @@ fn construct_error(reason: &'static str, message: impl Into<String>) -> Error {
 pub struct Ava {
     attr: String,
     value: String,
-    norm_attr: String,
-    norm_value: String,
+    norm_attr: Cow<'static, str>,
+    /// `None` when the normalised value is `value` itself (no second copy).
+    norm_value: Option<String>,
     /// A hash of the normalised type and value (see [`Ava::fingerprint`]).
     fingerprint: u64,
 }
@@ -418,11 +459,11 @@ impl Ava {
 
     /// Builds from an already validated type and non-empty value.
     fn from_parts(attr: String, value: String) -> Ava {
-        let norm_attr = normalize_attribute_type(&attr);
-        let norm_value = normalize_with(matching_rule(&norm_attr), &value);
+        let norm_attr = normalized_type(&attr);
+        let norm_value = normalized_value(matching_rule(&norm_attr), &value);
         let fingerprint = fingerprint_bytes(
             fingerprint_bytes(0x243f_6a88_85a3_08d3, norm_attr.as_bytes()),
-            norm_value.as_bytes(),
+            norm_value.as_deref().unwrap_or(&value).as_bytes(),
         );
         Ava {
             attr,
@@ -457,11 +498,11 @@ impl Ava {
 
     /// The normalised value (see [`normalize_value`]).
     pub fn normalized_value(&self) -> &str {
-        &self.norm_value
+        self.norm_value.as_deref().unwrap_or(&self.value)
     }
 
     fn key(&self) -> (&str, &str) {
-        (&self.norm_attr, &self.norm_value)
+        (&self.norm_attr, self.normalized_value())
     }
 }
 
@@ -578,7 +619,8 @@ fn display_len(item: &impl fmt::Display) -> usize {
 #[derive(Clone)]
 pub struct Rdn {
     avas: Vec<Ava>,
-    /// Indices of `avas` in normalised order.
+    /// Indices of `avas` in normalised order; empty for a single AVA (no allocation for
+    /// the RDNs of almost every DN).
     order: Vec<usize>,
 }
 
@@ -632,7 +674,11 @@ impl Rdn {
                 format!("more than {MAX_AVAS} AVAs in one RDN"),
             ));
         }
-        let mut order: Vec<usize> = (0..avas.len()).collect();
+        let mut order: Vec<usize> = if avas.len() > 1 {
+            (0..avas.len()).collect()
+        } else {
+            Vec::new()
+        };
         order.sort_by(|&a, &b| match (avas.get(a), avas.get(b)) {
             (Some(x), Some(y)) => x.cmp(y),
             _ => Ordering::Equal,
@@ -650,6 +696,21 @@ impl Rdn {
             }
         }
         let rdn = Rdn { avas, order };
+        // Escaping writes at most 3 bytes per byte of a value: below that bound the exact
+        // lengths need not be computed (they cost two formatting passes per RDN).
+        // (Per AVA: type, `=`, escaped value; `+` between AVAs.)
+        let bound = rdn.avas.iter().fold(2 * rdn.avas.len(), |n, a| {
+            n.saturating_add(a.attr.len().max(a.norm_attr.len()))
+                .saturating_add(
+                    a.value
+                        .len()
+                        .max(a.normalized_value().len())
+                        .saturating_mul(3),
+                )
+        });
+        if bound <= MAX_DN_LEN {
+            return Ok(rdn);
+        }
         let len = display_len(&rdn);
         if len > MAX_DN_LEN {
             return Err((
@@ -705,10 +766,10 @@ impl Rdn {
     /// The value of the first AVA whose attribute type is `attr` (compared normalised, so
     /// `commonName` finds `cn`).
     pub fn value_of(&self, attr: &str) -> Option<&str> {
-        let wanted = normalize_attribute_type(attr);
+        let wanted = normalized_type(attr);
         self.avas
             .iter()
-            .find(|a| a.norm_attr == wanted)
+            .find(|a| *a.norm_attr == *wanted)
             .map(Ava::value)
     }
 
@@ -727,7 +788,7 @@ impl Rdn {
             }
             out.write_str(&ava.norm_attr)?;
             out.write_char('=')?;
-            write_escaped(out, &ava.norm_value)?;
+            write_escaped(out, ava.normalized_value())?;
         }
         Ok(())
     }
@@ -741,7 +802,7 @@ impl Rdn {
     }
 
     fn sorted(&self) -> impl Iterator<Item = &Ava> + '_ {
-        self.order.iter().filter_map(|&i| self.avas.get(i))
+        (0..self.avas.len()).filter_map(|k| self.avas.get(self.order.get(k).copied().unwrap_or(k)))
     }
 }
 
@@ -1565,6 +1626,43 @@ mod tests {
         Dn::parse(s).unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
     }
 
+    #[test]
+    fn types_and_values_in_normal_form_compare_like_the_others() {
+        for (a, b) in [
+            (
+                "uid=jdoe,ou=people,dc=example,dc=com",
+                "UID=JDoe,OU=People,DC=Example,DC=COM",
+            ),
+            ("uidNumber=7,dc=x", "uidnumber=007,dc=x"),
+            ("cn=a b,dc=x", "commonName= A  B ,dc=x"),
+            ("gn=x,dc=x", "givenName=X,dc=x"),
+            ("automountKey=K,dc=x", "automountkey=K,dc=x"),
+        ] {
+            assert_eq!(dn(a), dn(b), "{a} / {b}");
+            assert_eq!(dn(a).normalized(), dn(b).normalized(), "{a} / {b}");
+            let fa = dn(a).rdn().map(|r| r.avas()[0].fingerprint());
+            let fb = dn(b).rdn().map(|r| r.avas()[0].fingerprint());
+            assert_eq!(fa, fb, "{a} / {b}");
+        }
+        assert_ne!(dn("automountKey=K,dc=x"), dn("automountKey=k,dc=x"));
+        let ava = Ava::new("UID", "jdoe").unwrap();
+        assert_eq!(
+            (ava.normalized_attr(), ava.normalized_value()),
+            ("uid", "jdoe")
+        );
+        let ava = Ava::new("oid.2.5.4.3", "John").unwrap();
+        assert_eq!(
+            (ava.normalized_attr(), ava.normalized_value()),
+            ("cn", "john")
+        );
+        assert_eq!(
+            dn("cn=John,dc=x")
+                .rdn()
+                .and_then(|r| r.value_of("CommonName")),
+            Some("John")
+        );
+    }
+
     /// The (type, value) pairs of every RDN, as given: structural identity.
     fn structure(dn: &Dn) -> Vec<Vec<(String, String)>> {
         dn.rdns()
@@ -2309,6 +2407,24 @@ mod tests {
             prop_assert_eq!(&reparsed, &d);
             prop_assert_eq!(reparsed.normalized(), n);
             prop_assert_eq!(d.cmp(&reparsed), Ordering::Equal);
+        }
+
+        #[test]
+        fn prop_quick_normal_form_is_the_full_one(
+            v in "[ a-zA-Z0-9+\\-é\t]{0,12}",
+        ) {
+            // The shortcut that keeps a value already in normal form must agree with the
+            // full normalisation for every rule.
+            for rule in [MatchingRule::CaseIgnore, MatchingRule::CaseExact, MatchingRule::Integer] {
+                let full = match rule {
+                    MatchingRule::CaseIgnore => fold_spaces(&v, true),
+                    MatchingRule::CaseExact => fold_spaces(&v, false),
+                    MatchingRule::Integer => {
+                        normalize_integer(&v).unwrap_or_else(|| fold_spaces(&v, true))
+                    }
+                };
+                prop_assert_eq!(normalize_with(rule, &v), full);
+            }
         }
 
         #[test]

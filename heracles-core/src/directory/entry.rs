@@ -20,6 +20,7 @@
 //! # Ok::<(), heracles_core::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::dn::Dn;
@@ -54,16 +55,27 @@ impl Attributes {
         name.to_ascii_lowercase()
     }
 
+    /// The key to look `name` up with, allocated only when it has upper-case letters.
+    fn lookup_key(name: &str) -> Cow<'_, str> {
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        }
+    }
+
     /// The values of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&[Vec<u8>]> {
-        self.map.get(&Self::key(name)).map(|a| a.values.as_slice())
+        self.map
+            .get(Self::lookup_key(name).as_ref())
+            .map(|a| a.values.as_slice())
     }
 
     /// Replaces every value of `name` (an empty list removes the attribute).
     pub fn set<V: AsRef<[u8]>>(&mut self, name: &str, values: impl IntoIterator<Item = V>) {
         let values: Vec<Vec<u8>> = values.into_iter().map(|v| v.as_ref().to_vec()).collect();
         if values.is_empty() {
-            self.map.remove(&Self::key(name));
+            self.map.remove(Self::lookup_key(name).as_ref());
         } else {
             self.map.insert(
                 Self::key(name),
@@ -77,24 +89,45 @@ impl Attributes {
 
     /// Appends one value to `name`.
     pub fn add_value(&mut self, name: &str, value: impl AsRef<[u8]>) {
-        self.map
-            .entry(Self::key(name))
-            .or_insert_with(|| Attribute {
+        self.push_value(name, value.as_ref().to_vec());
+    }
+
+    /// [`Attributes::add_value`] of a value already owned (not copied).
+    pub fn push_value(&mut self, name: &str, value: Vec<u8>) {
+        if let Some(a) = self.map.get_mut(Self::lookup_key(name).as_ref()) {
+            a.values.push(value);
+            return;
+        }
+        self.map.insert(
+            Self::key(name),
+            Attribute {
                 name: name.to_owned(),
-                values: Vec::new(),
-            })
-            .values
-            .push(value.as_ref().to_vec());
+                values: vec![value],
+            },
+        );
+    }
+
+    /// Adds values already owned to `name`, taking the name too (no copy of either when
+    /// the attribute is new: how a directory's answer becomes an entry).
+    pub fn push_values(&mut self, name: String, values: Vec<Vec<u8>>) {
+        if let Some(a) = self.map.get_mut(Self::lookup_key(&name).as_ref()) {
+            a.values.extend(values);
+            return;
+        }
+        self.map
+            .insert(Self::key(&name), Attribute { name, values });
     }
 
     /// Removes `name` and returns its values.
     pub fn remove(&mut self, name: &str) -> Option<Vec<Vec<u8>>> {
-        self.map.remove(&Self::key(name)).map(|a| a.values)
+        self.map
+            .remove(Self::lookup_key(name).as_ref())
+            .map(|a| a.values)
     }
 
     /// Whether `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.map.contains_key(&Self::key(name))
+        self.map.contains_key(Self::lookup_key(name).as_ref())
     }
 
     /// Every attribute, ordered by lower-cased name.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::directory::Entry;
 use crate::error::{Error, ErrorCode, Result};
-use crate::schema::Schema;
+use crate::schema::{AttributeType, Schema};
 
 /// Attributes always shown as a single value (the first), though the schema allows more.
 const SCALAR: &[&str] = &[
@@ -122,14 +122,17 @@ pub(crate) fn unknown_field(field: &str) -> Error {
     .with_detail("field", field)
 }
 
-/// The JSON value of an attribute of an entry, shaped by the schema: numbers for numeric
-/// attributes, a string for single-valued ones, a list otherwise.
-pub(crate) fn json_of(schema: &Schema, entry: &Entry, name: &str) -> Option<Value> {
-    let vals = entry.strs(name);
+/// The JSON value of the values of an attribute, shaped by the schema: numbers for numeric
+/// attributes, a string for single-valued ones, a list otherwise. `def` is its type if the
+/// schema knows it, `canon` its canonical name.
+fn json_from(def: Option<&AttributeType>, canon: &str, values: &[Vec<u8>]) -> Option<Value> {
+    let vals: Vec<&str> = values
+        .iter()
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .collect();
     if vals.is_empty() {
         return None;
     }
-    let canon = schema.attribute(name).map_or(name, |a| a.name());
     if NUMERIC.iter().any(|n| n.eq_ignore_ascii_case(canon)) {
         return vals
             .first()
@@ -137,9 +140,7 @@ pub(crate) fn json_of(schema: &Schema, entry: &Entry, name: &str) -> Option<Valu
             .map(Value::from);
     }
     let single = SCALAR.iter().any(|n| n.eq_ignore_ascii_case(canon))
-        || schema
-            .attribute(canon)
-            .is_some_and(crate::schema::AttributeType::is_single_value);
+        || def.is_some_and(AttributeType::is_single_value);
     if single {
         return vals.first().map(|v| Value::from(*v));
     }
@@ -154,14 +155,16 @@ pub(crate) fn other_fields(schema: &Schema, entry: &Entry, skip: &[&str]) -> Map
         let name = a.name();
         if skip.iter().any(|s| s.eq_ignore_ascii_case(name))
             || SECRET.iter().any(|s| s.eq_ignore_ascii_case(name))
-            || schema
-                .attribute(name)
-                .is_some_and(crate::schema::AttributeType::is_operational)
         {
             continue;
         }
-        if let Some(v) = json_of(schema, entry, name) {
-            let canon = schema.attribute(name).map_or(name, |a| a.name());
+        // One schema look-up per attribute.
+        let def = schema.attribute(name);
+        if def.is_some_and(AttributeType::is_operational) {
+            continue;
+        }
+        let canon = def.map_or(name, |a| a.name());
+        if let Some(v) = json_from(def, canon, a.values()) {
             out.insert(canon.to_owned(), v);
         }
     }

@@ -61,6 +61,7 @@ conformance!(
     suite::sorted_searches,
     suite::matching_rules_follow_the_schema,
     suite::conditional_writes,
+    suite::fetch_reads_the_dns_asked_for,
     suite_errors::directory_errors_have_stable_codes,
     suite_errors::rename_and_modify_errors,
     suite_errors::hashed_passwords_verify_on_both,

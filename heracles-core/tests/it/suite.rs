@@ -475,3 +475,63 @@ pub async fn conditional_writes(t: &Target) {
     assert!(dir.get(&entry.dn, &[]).await.unwrap().is_none());
     dir.delete(&ou).await.unwrap();
 }
+
+/// `fetch`: the entries of the DNs asked for, in their order, skipping DNs that do not
+/// exist — also when other entries below the same ancestor share their RDNs (on slapd the
+/// fetch is one search of the RDNs, limited to as many entries as DNs asked for: the
+/// others must not take the place of the ones asked for).
+pub async fn fetch_reads_the_dns_asked_for(t: &Target) {
+    let dir = t.dir();
+    let ou = sandbox(dir, &t.base, "fetch").await;
+    let deeper = ou.child(Rdn::new("ou", "deeper").unwrap());
+    dir.add(
+        &Entry::new(deeper.clone())
+            .with("objectClass", ["organizationalUnit"])
+            .with("ou", ["deeper"]),
+    )
+    .await
+    .unwrap();
+    let mut added = Vec::new();
+    for uid in ["f1", "f2", "f3", "f4"] {
+        // The same uids twice: directly below `ou` and below `deeper`, added first.
+        for parent in [&deeper, &ou] {
+            let e = person(parent, uid).with("mail", [format!("{uid}@example.com")]);
+            dir.add(&e).await.unwrap();
+            added.push(e.dn);
+        }
+    }
+    let dn = |parent: &Dn, uid: &str| parent.child(Rdn::new("uid", uid).unwrap());
+    let attrs = vec!["mail".to_owned()];
+    // Two that exist, one that does not, asked in this order.
+    let asked = [dn(&ou, "f3"), dn(&ou, "nobody"), dn(&ou, "f1")];
+    let got = dir.fetch(&asked, &attrs).await.unwrap();
+    let dns: Vec<&Dn> = got.iter().map(|e| &e.dn).collect();
+    assert_eq!(dns, [&asked[0], &asked[2]]);
+    assert_eq!(got[0].first_str("mail"), Some("f3@example.com"));
+    assert!(
+        !got[0].attrs.contains("cn"),
+        "only the attributes asked for"
+    );
+    // Every entry asked for, from both levels, mixed.
+    let asked = [
+        dn(&ou, "f2"),
+        dn(&deeper, "f2"),
+        dn(&deeper, "f4"),
+        dn(&ou, "f4"),
+    ];
+    let got = dir.fetch(&asked, &attrs).await.unwrap();
+    let dns: Vec<Dn> = got.into_iter().map(|e| e.dn).collect();
+    assert_eq!(dns, asked);
+    // Only the upper level, while the deeper one holds the same RDNs (slapd may return the
+    // deeper ones first and reach the limit without the ones asked for).
+    let asked = [dn(&ou, "f1"), dn(&ou, "f2"), dn(&ou, "f3"), dn(&ou, "f4")];
+    let got = dir.fetch(&asked, &attrs).await.unwrap();
+    let dns: Vec<Dn> = got.into_iter().map(|e| e.dn).collect();
+    assert_eq!(dns, asked);
+    assert!(dir.fetch(&[], &attrs).await.unwrap().is_empty());
+    for d in added.iter().rev() {
+        dir.delete(d).await.unwrap();
+    }
+    dir.delete(&deeper).await.unwrap();
+    dir.delete(&ou).await.unwrap();
+}

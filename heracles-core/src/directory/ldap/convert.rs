@@ -150,10 +150,11 @@ pub(super) fn entry_from_result(re: ResultEntry) -> Result<Entry> {
             // typesOnly answers, or "1.1": keep the attribute name with no values out.
             continue;
         }
-        for v in vals {
-            let bytes = octets(v).ok_or_else(|| malformed("attribute value"))?;
-            entry.add_value(&name, bytes);
-        }
+        let values = vals
+            .into_iter()
+            .map(|v| octets(v).ok_or_else(|| malformed("attribute value")))
+            .collect::<Result<Vec<_>>>()?;
+        entry.attrs.push_values(name, values);
     }
     Ok(entry)
 }

@@ -357,14 +357,25 @@ impl LdapDirectory {
         if ancestor.is_root() {
             return Ok(None);
         }
-        let mut req = SearchRequest::new(ancestor, Scope::Subtree, Filter::or(clauses));
+        // At most one entry per DN is wanted: a plain search with that size limit (no
+        // paged-results control, which costs both sides a little on every page).
+        let mut req =
+            SearchRequest::new(ancestor, Scope::Subtree, Filter::or(clauses)).size_limit(dns.len());
         req.attributes = attributes.to_vec();
-        let mut by_dn: HashMap<Dn, Entry> = self
-            .search(&req)
-            .await?
-            .into_iter()
-            .map(|e| (e.dn.clone(), e))
-            .collect();
+        let found = self.search(&req).await?;
+        let full = found.len() >= dns.len();
+        let mut by_dn: HashMap<Dn, Entry> = found.into_iter().map(|e| (e.dn.clone(), e)).collect();
+        if full && dns.iter().any(|dn| !by_dn.contains_key(dn)) {
+            // The limit was reached without some DN: other entries below the ancestor with
+            // the same RDN may have taken its place. Read every match.
+            req.size_limit = None;
+            by_dn = self
+                .search(&req)
+                .await?
+                .into_iter()
+                .map(|e| (e.dn.clone(), e))
+                .collect();
+        }
         Ok(Some(dns.iter().filter_map(|dn| by_dn.remove(dn)).collect()))
     }
 }
