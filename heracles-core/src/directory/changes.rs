@@ -171,6 +171,28 @@ impl Change {
     }
 }
 
+impl Change {
+    /// For a change that [may affect](Change::may_affect) `req`: the listed entry it only
+    /// took out of the matches — a deleted entry, with nothing else changed with it that
+    /// `req` could see — so that the matches after it are those before without that DN.
+    /// `None` when the change may have done more.
+    pub fn removed_from(
+        &self,
+        req: &SearchRequest,
+        listed: &dyn Fn(&Dn) -> bool,
+        schema: &Schema,
+    ) -> Option<&Dn> {
+        match self {
+            Change::Deleted { dn, cascade }
+                if listed(dn) && !(*cascade && mentions_dn_valued(req, schema)) =>
+            {
+                Some(dn)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// `dn` is in the scope of `req`.
 fn in_scope(dn: &Dn, req: &SearchRequest) -> bool {
     match req.scope {
@@ -403,20 +425,24 @@ impl Marker {
         self.seq
     }
 
+    /// The changes between `earlier` and this marker, oldest first (none for the same
+    /// state); `None` when they cannot be told (another epoch, no log, changes no longer
+    /// logged, `earlier` is not earlier).
+    pub fn changes_since(&self, earlier: &Marker) -> Option<Vec<Arc<Change>>> {
+        if self.epoch != earlier.epoch {
+            return None;
+        }
+        if self.seq == earlier.seq {
+            return Some(Vec::new());
+        }
+        self.log.as_ref()?.between(earlier.seq, self.seq)
+    }
+
     /// Whether anything changed between `earlier` and this marker that `affects` says may
     /// matter — `true` when that cannot be told (another epoch, no log, changes no longer
     /// logged, `earlier` is not earlier).
     pub fn changed_since(&self, earlier: &Marker, affects: impl Fn(&Change) -> bool) -> bool {
-        if self.epoch != earlier.epoch {
-            return true;
-        }
-        if self.seq == earlier.seq {
-            return false;
-        }
-        let Some(log) = &self.log else {
-            return true;
-        };
-        match log.between(earlier.seq, self.seq) {
+        match self.changes_since(earlier) {
             Some(changes) => changes.iter().any(|c| affects(c)),
             None => true,
         }
@@ -587,6 +613,50 @@ mod tests {
     }
 
     #[test]
+    fn deletes_of_listed_entries_only_remove_them() {
+        let s = people();
+        let schema = Schema::builtin();
+        let listed = |d: &Dn| d == &dn(JDOE);
+        let deleted = |cascade| Change::Deleted {
+            dn: dn(JDOE),
+            cascade,
+        };
+        assert_eq!(
+            deleted(false).removed_from(&s, &listed, &schema),
+            Some(&dn(JDOE))
+        );
+        // Through this directory: the server's overlays may change others' memberOf.
+        assert_eq!(
+            deleted(true).removed_from(&s, &listed, &schema),
+            Some(&dn(JDOE))
+        );
+        let by_group = SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::eq("memberOf", "cn=g,dc=example,dc=com"),
+        );
+        assert_eq!(
+            deleted(true).removed_from(&by_group, &listed, &schema),
+            None
+        );
+        assert_eq!(
+            deleted(false).removed_from(&by_group, &listed, &schema),
+            Some(&dn(JDOE))
+        );
+        // Anything else is not a mere removal.
+        assert_eq!(
+            entry(JDOE, &["inetOrgPerson"], true).removed_from(&s, &listed, &schema),
+            None
+        );
+        assert_eq!(Change::Unknown.removed_from(&s, &listed, &schema), None);
+        let other = Change::Deleted {
+            dn: dn("uid=x,dc=example,dc=com"),
+            cascade: false,
+        };
+        assert_eq!(other.removed_from(&s, &listed, &schema), None);
+    }
+
+    #[test]
     fn modifications_through_this_directory() {
         let s = people();
         // A listed entry: only the filter's and sort keys' attributes matter.
@@ -670,6 +740,24 @@ mod tests {
         // The changes after `one` are all kept.
         assert!(!Marker::logged("e", &log).changed_since(&one, |_| false));
         assert_eq!(log.between(3, 2), None);
+        assert_eq!(Marker::logged("e", &log).changes_since(&start), None);
+        assert_eq!(
+            Marker::logged("e", &log)
+                .changes_since(&one)
+                .map(|c| c.len()),
+            Some(LOG_CAPACITY)
+        );
+        assert_eq!(one.changes_since(&one).map(|c| c.len()), Some(0));
+        assert_eq!(
+            Marker::opaque("e")
+                .changes_since(&Marker::opaque("e"))
+                .map(|c| c.len()),
+            Some(0)
+        );
+        assert_eq!(
+            Marker::opaque("f").changes_since(&Marker::opaque("e")),
+            None
+        );
         assert_eq!(log.between(1, 3).map(|c| c.len()), Some(2));
     }
 }

@@ -13,7 +13,8 @@
 //!    against them ([`Marker::changed_since`], [`Change::may_affect`]): if nothing that
 //!    changed since can change which entries match or their order — an audit event or a
 //!    session written by a login does not change a list of users —, the cached list is
-//!    exactly what a new scan would return and it is used; otherwise, or when the
+//!    exactly what a new scan would return and it is used; if the only such changes are
+//!    deletes of listed entries, the list without them is used; otherwise, or when the
 //!    directory cannot tell what changed, one new scan is made (one per key, however many
 //!    requests wait for it). So a cached answer is never stale.
 //! 3. The page is cut out of the list — after dropping the DNs the caller may not read,
@@ -114,22 +115,43 @@ impl<T> Fresh<T> {
         Ok(Arc::clone(v))
     }
 
-    /// Whether the value (computed) still holds at `marker`, given what may affect it;
-    /// if so it is known to hold there from now on.
-    pub(crate) fn holds_at(&self, marker: &Marker, affects: impl Fn(&Change) -> bool) -> bool {
+    /// A value computed at `marker`.
+    fn ready(marker: Marker, value: T) -> Self {
+        Fresh {
+            checked: Mutex::new(marker),
+            value: OnceCell::new_with(Some(Arc::new(value))),
+        }
+    }
+
+    /// The changes between the latest marker the value is known to hold at and `marker`
+    /// (none if that is `marker` or later); `None` if they cannot be told.
+    fn changes_at(&self, marker: &Marker) -> Option<Vec<Arc<Change>>> {
         let checked = self.checked().clone();
         if checked.epoch() == marker.epoch() && marker.seq() <= checked.seq() {
             // Checked up to a later change already (or the same state).
-            return true;
+            return Some(Vec::new());
         }
-        if marker.changed_since(&checked, affects) {
-            return false;
-        }
+        marker.changes_since(&checked)
+    }
+
+    /// Records that the value holds at `marker`.
+    fn advance(&self, marker: &Marker) {
         let mut c = self.checked();
         if c.epoch() == marker.epoch() && c.seq() < marker.seq() {
             *c = marker.clone();
         }
-        true
+    }
+
+    /// Whether the value (computed) still holds at `marker`, given what may affect it;
+    /// if so it is known to hold there from now on.
+    pub(crate) fn holds_at(&self, marker: &Marker, affects: impl Fn(&Change) -> bool) -> bool {
+        let holds = self
+            .changes_at(marker)
+            .is_some_and(|changes| !changes.iter().any(|c| affects(c)));
+        if holds {
+            self.advance(marker);
+        }
+        holds
     }
 }
 
@@ -240,6 +262,22 @@ impl ListCache {
         slot
     }
 
+    /// Puts `fresh` in the place of `old` (unless another request replaced it already).
+    fn replace(&self, req: &SearchRequest, old: &Arc<Slot>, fresh: Fresh<Sorted>) {
+        let key = Key::of(req);
+        let now = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut slots = self.lock();
+        if slots.get(&key).is_some_and(|s| Arc::ptr_eq(s, old)) {
+            slots.insert(
+                key,
+                Arc::new(Slot {
+                    fresh,
+                    used: AtomicU64::new(now),
+                }),
+            );
+        }
+    }
+
     /// The sorted DNs of `req` at `marker` (scanned again only when something changed
     /// that may change them).
     async fn sorted(
@@ -261,12 +299,39 @@ impl ListCache {
                     sorted_dns(dir, req).await.map(Sorted::new)
                 })
                 .await?;
-            if slot.fresh.holds_at(marker, |c| {
-                c.may_affect(req, &|dn| sorted.lists(dn), schema)
+            match slot.fresh.changes_at(marker).map(|changes| {
+                let listed = |dn: &Dn| sorted.lists(dn);
+                let mut removed: HashSet<Dn> = HashSet::new();
+                for c in changes
+                    .iter()
+                    .filter(|c| c.may_affect(req, &listed, schema))
+                {
+                    match c.removed_from(req, &listed, schema) {
+                        Some(dn) => removed.insert(dn.clone()),
+                        None => return None,
+                    };
+                }
+                Some(removed)
             }) {
-                return Ok(Arc::clone(&sorted.dns));
+                Some(Some(removed)) if removed.is_empty() => {
+                    slot.fresh.advance(marker);
+                    return Ok(Arc::clone(&sorted.dns));
+                }
+                // Only listed entries were deleted: the list without them, no scan.
+                Some(Some(removed)) => {
+                    let kept: Vec<Dn> = sorted
+                        .dns
+                        .iter()
+                        .filter(|d| !removed.contains(*d))
+                        .cloned()
+                        .collect();
+                    let patched = Sorted::new(kept);
+                    let dns = Arc::clone(&patched.dns);
+                    self.replace(req, &slot, Fresh::ready(marker.clone(), patched));
+                    return Ok(dns);
+                }
+                _ => stale = Some(slot),
             }
-            stale = Some(slot);
         }
         self.scans.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(sorted_dns(dir, req).await?))

@@ -455,8 +455,16 @@ async fn lists_rescan_only_for_changes_that_matter() {
         .await
         .unwrap();
     until(vec!["lr0", "lr1", "lr3", "lr9", "total 4"]).await;
+    // Deletes of listed users, by another client or through Heracles: the list without
+    // them, no scan.
+    let scans = h.list_cache_scans();
     other.delete(&person(&people, "lr3").dn).await.unwrap();
     until(vec!["lr0", "lr1", "lr9", "total 3"]).await;
+    h.users().delete(&admin, "lr1").await.unwrap();
+    assert_eq!(uids(&h).await, ["lr0", "lr9", "total 2"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(uids(&h).await, ["lr0", "lr9", "total 2"]);
+    assert_eq!(h.list_cache_scans(), scans, "rescanned for deletes");
     // A change of a listed user's sort key through another client.
     let sorted = ListQuery {
         sort: Some("-cn".into()),
@@ -469,7 +477,11 @@ async fn lists_rescan_only_for_changes_that_matter() {
             p.data.into_iter().map(|u| u.uid).collect::<Vec<_>>()
         }
     };
-    assert_eq!(by_cn(&h).await[0], "lr0", "cn 'User lr0' sorts after 'C'");
+    assert_eq!(
+        by_cn(&h).await[0],
+        "lr0",
+        "cn 'User lr0' sorts before 'C' descending"
+    );
     other
         .modify(
             &person(&people, "lr9").dn,
