@@ -54,7 +54,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Scope, SearchRequest};
+use super::{Entry, Scope, SearchRequest};
 use crate::dn::Dn;
 use crate::filter::Filter;
 use crate::schema::Schema;
@@ -172,6 +172,21 @@ impl Change {
 }
 
 impl Change {
+    /// `entry` added through this directory.
+    pub fn added(entry: &Entry) -> Change {
+        Change::Written {
+            dn: entry.dn.clone(),
+            classes: Some(
+                entry
+                    .strs("objectClass")
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            attributes: entry.attrs.iter().map(|a| a.name().to_owned()).collect(),
+        }
+    }
+
     /// For a change that [may affect](Change::may_affect) `req`: the listed entry it only
     /// took out of the matches — a deleted entry, with nothing else changed with it that
     /// `req` could see — so that the matches after it are those before without that DN.

@@ -222,12 +222,7 @@ async fn change_watch_sees_other_clients_and_recovers() {
     let own = OwnSlapd::start();
     let base = own.env.base();
     let people = base.child(heracles_core::dn::Rdn::new("ou", "people").unwrap());
-    let dir = LdapDirectory::connect(quick(own.env.service_config()))
-        .await
-        .unwrap();
-    let other = LdapDirectory::connect(quick(own.env.service_config()))
-        .await
-        .unwrap();
+    let (dir, other) = two_clients(&own).await;
     let first = dir.change_marker(&base).await.unwrap().unwrap();
     assert!(!first.epoch().starts_with("watch:"), "{first}");
     let m1 = live_within(&dir, &base, Duration::from_secs(5)).await;
@@ -304,6 +299,12 @@ async fn change_watch_sees_other_clients_and_recovers() {
     }
 }
 
+/// Two directories on `own` as the service account: the one under test and another client.
+async fn two_clients(own: &OwnSlapd) -> (LdapDirectory, LdapDirectory) {
+    let connect = || LdapDirectory::connect(quick(own.env.service_config()));
+    (connect().await.unwrap(), connect().await.unwrap())
+}
+
 /// The marker once `dir`'s change watch is live (asking for markers starts it).
 async fn live_within(dir: &LdapDirectory, base: &Dn, limit: Duration) -> Marker {
     let t = Instant::now();
@@ -361,13 +362,8 @@ async fn lists_rescan_only_for_changes_that_matter() {
     let own = OwnSlapd::start();
     let base = own.env.base();
     let people = base.child(heracles_core::dn::Rdn::new("ou", "people").unwrap());
-    let dir = LdapDirectory::connect(quick(own.env.service_config()))
-        .await
-        .unwrap();
+    let (dir, other) = two_clients(&own).await;
     live_within(&dir, &base, Duration::from_secs(5)).await;
-    let other = LdapDirectory::connect(quick(own.env.service_config()))
-        .await
-        .unwrap();
     let h = Heracles::new(Arc::new(dir), base.clone());
     h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
     let admin = Principal::system(&base);

@@ -226,17 +226,7 @@ impl State {
                 classes: None,
                 attributes: changed_attributes(old, &entry),
             },
-            None => Change::Written {
-                dn: entry.dn.clone(),
-                classes: Some(
-                    entry
-                        .strs("objectClass")
-                        .into_iter()
-                        .map(str::to_owned)
-                        .collect(),
-                ),
-                attributes: entry.attrs.iter().map(|a| a.name().to_owned()).collect(),
-            },
+            None => Change::added(&entry),
         });
         if let Some(id) = self.id_of(&entry.dn) {
             if let Some(old) = self.by_id(id).cloned() {

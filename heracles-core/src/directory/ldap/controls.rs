@@ -206,6 +206,16 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of the elements of the SEQUENCE that a `control` value is.
+    fn sequence(value: &'a [u8], control: &'static str) -> Result<Reader<'a>> {
+        let mut outer = Reader {
+            bytes: value,
+            control,
+        };
+        let bytes = outer.expect_tag(SEQUENCE, "a SEQUENCE")?;
+        Ok(Reader { bytes, control })
+    }
+
     fn bad(&self, what: &str) -> Error {
         Error::new(
             ErrorCode::DirectoryError,
@@ -282,15 +292,7 @@ impl<'a> Reader<'a> {
 
 /// Decodes a sort response control's value.
 pub fn decode_sort_response(value: &[u8]) -> Result<SortResult> {
-    let mut outer = Reader {
-        bytes: value,
-        control: "sort response",
-    };
-    let body = outer.expect_tag(SEQUENCE, "a SEQUENCE")?;
-    let mut r = Reader {
-        bytes: body,
-        control: "sort response",
-    };
+    let mut r = Reader::sequence(value, "sort response")?;
     let code = r.expect_tag(ENUMERATED, "the sort result")?;
     let result = u32::try_from(r.unsigned(code)?).map_err(|_| r.bad("the result is too large"))?;
     let attribute = if r.peek_tag() == Some(0x80) {
@@ -304,15 +306,7 @@ pub fn decode_sort_response(value: &[u8]) -> Result<SortResult> {
 
 /// Decodes a VLV response control's value.
 pub fn decode_vlv_response(value: &[u8]) -> Result<VlvResponse> {
-    let mut outer = Reader {
-        bytes: value,
-        control: "VLV response",
-    };
-    let body = outer.expect_tag(SEQUENCE, "a SEQUENCE")?;
-    let mut r = Reader {
-        bytes: body,
-        control: "VLV response",
-    };
+    let mut r = Reader::sequence(value, "VLV response")?;
     let position = r.expect_tag(INTEGER, "the target position")?;
     let target_position = r.unsigned(position)?;
     let count = r.expect_tag(INTEGER, "the content count")?;
@@ -352,15 +346,7 @@ pub enum SyncEntryState {
 /// Decodes a Sync State control's value: `SEQUENCE { state ENUMERATED, entryUUID OCTET
 /// STRING, cookie OCTET STRING OPTIONAL }`; only the state is kept.
 pub fn decode_sync_state(value: &[u8]) -> Result<SyncEntryState> {
-    let mut outer = Reader {
-        bytes: value,
-        control: "sync state",
-    };
-    let body = outer.expect_tag(SEQUENCE, "a SEQUENCE")?;
-    let mut r = Reader {
-        bytes: body,
-        control: "sync state",
-    };
+    let mut r = Reader::sequence(value, "sync state")?;
     let code = r.expect_tag(ENUMERATED, "the state")?;
     let state = match r.unsigned(code)? {
         0 => SyncEntryState::Present,

@@ -418,24 +418,18 @@ impl Directory for LdapDirectory {
         }
         let dn = entry.dn.to_string();
         let dn_ref = dn.as_str();
-        let change = Change::Written {
-            dn: entry.dn.clone(),
-            classes: Some(
-                entry
-                    .strs("objectClass")
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
-            ),
-            attributes: entry.attrs.iter().map(|a| a.name().to_owned()).collect(),
-        };
-        self.write(LdapOperation::Add, dn_ref, change, |mut ldap| {
-            let attrs = attrs.clone();
-            async move {
-                ldap.add(dn_ref, attrs).await?.success()?;
-                Ok(())
-            }
-        })
+        self.write(
+            LdapOperation::Add,
+            dn_ref,
+            Change::added(entry),
+            |mut ldap| {
+                let attrs = attrs.clone();
+                async move {
+                    ldap.add(dn_ref, attrs).await?.success()?;
+                    Ok(())
+                }
+            },
+        )
         .await
     }
 
