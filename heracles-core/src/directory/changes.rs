@@ -135,8 +135,13 @@ impl Change {
             // The notification of a modification may be that of a rename (from anywhere:
             // a listed entry moved out of the scope is notified under its new DN), so the
             // scope does not clear it; its classes, which a rename keeps, do.
+            // A group's change (by another client) also changes its members' `memberOf`,
+            // unnotified.
             Change::Entry { dn, classes, leaf } => {
-                !leaf || listed(dn) || classes_match(&req.filter, classes, schema) != Known::False
+                !leaf
+                    || listed(dn)
+                    || classes_match(&req.filter, classes, schema) != Known::False
+                    || (may_hold_members(classes, schema) && mentions_dn_valued(req, schema))
             }
             Change::Written {
                 dn,
@@ -167,6 +172,43 @@ impl Change {
                     in_scope(dn, req) && filter_attrs.iter().any(|a| touches(a))
                 }
             }
+        }
+    }
+}
+
+impl Change {
+    /// Whether what `req` returns — which entries, and what they hold of
+    /// `req.attributes` — may differ after this change: [`Change::may_affect`], and also
+    /// any write to a listed entry, and changes through which the server's overlays may
+    /// rewrite the DN-valued attributes `req` reads: a write of a membership attribute
+    /// (`member`, `uniqueMember`, `memberOf`: slapd's memberof keeps the other side in
+    /// step), a delete through this directory (refint removes the DN from other entries).
+    /// Other writes leave other entries alone (refint acts on deletes and renames only, and
+    /// a rename is [`Change::Unknown`]). `listed` tells whether a DN is one that `req`
+    /// returned (or, for a read by DN, was asked for). Errs towards `true`.
+    pub fn may_change_entries(
+        &self,
+        req: &SearchRequest,
+        listed: &dyn Fn(&Dn) -> bool,
+        schema: &Schema,
+    ) -> bool {
+        match self {
+            Change::Written { dn, .. } if listed(dn) => true,
+            Change::Written { attributes, .. }
+                if attributes.iter().any(|a| is_membership(a, schema))
+                    && reads_dn_valued(req, schema) =>
+            {
+                true
+            }
+            Change::Deleted { cascade: true, .. } if reads_dn_valued(req, schema) => true,
+            // A group changed by another client: slapd's memberof rewrites its members'
+            // `memberOf`, and the server does not notify those writes.
+            Change::Entry { classes, .. }
+                if may_hold_members(classes, schema) && uses_member_of(req, schema) =>
+            {
+                true
+            }
+            _ => self.may_affect(req, listed, schema),
         }
     }
 }
@@ -257,6 +299,56 @@ fn mentions_dn_valued(req: &SearchRequest, schema: &Schema) -> bool {
         .into_iter()
         .chain(req.sort.iter().map(|k| k.attr.as_str()))
         .any(|a| is_dn_valued(a, schema))
+}
+
+/// The membership attributes slapd's memberof overlay keeps in step on both sides (or an
+/// attribute unknown to the schema, which may be one).
+fn is_membership(attr: &str, schema: &Schema) -> bool {
+    ["member", "uniqueMember", "memberOf"]
+        .iter()
+        .any(|m| same_or_subtype(attr, m, schema))
+}
+
+/// `member` and `uniqueMember`.
+const MEMBER_OIDS: [&str; 2] = ["2.5.4.31", "2.5.4.50"];
+
+/// An entry of these object classes may hold `member` or `uniqueMember` values (a class
+/// unknown to the schema may).
+fn may_hold_members(classes: &[String], schema: &Schema) -> bool {
+    classes.iter().any(|c| {
+        schema.object_class(c).is_none()
+            || schema
+                .must(c)
+                .into_iter()
+                .chain(schema.may(c))
+                .any(|a| MEMBER_OIDS.contains(&a.oid.as_str()))
+    })
+}
+
+/// `req` reads `memberOf` (by name, or all operational attributes with `+`), or its filter
+/// or sort keys use it (or an attribute unknown to the schema, which may be it).
+fn uses_member_of(req: &SearchRequest, schema: &Schema) -> bool {
+    let is_member_of = |a: &str| same_or_subtype("memberOf", a, schema);
+    req.attributes
+        .iter()
+        .any(|a| a == "+" || (a != "*" && a != "1.1" && is_member_of(a)))
+        || has_dn_match(&req.filter)
+        || filter_attributes(&req.filter)
+            .into_iter()
+            .chain(req.sort.iter().map(|k| k.attr.as_str()))
+            .any(is_member_of)
+}
+
+/// `req` reads DN-valued attributes: all user attributes (`*`, or none named), all
+/// operational ones (`+`), or a DN-valued (or unknown) attribute by name; or its filter or
+/// sort keys use one.
+fn reads_dn_valued(req: &SearchRequest, schema: &Schema) -> bool {
+    req.attributes.is_empty()
+        || req
+            .attributes
+            .iter()
+            .any(|a| a == "*" || a == "+" || (a != "1.1" && is_dn_valued(a, schema)))
+        || mentions_dn_valued(req, schema)
 }
 
 /// An extensible match with `:dn` or without an attribute (it may match any attribute).
@@ -430,6 +522,12 @@ impl Marker {
         }
     }
 
+    /// Whether the marker has a log of the changes of its epoch (else only its equality
+    /// with another marker tells anything).
+    pub fn is_logged(&self) -> bool {
+        self.log.is_some()
+    }
+
     /// The epoch: markers of different epochs cannot be compared by their changes.
     pub fn epoch(&self) -> &str {
         &self.epoch
@@ -522,6 +620,91 @@ mod tests {
     fn affects(c: &Change, req: &SearchRequest) -> bool {
         let listed = |d: &Dn| d == &dn(JDOE);
         c.may_affect(req, &listed, &Schema::builtin())
+    }
+
+    /// A get of jdoe as the users service reads it, and a read of the same search's
+    /// `cn` only.
+    fn get_jdoe(attrs: &[&str]) -> SearchRequest {
+        SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::and([
+                Filter::eq("objectClass", "inetOrgPerson"),
+                Filter::eq("uid", "jdoe"),
+            ]),
+        )
+        .attributes(attrs.iter().copied())
+    }
+
+    fn changes_entries(c: &Change, req: &SearchRequest) -> bool {
+        let listed = |d: &Dn| d == &dn(JDOE);
+        c.may_change_entries(req, &listed, &Schema::builtin())
+    }
+
+    #[test]
+    fn what_changes_a_cached_read() {
+        let full = get_jdoe(&["*", "memberOf"]);
+        let cn = get_jdoe(&["cn"]);
+        // Any write to the entry read, even of attributes no filter uses.
+        let description = modified(JDOE, &["description"]);
+        assert!(!affects(&description, &full));
+        assert!(changes_entries(&description, &full));
+        assert!(changes_entries(&description, &cn));
+        // A login's session (a DN-valued attribute, but no membership) and audit event.
+        let session = Change::Written {
+            dn: dn("heraclesSessionId=1,ou=sessions,ou=heracles,dc=example,dc=com"),
+            classes: Some(vec!["heraclesSession".into()]),
+            attributes: vec!["heraclesSessionId".into(), "heraclesSubjectDN".into()],
+        };
+        assert!(!changes_entries(&session, &full));
+        assert!(!changes_entries(
+            &entry(
+                "heraclesEventId=1,ou=audit,ou=heracles,dc=example,dc=com",
+                &["heraclesAuditEvent"],
+                true
+            ),
+            &full
+        ));
+        // A group's members written here: memberOf of others changes.
+        let member = modified("cn=g,ou=groups,dc=example,dc=com", &["member"]);
+        assert!(changes_entries(&member, &full));
+        assert!(!changes_entries(&member, &cn));
+        // A group notified: its members' memberOf may have changed, unnotified; a posix
+        // group holds no member DNs.
+        let group = entry("cn=g,ou=groups,dc=example,dc=com", &["groupOfNames"], true);
+        assert!(changes_entries(&group, &full));
+        assert!(!changes_entries(&group, &cn));
+        let posix = entry("cn=p,ou=groups,dc=example,dc=com", &["posixGroup"], true);
+        assert!(!changes_entries(&posix, &full));
+        // Another user's entry: may now hold the same uid (a search is read again).
+        let other = entry(
+            "uid=x,ou=people,dc=example,dc=com",
+            &["inetOrgPerson"],
+            true,
+        );
+        assert!(changes_entries(&other, &cn));
+        // Deletes: of the entry; with refint's cascade, of anything for DN-valued reads.
+        let gone = Change::Deleted {
+            dn: dn("uid=x,ou=people,dc=example,dc=com"),
+            cascade: true,
+        };
+        assert!(changes_entries(&gone, &full));
+        assert!(!changes_entries(&gone, &cn));
+    }
+
+    #[test]
+    fn a_list_filtered_on_member_of_sees_notified_groups() {
+        let by_group = SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::and([
+                Filter::eq("objectClass", "inetOrgPerson"),
+                Filter::eq("memberOf", "cn=g,ou=groups,dc=example,dc=com"),
+            ]),
+        );
+        let group = entry("cn=g,ou=groups,dc=example,dc=com", &["groupOfNames"], true);
+        assert!(affects(&group, &by_group));
+        assert!(!affects(&group, &people()));
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //!    requests wait for it). So a cached answer is never stale.
 //! 3. The page is cut out of the list — after dropping the DNs the caller may not read,
 //!    unless its ACL allows the whole base ([`CompiledAcl::allows_subtree`]) — and only
-//!    the page's entries are read ([`Directory::fetch`], one search on LDAP).
+//!    the page's entries are read ([`Directory::fetch`], one search on LDAP), or taken
+//!    from the cache of reads when none of them changed since (see [`reads`]).
 //!
 //! So a page costs one directory operation whatever its offset, and `total` costs nothing
 //! once the list is cached. Without a marker (an LDAP server without syncprov) or
@@ -30,6 +31,7 @@
 //! The cache holds at most [`MAX_LISTS`] lists; the least recently used goes first.
 //!
 //! [`CompiledAcl::allows_subtree`]: crate::acl::CompiledAcl::allows_subtree
+//! [`reads`]: super::reads
 //! [`Heracles::set_list_cache`]: super::Heracles::set_list_cache
 //! [`Marker::changed_since`]: crate::directory::Marker::changed_since
 //! [`Change::may_affect`]: crate::directory::Change::may_affect
@@ -116,11 +118,16 @@ impl<T> Fresh<T> {
     }
 
     /// A value computed at `marker`.
-    fn ready(marker: Marker, value: T) -> Self {
+    pub(crate) fn ready(marker: Marker, value: T) -> Self {
         Fresh {
             checked: Mutex::new(marker),
             value: OnceCell::new_with(Some(Arc::new(value))),
         }
+    }
+
+    /// The value, if computed.
+    pub(crate) fn value(&self) -> Option<Arc<T>> {
+        self.value.get().cloned()
     }
 
     /// The changes between the latest marker the value is known to hold at and `marker`
@@ -355,8 +362,8 @@ pub(crate) async fn page(
     } else {
         None
     };
-    let dns = match marker {
-        Some(m) => cache.sorted(dir, h.schema(), req, &m).await?,
+    let dns = match &marker {
+        Some(m) => cache.sorted(dir, h.schema(), req, m).await?,
         None if everything => {
             let w = dir.search_window(req, page.offset(), page.limit()).await?;
             return Ok(Page::new(w.entries, w.total, page));
@@ -380,6 +387,8 @@ pub(crate) async fn page(
         }
         (wanted, total)
     };
-    let entries = dir.fetch(&wanted, &req.attributes).await?;
+    // Read under the marker the list was checked at: a page's entries changed since are
+    // read again (see the `reads` module).
+    let entries = super::reads::fetch(h, marker.as_ref(), &wanted, &req.attributes).await?;
     Ok(Page::new(entries, total as u64, page))
 }

@@ -83,10 +83,7 @@ async fn index(h: &Heracles) -> Result<Option<Arc<Index>>> {
         let listed = |dn: &Dn| indexed.index.is_none() || indexed.groups.contains(dn);
         // The index holds the groups' values, not only which groups match: any write to
         // one of them counts.
-        let affects = |c: &Change| match c {
-            Change::Written { dn, .. } if listed(dn) => true,
-            _ => c.may_affect(&query, &listed, h.schema()),
-        };
+        let affects = |c: &Change| c.may_change_entries(&query, &listed, h.schema());
         if slot.holds_at(&marker, affects) {
             return Ok(indexed.index.clone());
         }

@@ -37,6 +37,7 @@ pub mod groups;
 mod ids;
 pub mod lists;
 pub mod memberships;
+pub mod reads;
 pub mod sessions;
 pub mod settings;
 pub mod ssh_keys;
@@ -175,6 +176,7 @@ struct Inner {
     sessions: sessions::ActivityCache,
     acl: acl::AclCache,
     lists: lists::ListCache,
+    reads: reads::ReadCache,
     /// The posix-only groups' members (see the `memberships` module).
     posix_only: memberships::PosixOnlyIndex,
     group_names: memberships::GroupNames,
@@ -203,6 +205,7 @@ impl Heracles {
                 sessions: sessions::ActivityCache::default(),
                 acl: acl::AclCache::default(),
                 lists: lists::ListCache::default(),
+                reads: reads::ReadCache::default(),
                 posix_only: memberships::PosixOnlyIndex::default(),
                 group_names: memberships::GroupNames::default(),
                 member_of: groups::MemberOfProbe::default(),
@@ -231,6 +234,23 @@ impl Heracles {
 
     pub(crate) fn list_cache(&self) -> &lists::ListCache {
         &self.inner.lists
+    }
+
+    /// Sets how many entries the cache of reads holds in all (see [`reads`]; default
+    /// [`reads::DEFAULT_READ_CACHE`]); 0 turns it off: every read-only request asks the
+    /// directory.
+    pub fn set_read_cache(&self, entries: usize) {
+        self.inner.reads.set_capacity(entries);
+    }
+
+    /// How many reads the cache of reads answered, and how many it passed to the directory
+    /// (while it is on and the directory has a change log).
+    pub fn read_cache_counts(&self) -> (u64, u64) {
+        self.inner.reads.counts()
+    }
+
+    pub(crate) fn read_cache(&self) -> &reads::ReadCache {
+        &self.inner.reads
     }
 
     /// Whether the directory keeps `memberOf` on the members of `groupOfNames` groups

@@ -22,6 +22,7 @@ use super::common::{
 };
 use super::ids::{allocate, IdKind};
 use super::memberships;
+use super::reads::{self, Read};
 use super::settings::Settings;
 use super::version::{guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
@@ -153,18 +154,25 @@ impl<'a> Users<'a> {
 
     /// Finds the entry of `uid` anywhere below the base.
     pub(crate) async fn find(&self, uid: &str) -> Result<Entry> {
-        self.find_with(uid, &[]).await
+        self.find_with(uid, &[], Read::Directory).await
+    }
+
+    /// `req`'s entries: from the directory, or through the cache of reads (read-only
+    /// requests only).
+    async fn read(&self, req: &SearchRequest, how: Read) -> Result<Vec<Entry>> {
+        match how {
+            Read::Directory => self.h.directory().search(req).await,
+            Read::Cached => reads::search(self.h, req).await,
+        }
     }
 
     /// [`Users::find`], reading `extra` attributes too.
-    async fn find_with(&self, uid: &str, extra: &[&str]) -> Result<Entry> {
+    async fn find_with(&self, uid: &str, extra: &[&str], how: Read) -> Result<Entry> {
         let base = self.h.base();
         let mut attrs = vec!["*", "pwdAccountLockedTime", CSN];
         attrs.extend_from_slice(extra);
         let found = self
-            .h
-            .directory()
-            .search(
+            .read(
                 &SearchRequest::new(
                     base.clone(),
                     Scope::Subtree,
@@ -175,6 +183,7 @@ impl<'a> Users<'a> {
                 )
                 .attributes(attrs)
                 .size_limit(2),
+                how,
             )
             .await?;
         let mut it = found.into_iter();
@@ -210,16 +219,18 @@ impl<'a> Users<'a> {
     }
 
     async fn groups_of(&self, e: &Entry) -> Result<Vec<String>> {
-        self.groups_by(&e.dn, e.first_str("uid").unwrap_or_default())
-            .await
+        self.groups_by(
+            &e.dn,
+            e.first_str("uid").unwrap_or_default(),
+            Read::Directory,
+        )
+        .await
     }
 
     /// The groups (their `cn`) holding `dn` as a `member` or `uid` as a `memberUid`.
-    async fn groups_by(&self, dn: &Dn, uid: &str) -> Result<Vec<String>> {
+    async fn groups_by(&self, dn: &Dn, uid: &str, how: Read) -> Result<Vec<String>> {
         let found = self
-            .h
-            .directory()
-            .search(
+            .read(
                 &SearchRequest::new(
                     self.h.base().clone(),
                     Scope::Subtree,
@@ -229,6 +240,7 @@ impl<'a> Users<'a> {
                     ]),
                 )
                 .attributes(["cn"]),
+                how,
             )
             .await?;
         let mut names: Vec<String> = found
@@ -332,7 +344,7 @@ impl<'a> Users<'a> {
         // With memberOf kept by the directory, the groups come with the entry (and the
         // posix-only ones from their index): one search.
         if self.h.member_of_maintained().await? {
-            let mut e = self.find_with(uid, &["memberOf"]).await?;
+            let mut e = self.find_with(uid, &["memberOf"], Read::Cached).await?;
             p.check(READ, &e.dn)?;
             let mine = memberships::member_of_names(self.h, &mut e);
             let uid = e.first_str("uid").unwrap_or_default().to_owned();
@@ -341,11 +353,14 @@ impl<'a> Users<'a> {
             return Ok(Self::visible(p, self.shape(e, groups)));
         }
         let Some(guess) = self.people_dn(uid) else {
-            let e = self.find(uid).await?;
+            let e = self.find_with(uid, &[], Read::Cached).await?;
             p.check(READ, &e.dn)?;
             return self.answer(p, e).await;
         };
-        let (found, groups) = tokio::join!(self.find(uid), self.groups_by(&guess, uid));
+        let (found, groups) = tokio::join!(
+            self.find_with(uid, &[], Read::Cached),
+            self.groups_by(&guess, uid, Read::Cached)
+        );
         let e = found?;
         p.check(READ, &e.dn)?;
         let groups = match groups {

@@ -73,6 +73,7 @@ conformance!(
     services::recursive_department_delete_cleans_up_memberships,
     services::conditional_writes_catch_a_change_between_read_and_write,
     services::lists_are_cached_and_never_stale,
+    services::reads_are_cached_and_never_stale,
     acl::acl_matrix_through_the_core,
     acl::acl_groups_denies_attributes_and_delegation,
     audited::every_write_is_audited,

@@ -232,9 +232,11 @@ fn notified(item: ldap3::ResultEntry) -> Change {
         return Change::Unknown;
     };
     match state {
+        // The server's overlays (refint, memberof) may have changed other entries with
+        // it, and do not notify those writes.
         Some(Ok(SyncEntryState::Delete)) => Change::Deleted {
             dn: entry.dn,
-            cascade: false,
+            cascade: true,
         },
         Some(Ok(SyncEntryState::Add | SyncEntryState::Modify)) => {
             let classes: Vec<String> = entry
