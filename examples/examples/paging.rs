@@ -1,4 +1,5 @@
-//! Deep pages that cost what page 1 costs: sorted windows and the lists' cache.
+//! Deep pages that cost what page 1 costs: sorted windows, the lists' cache, and the cache
+//! of reads (gets and pages answered without the directory while nothing they read changed).
 //!
 //! On the embedded directory (always) and, when `HERACLES_LDAP_URL` & co. are set, on an LDAP
 //! server too (sort + VLV controls where it advertises them):
@@ -75,6 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     only_relevant_writes_rescan(&h, &dir, &base, &admin).await?;
+    reads_are_cached_until_they_change(&h, &dir, &admin).await?;
     let _ = std::fs::remove_dir_all(&folder);
 
     // The directory-level primitive: one sorted page and the total.
@@ -164,5 +166,36 @@ async fn only_relevant_writes_rescan(
         h.list_cache_scans() - before
     );
     assert_eq!(h.list_cache_scans(), before + 1, "a new user is listed");
+    Ok(())
+}
+
+/// A get read twice reads the directory once; a write to that user (here straight through
+/// the directory, as another program would) is seen by the next get.
+async fn reads_are_cached_until_they_change(
+    h: &Heracles,
+    dir: &EmbeddedDirectory,
+    admin: &Principal,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (hits, misses) = h.read_cache_counts();
+    let user = h.users().get(admin, "user00042").await?;
+    h.users().get(admin, "user00042").await?;
+    let (hits2, misses2) = h.read_cache_counts();
+    println!(
+        "two gets of user00042: {} reads answered by the cache, {} by the directory",
+        hits2 - hits,
+        misses2 - misses
+    );
+    assert!(hits2 > hits, "the second get comes from the cache");
+    dir.modify(
+        &user.dn,
+        &[heracles_core::directory::Modification::replace(
+            "cn",
+            ["Renamed Person"],
+        )],
+    )
+    .await?;
+    let fresh = h.users().get(admin, "user00042").await?;
+    println!("after a change: cn={}", fresh.cn);
+    assert_eq!(fresh.cn, "Renamed Person", "never stale");
     Ok(())
 }

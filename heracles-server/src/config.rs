@@ -35,6 +35,7 @@
 //! | `tls_cert_file` | — | PEM certificate chain: serve HTTPS instead of HTTP (with `tls_key_file`) |
 //! | `tls_key_file` | — | PEM private key of `tls_cert_file` |
 //! | `list_cache` | `true` | cache the sorted DNs of lists, checked against the directory's change marker (see `heracles_core::service::lists`); `false`: every list asks the directory (sort + VLV controls where offered) |
+//! | `read_cache` | `16384` | entries the cache of reads holds in all (gets and list pages, checked against the directory's change marker; see `heracles_core::service::reads`); `0`: every get and page reads the directory |
 //!
 //! The bind password is never a flag (flags show in `ps`): it comes from
 //! `bind_password_file` (any layer) or `HERACLES_BIND_PASSWORD`; when both are given at the
@@ -86,6 +87,8 @@ const MAX_BODY_LIMIT: usize = 1024 * 1024 * 1024;
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Largest accepted `max_connections`.
 const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
+/// Largest `read_cache` accepted (entries).
+const READ_CACHE_LIMIT: usize = 10_000_000;
 
 /// Every setting key, as written in the TOML file. The environment variable is
 /// `HERACLES_` + the key in upper case, the flag `--` + the key with dashes.
@@ -112,6 +115,7 @@ pub const KEYS: &[&str] = &[
     "tls_cert_file",
     "tls_key_file",
     "list_cache",
+    "read_cache",
 ];
 
 /// The environment variable holding the bind password itself (environment only).
@@ -208,6 +212,10 @@ pub struct Args {
     /// marker) [default: true]
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub list_cache: Option<String>,
+    /// Entries the cache of reads holds (gets and list pages; never stale: checked
+    /// against the directory's change marker); 0 turns it off [default: 16384]
+    #[arg(long, value_name = "ENTRIES")]
+    pub read_cache: Option<String>,
 }
 
 impl Args {
@@ -235,6 +243,7 @@ impl Args {
             "tls_cert_file" => self.tls_cert_file.as_ref(),
             "tls_key_file" => self.tls_key_file.as_ref(),
             "list_cache" => self.list_cache.as_ref(),
+            "read_cache" => self.read_cache.as_ref(),
             _ => None,
         }
     }
@@ -533,6 +542,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Whether lists cache their sorted DNs.
     pub list_cache: bool,
+    /// Entries the cache of reads holds (0: off).
+    pub read_cache: usize,
 }
 
 impl Config {
@@ -737,7 +748,23 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
         list_cache: m
             .get("list_cache")
             .map_or(Ok(true), |raw| parse_bool("list_cache", raw))?,
+        read_cache: read_cache(m.get("read_cache"))?,
     })
+}
+
+/// Parses `read_cache`: a number of entries (0 turns the cache off).
+fn read_cache(raw: Option<&Raw>) -> Result<usize, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(heracles_core::service::reads::DEFAULT_READ_CACHE);
+    };
+    match raw.value.trim().parse::<usize>() {
+        Ok(n) if n <= READ_CACHE_LIMIT => Ok(n),
+        _ => Err(bad(
+            "read_cache",
+            raw,
+            "expected a number of entries between 0 (off) and 10000000",
+        )),
+    }
 }
 
 fn max_connections(raw: Option<&Raw>) -> Result<usize, ConfigError> {
@@ -1013,6 +1040,27 @@ mod tests {
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert_eq!(c.log_format, LogFormat::Text);
         assert!(c.jwt_secrets.is_empty());
+        assert!(c.list_cache);
+        assert_eq!(
+            c.read_cache,
+            heracles_core::service::reads::DEFAULT_READ_CACHE
+        );
+    }
+
+    #[test]
+    fn read_cache_size() {
+        let load = |v: &str| {
+            let flag = format!("--read-cache={v}");
+            Config::load(&args(&[flag.as_str()]), &env_of(&[]))
+        };
+        assert_eq!(load("0").unwrap().read_cache, 0);
+        assert_eq!(load(" 500 ").unwrap().read_cache, 500);
+        for bad in ["-1", "lots", "10000001"] {
+            let err = load(bad).map(|c| c.read_cache).unwrap_err().to_string();
+            assert!(err.contains("read_cache"), "{bad}: {err}");
+        }
+        let env = env_of(&[("HERACLES_READ_CACHE", "64")]);
+        assert_eq!(Config::load(&args(&[]), &env).unwrap().read_cache, 64);
     }
 
     #[test]

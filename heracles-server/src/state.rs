@@ -126,6 +126,7 @@ impl AppState {
         let tokens = Tokens::new(&jwt_secrets)?;
         let heracles = Heracles::new(directory.clone(), config.base_dn.clone());
         heracles.set_list_cache(config.list_cache);
+        heracles.set_read_cache(config.read_cache);
         Ok(AppState {
             config,
             directory,
