@@ -51,7 +51,7 @@
 //! # Ok::<(), heracles_core::Error>(())
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Entry, Scope, SearchRequest};
@@ -248,6 +248,75 @@ impl Change {
             _ => None,
         }
     }
+}
+
+impl Change {
+    /// The entry the change is about, if one.
+    fn dn(&self) -> Option<&Dn> {
+        match self {
+            Change::Entry { dn, .. } | Change::Written { dn, .. } | Change::Deleted { dn, .. } => {
+                Some(dn)
+            }
+            Change::Unknown => None,
+        }
+    }
+}
+
+/// What `changes` (oldest first) did to `req`'s matches, as far as they tell without
+/// reading the directory: `Some(removed)` — the matches now are those before without the
+/// DNs in `removed` (none: unchanged) — or `None` when they may have changed otherwise.
+///
+/// Each change that [may affect](Change::may_affect) `req` must be a delete of a listed
+/// entry ([`Change::removed_from`]), or part of the whole life of an entry added through
+/// this directory and deleted again since (a user created and deleted): it was not among
+/// the matches before and is not now. That holds when its first logged change is that add
+/// (so no other entry was renamed to its DN before), its last is a delete, it stayed a
+/// leaf, and `req` sees no DN-valued attribute (which the server's overlays may have
+/// changed elsewhere on its add or delete).
+pub fn net_removals(
+    changes: &[Arc<Change>],
+    req: &SearchRequest,
+    listed: &dyn Fn(&Dn) -> bool,
+    schema: &Schema,
+) -> Option<HashSet<Dn>> {
+    let mut lived: HashSet<&Dn> = HashSet::new();
+    if !mentions_dn_valued(req, schema) {
+        // Per DN: (whether its life so far can be left out, whether its last change is a
+        // delete).
+        let mut life: HashMap<&Dn, (bool, bool)> = HashMap::new();
+        for c in changes {
+            let Some(dn) = c.dn() else { continue };
+            let state = life.entry(dn).or_insert_with(|| {
+                (
+                    matches!(
+                        &**c,
+                        Change::Written {
+                            classes: Some(_),
+                            ..
+                        }
+                    ) && !listed(dn),
+                    false,
+                )
+            });
+            if matches!(&**c, Change::Entry { leaf: false, .. }) {
+                state.0 = false;
+            }
+            state.1 = matches!(&**c, Change::Deleted { .. });
+        }
+        lived = life
+            .into_iter()
+            .filter(|(_, (whole, deleted))| *whole && *deleted)
+            .map(|(dn, _)| dn)
+            .collect();
+    }
+    let mut removed = HashSet::new();
+    for c in changes.iter().filter(|c| c.may_affect(req, listed, schema)) {
+        if c.dn().is_some_and(|dn| lived.contains(dn)) {
+            continue;
+        }
+        removed.insert(c.removed_from(req, listed, schema)?.clone());
+    }
+    Some(removed)
 }
 
 /// `dn` is in the scope of `req`.
@@ -690,6 +759,59 @@ mod tests {
         };
         assert!(changes_entries(&gone, &full));
         assert!(!changes_entries(&gone, &cn));
+    }
+
+    #[test]
+    fn an_entry_added_and_deleted_since_leaves_the_list() {
+        const NEW: &str = "uid=new,ou=people,dc=example,dc=com";
+        let schema = Schema::builtin();
+        let s = people();
+        let listed = |d: &Dn| d == &dn(JDOE);
+        let net = |changes: Vec<Change>| {
+            let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
+            net_removals(&changes, &s, &listed, &schema)
+        };
+        let add = Change::Written {
+            dn: dn(NEW),
+            classes: Some(vec!["inetOrgPerson".into()]),
+            attributes: vec!["objectClass".into(), "uid".into(), "cn".into()],
+        };
+        let del = |d: &str| Change::Deleted {
+            dn: dn(d),
+            cascade: true,
+        };
+        let notified = entry(NEW, &["inetOrgPerson"], true);
+        // Added here, notified, deleted here, notified: nothing to do.
+        assert_eq!(
+            net(vec![add.clone(), notified.clone(), del(NEW), del(NEW)]),
+            Some(HashSet::new())
+        );
+        // With a listed entry deleted meanwhile: that one only.
+        assert_eq!(
+            net(vec![add.clone(), del(JDOE), del(NEW)]),
+            Some(HashSet::from([dn(JDOE)]))
+        );
+        // Still there, or notified again after its delete (another entry renamed to its
+        // DN), or first seen in a notification (it may be a rename's new DN): scan.
+        assert_eq!(net(vec![add.clone(), notified.clone()]), None);
+        assert_eq!(net(vec![add.clone(), del(NEW), notified.clone()]), None);
+        assert_eq!(net(vec![notified.clone(), del(NEW)]), None);
+        // A branch, or a list that sees DN-valued attributes: scan.
+        assert_eq!(
+            net(vec![
+                add.clone(),
+                entry(NEW, &["inetOrgPerson"], false),
+                del(NEW)
+            ]),
+            None
+        );
+        let by_group = SearchRequest::new(
+            dn("dc=example,dc=com"),
+            Scope::Subtree,
+            Filter::present("memberOf"),
+        );
+        let changes: Vec<Arc<Change>> = vec![Arc::new(add), Arc::new(del(NEW))];
+        assert_eq!(net_removals(&changes, &by_group, &listed, &schema), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ mod sort;
 
 use async_trait::async_trait;
 
-pub use self::changes::{Change, ChangeLog, Marker, LOG_CAPACITY};
+pub use self::changes::{net_removals, Change, ChangeLog, Marker, LOG_CAPACITY};
 pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
 pub use self::ldap::{Bind, LdapConfig, LdapDirectory};

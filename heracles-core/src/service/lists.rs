@@ -14,7 +14,9 @@
 //!    changed since can change which entries match or their order — an audit event or a
 //!    session written by a login does not change a list of users —, the cached list is
 //!    exactly what a new scan would return and it is used; if the only such changes are
-//!    deletes of listed entries, the list without them is used; otherwise, or when the
+//!    deletes of listed entries, and whole lives of entries added through this directory
+//!    and deleted again ([`net_removals`]), the list without those deleted is used;
+//!    otherwise, or when the
 //!    directory cannot tell what changed, one new scan is made (one per key, however many
 //!    requests wait for it). So a cached answer is never stale.
 //! 3. The page is cut out of the list — after dropping the DNs the caller may not read,
@@ -35,6 +37,7 @@
 //! [`Heracles::set_list_cache`]: super::Heracles::set_list_cache
 //! [`Marker::changed_since`]: crate::directory::Marker::changed_since
 //! [`Change::may_affect`]: crate::directory::Change::may_affect
+//! [`net_removals`]: crate::directory::net_removals
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
@@ -47,7 +50,7 @@ use super::common::Principal;
 use super::Heracles;
 use crate::acl::Permission;
 use crate::directory::{
-    sorted_dns, Change, Directory, Entry, Marker, Scope, SearchRequest, SortKey,
+    net_removals, sorted_dns, Change, Directory, Entry, Marker, Scope, SearchRequest, SortKey,
 };
 use crate::dn::Dn;
 use crate::error::Result;
@@ -306,20 +309,12 @@ impl ListCache {
                     sorted_dns(dir, req).await.map(Sorted::new)
                 })
                 .await?;
-            match slot.fresh.changes_at(marker).map(|changes| {
-                let listed = |dn: &Dn| sorted.lists(dn);
-                let mut removed: HashSet<Dn> = HashSet::new();
-                for c in changes
-                    .iter()
-                    .filter(|c| c.may_affect(req, &listed, schema))
-                {
-                    match c.removed_from(req, &listed, schema) {
-                        Some(dn) => removed.insert(dn.clone()),
-                        None => return None,
-                    };
-                }
-                Some(removed)
-            }) {
+            let listed = |dn: &Dn| sorted.lists(dn);
+            match slot
+                .fresh
+                .changes_at(marker)
+                .map(|changes| net_removals(&changes, req, &listed, schema))
+            {
                 Some(Some(removed)) if removed.is_empty() => {
                     slot.fresh.advance(marker);
                     return Ok(Arc::clone(&sorted.dns));

@@ -417,6 +417,14 @@ async fn lists_rescan_only_for_changes_that_matter() {
         department: None,
     };
     h.groups().create(&admin, &group).await.unwrap();
+    // A user created and deleted again through Heracles (as the load benchmark does): in
+    // no page before or after.
+    let temp = serde_json::json!({"uid": "lrtmp", "cn": "C", "sn": "S"});
+    h.users()
+        .create(&admin, temp.as_object().unwrap())
+        .await
+        .unwrap();
+    h.users().delete(&admin, "lrtmp").await.unwrap();
     // Their notifications arrive too.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(uids(&h).await, ["lr1", "lr2", "lr3", "total 3"]);

@@ -981,6 +981,13 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
         )
         .await
         .unwrap();
+    // A user created and deleted again: in no page before or after.
+    let temp = format!("{tg}99");
+    h.users()
+        .create(&admin, &body(json!({"uid": temp, "cn": "T", "sn": "S"})))
+        .await
+        .unwrap();
+    h.users().delete(&admin, &temp).await.unwrap();
     let dn00 = h.users().get(&admin, &format!("{tg}00")).await.unwrap().dn;
     t.dir()
         .modify(

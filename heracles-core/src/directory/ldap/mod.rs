@@ -154,8 +154,26 @@ impl LdapDirectory {
         F: Fn(Ldap) -> Fut,
         Fut: Future<Output = Result<(), OpError>>,
     {
+        // An add is logged before it is sent as well: whatever the server notifies of the
+        // new entry comes after it in the log (`net_removals` relies on it), and again
+        // once done, for reads made meanwhile.
+        let adds = matches!(
+            change,
+            Change::Written {
+                classes: Some(_),
+                ..
+            }
+        );
+        if adds {
+            self.watches.changed(&change);
+        }
         let outcome = self.run(op, dn, false, f).await;
-        self.watches.changed(&change);
+        if outcome.is_err() && (adds || matches!(change, Change::Deleted { .. })) {
+            // Not added or deleted — or, after a timeout, maybe: say nothing certain.
+            self.watches.changed(&Change::Unknown);
+        } else {
+            self.watches.changed(&change);
+        }
         outcome
     }
 
