@@ -37,7 +37,8 @@ use crate::dn::Dn;
 use crate::error::Result;
 use crate::filter::Filter;
 
-/// How many entries the cache holds in all by default (a user entry is about 1–2 KiB).
+/// How many entries the cache holds in all by default (a cached get of a user takes about
+/// 3 KiB: its values packed in one buffer — see [`Packed`] —, its DN and the request).
 pub const DEFAULT_READ_CACHE: usize = 16_384;
 
 /// Where a read goes: to the directory (writes, and what they check), or through the
@@ -53,10 +54,80 @@ pub(crate) enum Read {
 /// How long reads skip the cache after the directory offered no logged marker.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// An entry as the cache keeps it: its attributes in one buffer (a name, then its values,
+/// each with its length), a fraction of what an [`Entry`]'s map of vectors takes.
+#[derive(Debug)]
+struct Packed {
+    dn: Dn,
+    attrs: Box<[u8]>,
+}
+
+impl Packed {
+    fn new(e: &Entry) -> Packed {
+        let mut buf = Vec::new();
+        for a in e.attrs.iter() {
+            put(&mut buf, a.name().as_bytes());
+            put(&mut buf, &(a.values().len() as u64).to_le_bytes());
+            for v in a.values() {
+                put(&mut buf, v);
+            }
+        }
+        Packed {
+            dn: e.dn.clone(),
+            attrs: buf.into_boxed_slice(),
+        }
+    }
+
+    /// The entry again (`None` only if the buffer were not one [`Packed::new`] wrote).
+    fn entry(&self) -> Option<Entry> {
+        let mut e = Entry::new(self.dn.clone());
+        let mut rest: &[u8] = &self.attrs;
+        while !rest.is_empty() {
+            let name = String::from_utf8(take(&mut rest)?.to_vec()).ok()?;
+            let n = u64::from_le_bytes(take(&mut rest)?.try_into().ok()?);
+            let mut values = Vec::with_capacity(usize::try_from(n).ok()?.min(rest.len()));
+            for _ in 0..n {
+                values.push(take(&mut rest)?.to_vec());
+            }
+            e.attrs.push_values(name, values);
+        }
+        Some(e)
+    }
+}
+
+/// Appends `bytes` with their length.
+fn put(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    buf.extend_from_slice(bytes);
+}
+
+/// Takes one length-prefixed run of bytes off the front of `rest`.
+fn take<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let (len, tail) = rest.split_first_chunk::<8>()?;
+    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+    let (bytes, tail) = (tail.get(..len)?, tail.get(len..)?);
+    *rest = tail;
+    Some(bytes)
+}
+
+/// The entries of one read.
+#[derive(Debug)]
+struct Packs(Vec<Packed>);
+
+impl Packs {
+    fn new(entries: &[Entry]) -> Packs {
+        Packs(entries.iter().map(Packed::new).collect())
+    }
+
+    fn entries(&self) -> Option<Vec<Entry>> {
+        self.0.iter().map(Packed::entry).collect()
+    }
+}
+
 #[derive(Debug)]
 struct Slot {
     /// The entries, and the latest marker they are known to hold at.
-    fresh: Fresh<Vec<Entry>>,
+    fresh: Fresh<Packs>,
     /// The request the changes are checked against.
     req: SearchRequest,
     /// The DNs returned (a search) or asked for (a read by DN).
@@ -73,9 +144,9 @@ impl Slot {
 
 #[derive(Debug, Default)]
 struct Slots {
-    map: HashMap<String, Arc<Slot>>,
+    map: HashMap<Arc<str>, Arc<Slot>>,
     /// Keys in the order they were cached (the eviction pass walks it).
-    order: VecDeque<String>,
+    order: VecDeque<Arc<str>>,
     /// Entries (or DNs asked for) held in all.
     held: usize,
 }
@@ -146,9 +217,9 @@ impl ReadCache {
     }
 
     /// The cached entries of `key`, if they still hold at `marker`.
-    fn get(&self, h: &Heracles, key: &str, marker: &Marker) -> Option<Arc<Vec<Entry>>> {
+    fn get(&self, h: &Heracles, key: &str, marker: &Marker) -> Option<Vec<Entry>> {
         let slot = self.lock().map.get(key).cloned()?;
-        let entries = slot.fresh.value()?;
+        let entries = slot.fresh.value()?.entries()?;
         let listed = |dn: &Dn| slot.dns.iter().any(|d| d == dn);
         if slot.fresh.holds_at(marker, |c| {
             c.may_change_entries(&slot.req, &listed, h.schema())
@@ -166,17 +237,10 @@ impl ReadCache {
     }
 
     /// Caches `entries`, read for `req` (returning or asked for `dns`) after `marker`.
-    fn put(
-        &self,
-        key: String,
-        req: SearchRequest,
-        dns: Vec<Dn>,
-        marker: Marker,
-        entries: Vec<Entry>,
-    ) {
+    fn put(&self, key: &str, req: SearchRequest, dns: Vec<Dn>, marker: Marker, entries: &[Entry]) {
         let capacity = self.capacity.load(Ordering::Relaxed);
         let slot = Arc::new(Slot {
-            fresh: Fresh::ready(marker, entries),
+            fresh: Fresh::ready(marker, Packs::new(entries)),
             req,
             dns,
             used: AtomicBool::new(false),
@@ -186,7 +250,8 @@ impl ReadCache {
         }
         let mut slots = self.lock();
         let size = slot.size();
-        if let Some(old) = slots.map.insert(key.clone(), slot) {
+        let key: Arc<str> = Arc::from(key);
+        if let Some(old) = slots.map.insert(Arc::clone(&key), slot) {
             slots.held = slots.held.saturating_sub(old.size());
         } else {
             slots.order.push_back(key);
@@ -245,12 +310,12 @@ pub(crate) async fn search(h: &Heracles, req: &SearchRequest) -> Result<Vec<Entr
     };
     let key = search_key(req);
     if let Some(hit) = cache.get(h, &key, &marker) {
-        return Ok(hit.as_ref().clone());
+        return Ok(hit);
     }
     cache.misses.fetch_add(1, Ordering::Relaxed);
     let found = h.directory().search(req).await?;
     let dns = found.iter().map(|e| e.dn.clone()).collect();
-    cache.put(key, req.clone(), dns, marker, found.clone());
+    cache.put(&key, req.clone(), dns, marker, &found);
     Ok(found)
 }
 
@@ -275,7 +340,7 @@ pub(crate) async fn fetch(
         key.push_str(&dn.normalized());
     }
     if let Some(hit) = cache.get(h, &key, marker) {
-        return Ok(hit.as_ref().clone());
+        return Ok(hit);
     }
     cache.misses.fetch_add(1, Ordering::Relaxed);
     let found = h.directory().fetch(dns, attributes).await?;
@@ -283,6 +348,30 @@ pub(crate) async fn fetch(
     // which overlays rewrite DN-valued attributes) count.
     let mut req = SearchRequest::new(h.base().clone(), Scope::Subtree, Filter::or([]));
     req.attributes = attributes.to_vec();
-    cache.put(key, req, dns.to_vec(), marker.clone(), found.clone());
+    cache.put(&key, req, dns.to_vec(), marker.clone(), &found);
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_entries_come_back_the_same() {
+        let e = Entry::new(Dn::parse("uid=jdoe,ou=people,dc=example,dc=com").unwrap())
+            .with("objectClass", ["top", "inetOrgPerson"])
+            .with("cn", ["Jane Doe"])
+            .with("jpegPhoto", [vec![0u8, 255, 1, 0]])
+            .with("description", [""]);
+        let packed = Packed::new(&e);
+        assert_eq!(packed.entry().unwrap(), e);
+        let none = Entry::new(Dn::parse("dc=example,dc=com").unwrap());
+        assert_eq!(Packed::new(&none).entry().unwrap(), none);
+        // A buffer cut short is refused, not misread.
+        let cut = Packed {
+            dn: e.dn.clone(),
+            attrs: packed.attrs[..packed.attrs.len() - 1].into(),
+        };
+        assert!(cut.entry().is_none());
+    }
 }
