@@ -21,6 +21,30 @@
 //! The cache holds at most [`Heracles::set_read_cache`] entries in all (default
 //! [`DEFAULT_READ_CACHE`]); reads that were not used since the last eviction pass go first.
 //!
+//! ```
+//! use std::sync::Arc;
+//! use heracles_core::directory::{Directory, EmbeddedDirectory, Modification};
+//! use heracles_core::dn::Dn;
+//! use heracles_core::service::{Heracles, Principal};
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let folder = tempfile::tempdir().unwrap();
+//! let base = Dn::parse("dc=example,dc=com")?;
+//! let dir = Arc::new(EmbeddedDirectory::open(folder.path(), &base)?);
+//! let h = Heracles::new(dir.clone(), base.clone());
+//! h.bootstrap(Some("An-admin-passw0rd")).await?;
+//! let admin = Principal::system(&base);
+//! let body = serde_json::json!({"uid": "jdoe", "cn": "Jane Doe", "sn": "Doe"});
+//! let jdoe = h.users().create(&admin, body.as_object().unwrap()).await?;
+//! h.users().get(&admin, "jdoe").await?;
+//! let (hits, misses) = h.read_cache_counts();
+//! h.users().get(&admin, "jdoe").await?; // from the cache
+//! assert_eq!(h.read_cache_counts(), (hits + 2, misses)); // the entry and its groups
+//! // Any program's write through the directory is seen by the next read.
+//! dir.modify(&jdoe.dn, &[Modification::replace("cn", ["Jane Smith"])]).await?;
+//! assert_eq!(h.users().get(&admin, "jdoe").await?.cn, "Jane Smith");
+//! # Ok::<(), heracles_core::Error>(()) }).unwrap();
+//! ```
+//!
 //! [`Change::may_change_entries`]: crate::directory::Change::may_change_entries
 //! [`Marker::is_logged`]: crate::directory::Marker::is_logged
 //! [`Heracles::set_read_cache`]: super::Heracles::set_read_cache
