@@ -243,14 +243,15 @@ impl ReadCache {
     /// The cached entries of `key`, if they still hold at `marker`.
     fn get(&self, h: &Heracles, key: &str, marker: &Marker) -> Option<Vec<Entry>> {
         let slot = self.lock().map.get(key).cloned()?;
-        let entries = slot.fresh.value()?.entries()?;
         let listed = |dn: &Dn| slot.dns.iter().any(|d| d == dn);
         if slot.fresh.holds_at(marker, |c| {
             c.may_change_entries(&slot.req, &listed, h.schema())
         }) {
-            slot.used.store(true, Ordering::Relaxed);
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Some(entries);
+            if let Some(entries) = slot.fresh.value().and_then(|p| p.entries()) {
+                slot.used.store(true, Ordering::Relaxed);
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Some(entries);
+            }
         }
         let mut slots = self.lock();
         if slots.map.get(key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
