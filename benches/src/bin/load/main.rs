@@ -57,7 +57,7 @@ const JWT_SECRET: &str = "load-benchmark-token-secret-not-for-production-use";
 
 const USAGE: &str = "usage: load [--users N,N...] [--seconds S] [--connections C,C...]
             [--backend slapd,embedded] [--ops OP,OP...] [--ldap-connections N]
-            [--server PATH] [--smoke]
+            [--server PATH] [--read-cache ENTRIES] [--smoke]
 
   --users            seeded user counts (default 10000,100000)
   --seconds          duration of each measurement (default 5; fractions allowed)
@@ -69,6 +69,8 @@ const USAGE: &str = "usage: load [--users N,N...] [--seconds S] [--connections C
                      (default 8, the server's pool size)
   --server           the heracles-server binary (default: built with cargo in the same
                      profile as this program)
+  --read-cache       the server's `read_cache` setting (default: the server's, 16384);
+                     0 measures every get and page reading the directory
   --smoke            a tiny run that checks everything works: 300 users, 0.3 s,
                      connections 1,4, both backends (flags given after it override)";
 
@@ -81,6 +83,7 @@ struct Options {
     ops: Vec<Op>,
     ldap_connections: usize,
     server: Option<PathBuf>,
+    read_cache: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +134,7 @@ fn parse_args(args: &[String]) -> Res<Option<Options>> {
         ops: ALL_OPS.iter().map(|(_, op)| *op).collect(),
         ldap_connections: 8,
         server: None,
+        read_cache: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -163,6 +167,13 @@ fn parse_args(args: &[String]) -> Res<Option<Options>> {
                     .map_err(|_| format!("{flag}: not a number"))?;
             }
             "--server" => o.server = Some(PathBuf::from(value()?)),
+            "--read-cache" => {
+                o.read_cache = Some(
+                    value()?
+                        .parse()
+                        .map_err(|_| format!("{flag}: not a number of entries"))?,
+                );
+            }
             "--backend" => {
                 o.backends = value()?
                     .split(',')
@@ -363,6 +374,9 @@ fn run_backend(
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
+    if let Some(n) = opts.read_cache {
+        args.extend(["--read-cache".into(), n.to_string()]);
+    }
     let mut env = vec![("HERACLES_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned())];
     let mut slapd = None;
     let mut raw_login = None;
@@ -746,11 +760,17 @@ fn table(r: &RunResult, opts: &Options) -> String {
         s,
         "\nServer RSS: idle {:.1} MB (after start, before any request), peak {:.1} MB (VmHWM). \
          {} s per measurement; raw LDAP: (a) and uid searches share {} ldap3 connections, \
-         (b) has one per connection of the row (a paged search needs its own).",
+         (b) has one per connection of the row (a paged search needs its own). \
+         The server's cache of reads: {}.",
         mb(r.idle_kib),
         mb(r.peak_kib),
         opts.seconds,
-        opts.ldap_connections
+        opts.ldap_connections,
+        match opts.read_cache {
+            None => "its default size".to_owned(),
+            Some(0) => "off (`--read-cache 0`)".to_owned(),
+            Some(n) => format!("{n} entries"),
+        }
     );
     for row in &r.rows {
         if let Some(e) = &row.sample.first_error {
