@@ -66,6 +66,37 @@ fn indexed_name(attr: &str) -> Option<&'static str> {
         .and_then(|i| INDEXED.get(i).copied())
 }
 
+/// Candidate ids, in increasing order: a set borrowed from an index, or a list computed
+/// for one search (a union, a scan of index keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Ids<'s> {
+    Set(&'s BTreeSet<Id>),
+    List(Vec<Id>),
+}
+
+impl Ids<'_> {
+    /// No ids.
+    pub(super) fn none() -> Self {
+        Ids::List(Vec::new())
+    }
+
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Ids::Set(s) => s.len(),
+            Ids::List(v) => v.len(),
+        }
+    }
+
+    /// The ids, in increasing order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = Id> + '_ {
+        let (set, list) = match self {
+            Ids::Set(s) => (Some(s.iter().copied()), None),
+            Ids::List(v) => (None, Some(v.iter().copied())),
+        };
+        set.into_iter().flatten().chain(list.into_iter().flatten())
+    }
+}
+
 /// The directory's contents.
 #[derive(Debug, Default)]
 pub(super) struct State {
@@ -149,23 +180,20 @@ impl State {
     }
 
     /// Ids whose `attr` holds a value with normalised form `key`, if `attr` is indexed (an
-    /// indexed attribute no entry holds yet has an empty index: nothing matches).
-    pub(super) fn lookup(&self, attr: &str, key: &[u8]) -> Option<Vec<Id>> {
+    /// indexed attribute no entry holds yet has an empty index: nothing matches). The set
+    /// is borrowed from the index: sizing it costs nothing, whatever it holds.
+    pub(super) fn lookup(&self, attr: &str, key: &[u8]) -> Option<Ids<'_>> {
         let Some(idx) = self.index.get(attr) else {
-            return Self::is_indexed(attr).then(Vec::new);
+            return Self::is_indexed(attr).then(Ids::none);
         };
-        Some(
-            idx.get(key)
-                .map(|s| s.iter().copied().collect())
-                .unwrap_or_default(),
-        )
+        Some(idx.get(key).map_or_else(Ids::none, Ids::Set))
     }
 
     /// Ids whose `attr` holds a value whose normalised form satisfies `pred`, by scanning
     /// the index's keys instead of the entries; `None` if `attr` is not indexed.
-    pub(super) fn scan_keys(&self, attr: &str, pred: impl Fn(&[u8]) -> bool) -> Option<Vec<Id>> {
+    pub(super) fn scan_keys(&self, attr: &str, pred: impl Fn(&[u8]) -> bool) -> Option<Ids<'_>> {
         let Some(idx) = self.index.get(attr) else {
-            return Self::is_indexed(attr).then(Vec::new);
+            return Self::is_indexed(attr).then(Ids::none);
         };
         let mut ids: Vec<Id> = idx
             .iter()
@@ -174,7 +202,7 @@ impl State {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        Some(ids)
+        Some(Ids::List(ids))
     }
 
     pub(super) fn is_indexed(attr: &str) -> bool {
@@ -287,7 +315,7 @@ fn changed_attributes(old: &Entry, new: &Entry) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::State;
+    use super::{Ids, State};
 
     #[test]
     fn an_index_no_entry_uses_yet_answers_nothing_rather_than_a_scan() {
@@ -295,9 +323,9 @@ mod tests {
         // Indexed, but no value yet: an empty candidate list (a scan would be O(entries)).
         assert_eq!(
             st.lookup("member", b"uid=x,dc=example,dc=com"),
-            Some(Vec::new())
+            Some(Ids::none())
         );
-        assert_eq!(st.scan_keys("memberuid", |_| true), Some(Vec::new()));
+        assert_eq!(st.scan_keys("memberuid", |_| true), Some(Ids::none()));
         // Not indexed: the caller must scan.
         assert_eq!(st.lookup("description", b"x"), None);
         assert_eq!(st.scan_keys("description", |_| true), None);
