@@ -7,6 +7,7 @@
 use std::cmp::Ordering;
 
 use super::rules::Rules;
+use super::state::{Id, Ids, State};
 use crate::directory::Entry;
 use crate::filter::Filter;
 use crate::schema::{MatchingRule, PreparedSubstrings, SubstringFilter};
@@ -35,11 +36,14 @@ pub(super) fn matches(rules: &Rules, filter: &Filter, entry: &Entry) -> bool {
 
 /// A filter prepared for evaluation against many entries: each item's attribute resolved
 /// once to the key entries store it under, its rule found and its assertion normalised
-/// once, so evaluating an entry costs only the comparisons.
+/// once, so evaluating an entry costs only the comparisons. With the directory's state, it
+/// also plans the search ([`Matcher::plan`]) and answers equality items on attributes with
+/// many values from the index.
 #[derive(Debug)]
 pub(super) struct Matcher<'a> {
     rules: &'a Rules,
     root: Node<'a>,
+    state: Option<&'a State>,
 }
 
 #[derive(Debug)]
@@ -55,6 +59,8 @@ enum Node<'a> {
     },
     Equality {
         key: String,
+        /// Whether `key` has an equality index.
+        indexed: bool,
         rule: MatchingRule,
         raw: &'a [u8],
         assertion: Vec<u8>,
@@ -72,31 +78,67 @@ enum Node<'a> {
     },
     Substrings {
         key: String,
+        /// Whether the index keys of `key` can be matched against `prepared` directly.
+        indexed: bool,
         prepared: PreparedSubstrings,
     },
     /// Rare enough to be evaluated from the filter itself.
     Extensible(&'a Filter),
 }
 
+/// Values an entry may hold for one attribute before an equality item is answered from the
+/// index (a logarithmic lookup) rather than by comparing them (a group's `member`s).
+const FEW_VALUES: usize = 4;
+
+/// Candidates few enough that evaluating the filter on each costs less than building
+/// another candidate list (a union, a scan of index keys) to narrow them further.
+const FEW_CANDIDATES: usize = 32;
+
 impl<'a> Matcher<'a> {
     pub(super) fn new(rules: &'a Rules, filter: &'a Filter) -> Self {
         Matcher {
             rules,
             root: prepare(rules, filter),
+            state: None,
+        }
+    }
+
+    /// A matcher for entries of `state`, using its indexes.
+    pub(super) fn with_index(rules: &'a Rules, filter: &'a Filter, state: &'a State) -> Self {
+        Matcher {
+            state: Some(state),
+            ..Matcher::new(rules, filter)
         }
     }
 
     /// Whether `entry` matches (only *true* selects, as in slapd).
     pub(super) fn matches(&self, entry: &Entry) -> bool {
-        self.eval(&self.root, entry) == Tri::True
+        self.eval(&self.root, entry, None) == Tri::True
     }
 
-    fn eval(&self, node: &Node<'_>, e: &Entry) -> Tri {
+    /// Whether `entry`, stored in the matcher's state under `id`, matches.
+    pub(super) fn matches_id(&self, entry: &Entry, id: Id) -> bool {
+        self.eval(&self.root, entry, Some(id)) == Tri::True
+    }
+
+    /// Candidate ids from the equality indexes, if the filter allows it: a superset of the
+    /// entries the filter can match, in increasing id order; `None` without a state.
+    ///
+    /// An equality item borrows its index set, so sizing it costs nothing; for an `And`,
+    /// the smallest candidate set of its items wins (`(&(objectClass=inetOrgPerson)(uid=x))`
+    /// costs what `uid=x` costs, not a copy of the class's ids). Items that must build a
+    /// list (a union for `Or`, a scan of index keys for substrings) are planned only when
+    /// the lookups left more than [`FEW_CANDIDATES`] candidates. An item that is undefined
+    /// for every entry selects none.
+    pub(super) fn plan(&self) -> Option<Ids<'a>> {
+        plan(self.state?, &self.root)
+    }
+    fn eval(&self, node: &Node<'_>, e: &Entry, id: Option<Id>) -> Tri {
         match node {
             Node::And(items) => {
                 let mut out = Tri::True;
                 for f in items {
-                    match self.eval(f, e) {
+                    match self.eval(f, e, id) {
                         Tri::False => return Tri::False,
                         Tri::Undefined => out = Tri::Undefined,
                         Tri::True => {}
@@ -107,7 +149,7 @@ impl<'a> Matcher<'a> {
             Node::Or(items) => {
                 let mut out = Tri::False;
                 for f in items {
-                    match self.eval(f, e) {
+                    match self.eval(f, e, id) {
                         Tri::True => return Tri::True,
                         Tri::Undefined => out = Tri::Undefined,
                         Tri::False => {}
@@ -115,7 +157,7 @@ impl<'a> Matcher<'a> {
                 }
                 out
             }
-            Node::Not(f) => match self.eval(f, e) {
+            Node::Not(f) => match self.eval(f, e, id) {
                 Tri::True => Tri::False,
                 Tri::False => Tri::True,
                 Tri::Undefined => Tri::Undefined,
@@ -124,11 +166,19 @@ impl<'a> Matcher<'a> {
             Node::Present { key } => (!values(e, key).is_empty()).into(),
             Node::Equality {
                 key,
+                indexed,
                 rule,
                 raw,
                 assertion,
             } => {
                 let stored = values(e, key);
+                // The index holds the id under `assertion` exactly when some value
+                // normalises to it (normal forms are normal forms of themselves).
+                if let (true, Some(st), Some(id)) = (*indexed, self.state, id) {
+                    if stored.len() > FEW_VALUES {
+                        return st.holds(key, assertion, id).into();
+                    }
+                }
                 // A value identical to the assertion matches under any equality rule: found
                 // without normalising every value (a group's thousands of `member` DNs).
                 if stored.iter().any(|v| v.as_slice() == *raw) {
@@ -159,7 +209,7 @@ impl<'a> Matcher<'a> {
                     ord != Ordering::Greater
                 })
             }),
-            Node::Substrings { key, prepared } => any(values(e, key), |v| prepared.matches(v)),
+            Node::Substrings { key, prepared, .. } => any(values(e, key), |v| prepared.matches(v)),
             Node::Extensible(f) => match f {
                 Filter::Extensible {
                     attr,
@@ -215,8 +265,10 @@ fn prepare<'a>(rules: &Rules, filter: &'a Filter) -> Node<'a> {
             let Ok(assertion) = rules.normalize(attr, value) else {
                 return Node::Undefined;
             };
+            let key = rules.canonical(attr);
             Node::Equality {
-                key: rules.canonical(attr),
+                indexed: State::is_indexed(&key),
+                key,
                 rule,
                 raw: value,
                 assertion,
@@ -254,13 +306,78 @@ fn prepare<'a>(rules: &Rules, filter: &'a Filter) -> Node<'a> {
             let Ok(prepared) = rule.prepare_substrings(&assertion) else {
                 return Node::Undefined;
             };
+            let key = rules.canonical(attr);
+            // Index keys are normalised by the equality rule; they can be matched directly
+            // where the substring rule normalises the same way.
+            let indexed = State::is_indexed(&key)
+                && rules
+                    .equality(attr)
+                    .is_some_and(|eq| same_normal_form(eq, rule));
             Node::Substrings {
-                key: rules.canonical(attr),
+                key,
+                indexed,
                 prepared,
             }
         }
         Filter::Extensible { .. } => Node::Extensible(filter),
     }
+}
+
+/// See [`Matcher::plan`].
+fn plan<'s>(st: &'s State, node: &Node<'_>) -> Option<Ids<'s>> {
+    match node {
+        Node::Undefined => Some(Ids::none()),
+        Node::Equality {
+            key,
+            indexed: true,
+            assertion,
+            ..
+        } => st.lookup(key, assertion),
+        Node::Substrings {
+            key,
+            indexed: true,
+            prepared,
+        } => st.scan_keys(key, |k| prepared.matches_normalized(k)),
+        Node::And(items) => {
+            let mut best: Option<Ids<'s>> = None;
+            let is_lookup = |n: &&Node<'_>| matches!(n, Node::Equality { .. } | Node::Undefined);
+            for lookups in [true, false] {
+                if !lookups && best.as_ref().is_some_and(|b| b.len() <= FEW_CANDIDATES) {
+                    break;
+                }
+                for item in items.iter().filter(|n| is_lookup(n) == lookups) {
+                    if let Some(ids) = plan(st, item) {
+                        if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
+                            best = Some(ids);
+                        }
+                    }
+                }
+            }
+            best
+        }
+        Node::Or(items) if !items.is_empty() => {
+            let mut all = Vec::new();
+            for item in items {
+                all.extend(plan(st, item)?.iter());
+            }
+            all.sort_unstable();
+            all.dedup();
+            Some(Ids::List(all))
+        }
+        _ => None,
+    }
+}
+
+/// Whether values normalised by `eq` are in the form `sub` matches substrings against.
+fn same_normal_form(eq: MatchingRule, sub: MatchingRule) -> bool {
+    use MatchingRule as M;
+    matches!(
+        (eq, sub),
+        (M::CaseIgnoreMatch, M::CaseIgnoreSubstringsMatch)
+            | (M::CaseExactMatch, M::CaseExactSubstringsMatch)
+            | (M::CaseIgnoreIA5Match, M::CaseIgnoreIA5SubstringsMatch)
+            | (M::CaseExactIA5Match, M::CaseExactIA5SubstringsMatch)
+    )
 }
 
 fn prepare_ordering<'a>(rules: &Rules, attr: &str, value: &[u8], want_ge: bool) -> Node<'a> {

@@ -55,7 +55,7 @@ use async_trait::async_trait;
 
 use self::log::{Log, LogOp};
 use self::rules::Rules;
-use self::state::{Ids, State};
+use self::state::{Id, State};
 use super::{
     check_attribute_name, sort, Directory, Entry, Marker, Modification, Scope, SearchRequest,
 };
@@ -63,7 +63,7 @@ use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
 use crate::ldif::{LdifReader, LdifRecord, LdifWriter};
-use crate::schema::{MatchingRule, Schema, SubstringFilter};
+use crate::schema::Schema;
 
 /// Records made durable together by [`EmbeddedDirectory::import_ldif`].
 pub const IMPORT_BATCH: usize = 2000;
@@ -374,100 +374,6 @@ impl EmbeddedDirectory {
         }
         Ok(n)
     }
-
-    /// Candidate ids from equality indexes, if the filter allows it: a superset of the
-    /// entries the filter can match, in increasing id order.
-    ///
-    /// An equality item borrows its index set, so sizing it costs nothing; for an `And`,
-    /// the smallest candidate set of its items wins (`(&(objectClass=inetOrgPerson)(uid=x))`
-    /// costs what `uid=x` costs, not a copy of the class's ids). Items that must build a
-    /// list (a union for `Or`, a scan of index keys for substrings) are planned only when
-    /// the equality items left more than [`FEW_CANDIDATES`] candidates.
-    fn plan<'s>(&self, st: &'s State, f: &Filter) -> Option<Ids<'s>> {
-        match f {
-            Filter::Equality { attr, value } => {
-                let canon = self.rules.canonical(attr);
-                if !State::is_indexed(&canon) {
-                    return None;
-                }
-                self.rules.equality(attr)?;
-                // An invalid assertion matches nothing (undefined).
-                let Ok(key) = self.rules.normalize(attr, value) else {
-                    return Some(Ids::none());
-                };
-                st.lookup(&canon, &key)
-            }
-            Filter::Substrings {
-                attr,
-                initial,
-                any,
-                final_,
-            } => {
-                let canon = self.rules.canonical(attr);
-                if !State::is_indexed(&canon) {
-                    return None;
-                }
-                let (eq, sub) = (self.rules.equality(attr)?, self.rules.substr(attr)?);
-                // Index keys are normalised by the equality rule; they can be matched
-                // directly where the substring rule normalises the same way.
-                if !same_normal_form(eq, sub) {
-                    return None;
-                }
-                let assertion = SubstringFilter {
-                    initial: initial.as_deref(),
-                    any: any.iter().map(Vec::as_slice).collect(),
-                    final_: final_.as_deref(),
-                };
-                let Ok(prepared) = sub.prepare_substrings(&assertion) else {
-                    return Some(Ids::none());
-                };
-                st.scan_keys(&canon, |key| prepared.matches_normalized(key))
-            }
-            Filter::And(items) => {
-                let mut best: Option<Ids<'s>> = None;
-                let is_lookup = |f: &Filter| matches!(f, Filter::Equality { .. });
-                for pass in [true, false] {
-                    if !pass && best.as_ref().is_some_and(|b| b.len() <= FEW_CANDIDATES) {
-                        break;
-                    }
-                    for item in items.iter().filter(|f| is_lookup(f) == pass) {
-                        if let Some(ids) = self.plan(st, item) {
-                            if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
-                                best = Some(ids);
-                            }
-                        }
-                    }
-                }
-                best
-            }
-            Filter::Or(items) if !items.is_empty() => {
-                let mut all = Vec::new();
-                for item in items {
-                    all.extend(self.plan(st, item)?.iter());
-                }
-                all.sort_unstable();
-                all.dedup();
-                Some(Ids::List(all))
-            }
-            _ => None,
-        }
-    }
-}
-
-/// Candidates few enough that evaluating the filter on each costs less than building
-/// another candidate list (a union, a scan of index keys) to narrow them further.
-const FEW_CANDIDATES: usize = 32;
-
-/// Whether values normalised by `eq` are in the form `sub` matches substrings against.
-fn same_normal_form(eq: MatchingRule, sub: MatchingRule) -> bool {
-    use MatchingRule as M;
-    matches!(
-        (eq, sub),
-        (M::CaseIgnoreMatch, M::CaseIgnoreSubstringsMatch)
-            | (M::CaseExactMatch, M::CaseExactSubstringsMatch)
-            | (M::CaseIgnoreIA5Match, M::CaseIgnoreIA5SubstringsMatch)
-            | (M::CaseExactIA5Match, M::CaseExactIA5SubstringsMatch)
-    )
 }
 
 fn in_scope(dn: &Dn, base: &Dn, scope: Scope) -> bool {
@@ -504,17 +410,17 @@ impl Directory for EmbeddedDirectory {
         };
         let project = ops::Projection::new(&self.rules, &req.attributes);
         let mut matched: Vec<Arc<Entry>> = Vec::new();
-        let matcher = eval::Matcher::new(&self.rules, &req.filter);
-        let mut consider = |e: &Arc<Entry>| {
-            if matcher.matches(e) {
+        let matcher = eval::Matcher::with_index(&self.rules, &req.filter, &st);
+        let mut consider = |id: Id, e: &Arc<Entry>| {
+            if matcher.matches_id(e, id) {
                 matched.push(Arc::clone(e));
             }
             matched.len() < limit
         };
-        if let Some(ids) = self.plan(&st, &req.filter) {
+        if let Some(ids) = matcher.plan() {
             for id in ids.iter() {
                 if let Some(e) = st.by_id(id) {
-                    if in_scope(&e.dn, &req.base, req.scope) && !consider(e) {
+                    if in_scope(&e.dn, &req.base, req.scope) && !consider(id, e) {
                         break;
                     }
                 }
@@ -522,8 +428,10 @@ impl Directory for EmbeddedDirectory {
         } else {
             match req.scope {
                 Scope::Base => {
-                    if let Some(e) = st.get(&req.base) {
-                        consider(e);
+                    if let Some(id) = st.id_of(&req.base) {
+                        if let Some(e) = st.by_id(id) {
+                            consider(id, e);
+                        }
                     }
                 }
                 Scope::One | Scope::Subtree => {
@@ -535,7 +443,7 @@ impl Directory for EmbeddedDirectory {
                         };
                         if wanted {
                             if let Some(e) = st.by_id(id) {
-                                if !consider(e) {
+                                if !consider(id, e) {
                                     break;
                                 }
                             }
@@ -783,7 +691,9 @@ mod tests {
         let (_folder, dir) = directory();
         let st = dir.read();
         let size = |f: &str| {
-            dir.plan(&st, &Filter::parse(f).unwrap())
+            let filter = Filter::parse(f).unwrap();
+            eval::Matcher::with_index(&dir.rules, &filter, &st)
+                .plan()
                 .map(|ids| ids.len())
         };
         assert_eq!(size("(objectClass=inetOrgPerson)"), Some(USERS + 3));
@@ -806,6 +716,15 @@ mod tests {
             Some(USERS + 3)
         );
         assert_eq!(size("(&(description=x)(!(uid=u7)))"), None);
+        // An item undefined for every entry (unknown attribute) leaves nothing to evaluate.
+        assert_eq!(
+            size("(&(objectClass=inetOrgPerson)(noSuchAttribute=x))"),
+            Some(0)
+        );
+        assert_eq!(
+            size("(|(member=uid=u3,ou=people,dc=example,dc=com)(noSuchAttribute=x))"),
+            Some(1)
+        );
     }
 
     #[tokio::test]

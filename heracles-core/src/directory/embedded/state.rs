@@ -189,6 +189,14 @@ impl State {
         Some(idx.get(key).map_or_else(Ids::none, Ids::Set))
     }
 
+    /// Whether entry `id` holds a value of the indexed `attr` with normalised form `key`.
+    pub(super) fn holds(&self, attr: &str, key: &[u8], id: Id) -> bool {
+        self.index
+            .get(attr)
+            .and_then(|idx| idx.get(key))
+            .is_some_and(|set| set.contains(&id))
+    }
+
     /// Ids whose `attr` holds a value whose normalised form satisfies `pred`, by scanning
     /// the index's keys instead of the entries; `None` if `attr` is not indexed.
     pub(super) fn scan_keys(&self, attr: &str, pred: impl Fn(&[u8]) -> bool) -> Option<Ids<'_>> {
