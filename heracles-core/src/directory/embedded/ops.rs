@@ -79,13 +79,18 @@ impl<'r> Projection<'r> {
         for a in e.attrs.iter() {
             // Stored names are the schema's (see `eval::values`): a case-insensitive
             // comparison with the canonical names requested is a canonical comparison.
-            let keep = (self.all_user && self.all_operational)
-                || (if self.rules.is_operational(a.name()) {
-                    self.all_operational
-                } else {
-                    self.all_user
-                })
-                || self.names.iter().any(|n| n.eq_ignore_ascii_case(a.name()));
+            let named = || self.names.iter().any(|n| n.eq_ignore_ascii_case(a.name()));
+            let keep = match (self.all_user, self.all_operational) {
+                (true, true) => true,
+                (false, false) => named(),
+                (user, operational) => {
+                    (if self.rules.is_operational(a.name()) {
+                        operational
+                    } else {
+                        user
+                    }) || named()
+                }
+            };
             if keep {
                 out.attrs.set(a.name(), a.values());
             }
