@@ -20,8 +20,7 @@
 //! # Ok::<(), heracles_core::Error>(())
 //! ```
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
 
 use crate::dn::Dn;
 
@@ -45,45 +44,59 @@ impl Attribute {
 }
 
 /// The attributes of an entry, keyed case-insensitively.
+///
+/// A list sorted by lower-cased name (an entry has a few dozen attributes at most): one
+/// allocation for all of them, no second copy of each name as a key, and look-ups compare
+/// names case-insensitively in place.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attributes {
-    map: BTreeMap<String, Attribute>,
+    list: Vec<Attribute>,
+}
+
+/// Compares names as their ASCII-lower-cased forms would compare.
+fn cmp_names(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 impl Attributes {
-    fn key(name: &str) -> String {
-        name.to_ascii_lowercase()
-    }
-
-    /// The key to look `name` up with, allocated only when it has upper-case letters.
-    fn lookup_key(name: &str) -> Cow<'_, str> {
-        if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(name.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(name)
-        }
+    /// Where `name` is, or where it would go.
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.list.binary_search_by(|a| cmp_names(&a.name, name))
     }
 
     /// The values of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&[Vec<u8>]> {
-        self.map
-            .get(Self::lookup_key(name).as_ref())
+        self.find(name)
+            .ok()
+            .and_then(|i| self.list.get(i))
             .map(|a| a.values.as_slice())
     }
 
     /// Replaces every value of `name` (an empty list removes the attribute).
     pub fn set<V: AsRef<[u8]>>(&mut self, name: &str, values: impl IntoIterator<Item = V>) {
         let values: Vec<Vec<u8>> = values.into_iter().map(|v| v.as_ref().to_vec()).collect();
-        if values.is_empty() {
-            self.map.remove(Self::lookup_key(name).as_ref());
-        } else {
-            self.map.insert(
-                Self::key(name),
+        match self.find(name) {
+            Ok(i) if values.is_empty() => {
+                self.list.remove(i);
+            }
+            Err(_) if values.is_empty() => {}
+            Ok(i) => {
+                if let Some(a) = self.list.get_mut(i) {
+                    *a = Attribute {
+                        name: name.to_owned(),
+                        values,
+                    };
+                }
+            }
+            Err(i) => self.list.insert(
+                i,
                 Attribute {
                     name: name.to_owned(),
                     values,
                 },
-            );
+            ),
         }
     }
 
@@ -94,55 +107,69 @@ impl Attributes {
 
     /// [`Attributes::add_value`] of a value already owned (not copied).
     pub fn push_value(&mut self, name: &str, value: Vec<u8>) {
-        if let Some(a) = self.map.get_mut(Self::lookup_key(name).as_ref()) {
-            a.values.push(value);
-            return;
+        match self.find(name) {
+            Ok(i) => {
+                if let Some(a) = self.list.get_mut(i) {
+                    a.values.push(value);
+                }
+            }
+            Err(i) => self.list.insert(
+                i,
+                Attribute {
+                    name: name.to_owned(),
+                    values: vec![value],
+                },
+            ),
         }
-        self.map.insert(
-            Self::key(name),
-            Attribute {
-                name: name.to_owned(),
-                values: vec![value],
-            },
-        );
     }
 
     /// Adds values already owned to `name`, taking the name too (no copy of either when
     /// the attribute is new: how a directory's answer becomes an entry).
     pub fn push_values(&mut self, name: String, values: Vec<Vec<u8>>) {
-        if let Some(a) = self.map.get_mut(Self::lookup_key(&name).as_ref()) {
-            a.values.extend(values);
-            return;
+        match self.find(&name) {
+            Ok(i) => {
+                if let Some(a) = self.list.get_mut(i) {
+                    a.values.extend(values);
+                }
+            }
+            Err(i) => self.list.insert(i, Attribute { name, values }),
         }
-        self.map
-            .insert(Self::key(&name), Attribute { name, values });
     }
 
     /// Removes `name` and returns its values.
     pub fn remove(&mut self, name: &str) -> Option<Vec<Vec<u8>>> {
-        self.map
-            .remove(Self::lookup_key(name).as_ref())
-            .map(|a| a.values)
+        self.find(name).ok().map(|i| self.list.remove(i).values)
     }
 
     /// Whether `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.map.contains_key(Self::lookup_key(name).as_ref())
+        self.find(name).is_ok()
     }
 
     /// Every attribute, ordered by lower-cased name.
     pub fn iter(&self) -> impl Iterator<Item = &Attribute> {
-        self.map.values()
+        self.list.iter()
     }
 
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.list.len()
     }
 
     /// Whether there are no attributes.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.list.is_empty()
+    }
+
+    /// Gives back spare capacity (for entries kept for long, as a directory's own copy).
+    pub fn shrink_to_fit(&mut self) {
+        self.list.shrink_to_fit();
+        for a in &mut self.list {
+            a.values.shrink_to_fit();
+            for v in &mut a.values {
+                v.shrink_to_fit();
+            }
+        }
     }
 }
 
