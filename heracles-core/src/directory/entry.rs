@@ -20,6 +20,7 @@
 //! # Ok::<(), heracles_core::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::dn::Dn;
@@ -27,7 +28,9 @@ use crate::dn::Dn;
 /// One attribute: its name as first written, and its values in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
-    name: String,
+    /// Borrowed for the common names (see [`COMMON_NAMES`]): no allocation per attribute
+    /// of each entry a directory keeps or returns.
+    name: Cow<'static, str>,
     values: Vec<Vec<u8>>,
 }
 
@@ -51,6 +54,52 @@ impl Attribute {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attributes {
     list: Vec<Attribute>,
+}
+
+/// Attribute names entries carry by the thousand, spelled as the schema spells them
+/// (sorted, for a binary search): kept as `&'static str` rather than one allocation each.
+const COMMON_NAMES: &[&str] = &[
+    "cn",
+    "createTimestamp",
+    "creatorsName",
+    "dc",
+    "description",
+    "displayName",
+    "entryCSN",
+    "entryUUID",
+    "gecos",
+    "gidNumber",
+    "givenName",
+    "homeDirectory",
+    "loginShell",
+    "mail",
+    "member",
+    "memberOf",
+    "memberUid",
+    "modifiersName",
+    "modifyTimestamp",
+    "o",
+    "objectClass",
+    "ou",
+    "pwdAccountLockedTime",
+    "shadowLastChange",
+    "sn",
+    "sshPublicKey",
+    "structuralObjectClass",
+    "telephoneNumber",
+    "uid",
+    "uidNumber",
+    "userPassword",
+];
+
+/// `name` as an attribute keeps it: borrowed when it is one of [`COMMON_NAMES`].
+fn name_of(name: &str) -> Cow<'static, str> {
+    match COMMON_NAMES.binary_search(&name) {
+        Ok(k) => COMMON_NAMES
+            .get(k)
+            .map_or_else(|| Cow::Owned(name.to_owned()), |n| Cow::Borrowed(*n)),
+        Err(_) => Cow::Owned(name.to_owned()),
+    }
 }
 
 /// Compares names as their ASCII-lower-cased forms would compare.
@@ -85,7 +134,7 @@ impl Attributes {
             Ok(i) => {
                 if let Some(a) = self.list.get_mut(i) {
                     *a = Attribute {
-                        name: name.to_owned(),
+                        name: name_of(name),
                         values,
                     };
                 }
@@ -93,7 +142,7 @@ impl Attributes {
             Err(i) => self.list.insert(
                 i,
                 Attribute {
-                    name: name.to_owned(),
+                    name: name_of(name),
                     values,
                 },
             ),
@@ -116,7 +165,7 @@ impl Attributes {
             Err(i) => self.list.insert(
                 i,
                 Attribute {
-                    name: name.to_owned(),
+                    name: name_of(name),
                     values: vec![value],
                 },
             ),
@@ -132,7 +181,15 @@ impl Attributes {
                     a.values.extend(values);
                 }
             }
-            Err(i) => self.list.insert(i, Attribute { name, values }),
+            Err(i) => {
+                let name = match COMMON_NAMES.binary_search(&name.as_str()) {
+                    Ok(k) => COMMON_NAMES
+                        .get(k)
+                        .map_or(Cow::Owned(name), |n| Cow::Borrowed(*n)),
+                    Err(_) => Cow::Owned(name),
+                };
+                self.list.insert(i, Attribute { name, values });
+            }
         }
     }
 
@@ -266,5 +323,29 @@ mod tests {
         assert!(!e.attrs.contains("mail"));
         assert_eq!(e.attrs.remove("jpegphoto").unwrap().len(), 1);
         assert!(e.attrs.is_empty());
+    }
+
+    #[test]
+    fn common_names_are_borrowed_and_every_name_keeps_its_spelling() {
+        assert!(COMMON_NAMES.windows(2).all(|w| w[0] < w[1]));
+        let mut e = Entry::new(dn()).with("objectClass", ["top"]);
+        e.attrs
+            .push_values("uidNumber".to_owned(), vec![b"1".to_vec()]);
+        e.add_value("OBJECTCLASS", "person");
+        e.add_value("carLicense", "x");
+        let names: Vec<(&str, bool)> = e
+            .attrs
+            .iter()
+            .map(|a| (a.name(), matches!(a.name, Cow::Borrowed(_))))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("carLicense", false),
+                ("objectClass", true),
+                ("uidNumber", true)
+            ]
+        );
+        assert_eq!(e.strs("objectclass"), ["top", "person"]);
     }
 }
