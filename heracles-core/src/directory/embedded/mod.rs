@@ -87,7 +87,12 @@ struct Writer {
 /// - **Matching**: each attribute's equality, ordering and substring rules; filter items
 ///   without a rule are undefined (no match), as in slapd.
 /// - **Indexes**: equality indexes on the attributes Heracles looks things up by; substring
-///   filters on indexed attributes scan the index keys, not the entries.
+///   filters on indexed attributes scan the index keys, not the entries. A search costs
+///   what its most selective index costs: an `&` takes the smallest of its items' index
+///   sets (sized, never copied), so `(&(objectClass=inetOrgPerson)(uid=x))` evaluates one
+///   entry whatever the directory's size; the filter is prepared once per search
+///   (attribute names resolved, assertions normalised), and an equality on an attribute
+///   with many values (a group's `member`s) is answered from the index.
 /// - **Durability**: every write is appended to a checksummed log and fsynced before the
 ///   call returns; the log is compacted into a snapshot as it grows. A torn last record
 ///   (a crash during an append that never returned) is dropped; any other damage is refused.
