@@ -21,14 +21,16 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
 
 use crate::dn::Dn;
 
 /// One attribute: its name as first written, and its values in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
-    name: String,
+    /// Borrowed for the common names (see [`COMMON_NAMES`]): no allocation per attribute
+    /// of each entry a directory keeps or returns.
+    name: Cow<'static, str>,
     values: Vec<Vec<u8>>,
 }
 
@@ -45,45 +47,105 @@ impl Attribute {
 }
 
 /// The attributes of an entry, keyed case-insensitively.
+///
+/// A list sorted by lower-cased name (an entry has a few dozen attributes at most): one
+/// allocation for all of them, no second copy of each name as a key, and look-ups compare
+/// names case-insensitively in place.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attributes {
-    map: BTreeMap<String, Attribute>,
+    list: Vec<Attribute>,
+}
+
+/// Attribute names entries carry by the thousand, spelled as the schema spells them
+/// (sorted, for a binary search): kept as `&'static str` rather than one allocation each.
+const COMMON_NAMES: &[&str] = &[
+    "cn",
+    "createTimestamp",
+    "creatorsName",
+    "dc",
+    "description",
+    "displayName",
+    "entryCSN",
+    "entryUUID",
+    "gecos",
+    "gidNumber",
+    "givenName",
+    "homeDirectory",
+    "loginShell",
+    "mail",
+    "member",
+    "memberOf",
+    "memberUid",
+    "modifiersName",
+    "modifyTimestamp",
+    "o",
+    "objectClass",
+    "ou",
+    "pwdAccountLockedTime",
+    "shadowLastChange",
+    "sn",
+    "sshPublicKey",
+    "structuralObjectClass",
+    "telephoneNumber",
+    "uid",
+    "uidNumber",
+    "userPassword",
+];
+
+/// `name` as an attribute keeps it: borrowed when it is one of [`COMMON_NAMES`].
+fn name_of(name: &str) -> Cow<'static, str> {
+    match COMMON_NAMES.binary_search(&name) {
+        Ok(k) => COMMON_NAMES
+            .get(k)
+            .map_or_else(|| Cow::Owned(name.to_owned()), |n| Cow::Borrowed(*n)),
+        Err(_) => Cow::Owned(name.to_owned()),
+    }
+}
+
+/// Compares names as their ASCII-lower-cased forms would compare.
+fn cmp_names(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 impl Attributes {
-    fn key(name: &str) -> String {
-        name.to_ascii_lowercase()
-    }
-
-    /// The key to look `name` up with, allocated only when it has upper-case letters.
-    fn lookup_key(name: &str) -> Cow<'_, str> {
-        if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(name.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(name)
-        }
+    /// Where `name` is, or where it would go.
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.list.binary_search_by(|a| cmp_names(&a.name, name))
     }
 
     /// The values of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&[Vec<u8>]> {
-        self.map
-            .get(Self::lookup_key(name).as_ref())
+        self.find(name)
+            .ok()
+            .and_then(|i| self.list.get(i))
             .map(|a| a.values.as_slice())
     }
 
     /// Replaces every value of `name` (an empty list removes the attribute).
     pub fn set<V: AsRef<[u8]>>(&mut self, name: &str, values: impl IntoIterator<Item = V>) {
         let values: Vec<Vec<u8>> = values.into_iter().map(|v| v.as_ref().to_vec()).collect();
-        if values.is_empty() {
-            self.map.remove(Self::lookup_key(name).as_ref());
-        } else {
-            self.map.insert(
-                Self::key(name),
+        match self.find(name) {
+            Ok(i) if values.is_empty() => {
+                self.list.remove(i);
+            }
+            Err(_) if values.is_empty() => {}
+            Ok(i) => {
+                if let Some(a) = self.list.get_mut(i) {
+                    *a = Attribute {
+                        name: name_of(name),
+                        values,
+                    };
+                }
+            }
+            Err(i) => self.list.insert(
+                i,
                 Attribute {
-                    name: name.to_owned(),
+                    name: name_of(name),
                     values,
                 },
-            );
+            ),
         }
     }
 
@@ -94,55 +156,77 @@ impl Attributes {
 
     /// [`Attributes::add_value`] of a value already owned (not copied).
     pub fn push_value(&mut self, name: &str, value: Vec<u8>) {
-        if let Some(a) = self.map.get_mut(Self::lookup_key(name).as_ref()) {
-            a.values.push(value);
-            return;
+        match self.find(name) {
+            Ok(i) => {
+                if let Some(a) = self.list.get_mut(i) {
+                    a.values.push(value);
+                }
+            }
+            Err(i) => self.list.insert(
+                i,
+                Attribute {
+                    name: name_of(name),
+                    values: vec![value],
+                },
+            ),
         }
-        self.map.insert(
-            Self::key(name),
-            Attribute {
-                name: name.to_owned(),
-                values: vec![value],
-            },
-        );
     }
 
     /// Adds values already owned to `name`, taking the name too (no copy of either when
     /// the attribute is new: how a directory's answer becomes an entry).
     pub fn push_values(&mut self, name: String, values: Vec<Vec<u8>>) {
-        if let Some(a) = self.map.get_mut(Self::lookup_key(&name).as_ref()) {
-            a.values.extend(values);
-            return;
+        match self.find(&name) {
+            Ok(i) => {
+                if let Some(a) = self.list.get_mut(i) {
+                    a.values.extend(values);
+                }
+            }
+            Err(i) => {
+                let name = match COMMON_NAMES.binary_search(&name.as_str()) {
+                    Ok(k) => COMMON_NAMES
+                        .get(k)
+                        .map_or(Cow::Owned(name), |n| Cow::Borrowed(*n)),
+                    Err(_) => Cow::Owned(name),
+                };
+                self.list.insert(i, Attribute { name, values });
+            }
         }
-        self.map
-            .insert(Self::key(&name), Attribute { name, values });
     }
 
     /// Removes `name` and returns its values.
     pub fn remove(&mut self, name: &str) -> Option<Vec<Vec<u8>>> {
-        self.map
-            .remove(Self::lookup_key(name).as_ref())
-            .map(|a| a.values)
+        self.find(name).ok().map(|i| self.list.remove(i).values)
     }
 
     /// Whether `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.map.contains_key(Self::lookup_key(name).as_ref())
+        self.find(name).is_ok()
     }
 
     /// Every attribute, ordered by lower-cased name.
     pub fn iter(&self) -> impl Iterator<Item = &Attribute> {
-        self.map.values()
+        self.list.iter()
     }
 
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.list.len()
     }
 
     /// Whether there are no attributes.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.list.is_empty()
+    }
+
+    /// Gives back spare capacity (for entries kept for long, as a directory's own copy).
+    pub fn shrink_to_fit(&mut self) {
+        self.list.shrink_to_fit();
+        for a in &mut self.list {
+            a.values.shrink_to_fit();
+            for v in &mut a.values {
+                v.shrink_to_fit();
+            }
+        }
     }
 }
 
@@ -239,5 +323,29 @@ mod tests {
         assert!(!e.attrs.contains("mail"));
         assert_eq!(e.attrs.remove("jpegphoto").unwrap().len(), 1);
         assert!(e.attrs.is_empty());
+    }
+
+    #[test]
+    fn common_names_are_borrowed_and_every_name_keeps_its_spelling() {
+        assert!(COMMON_NAMES.windows(2).all(|w| w[0] < w[1]));
+        let mut e = Entry::new(dn()).with("objectClass", ["top"]);
+        e.attrs
+            .push_values("uidNumber".to_owned(), vec![b"1".to_vec()]);
+        e.add_value("OBJECTCLASS", "person");
+        e.add_value("carLicense", "x");
+        let names: Vec<(&str, bool)> = e
+            .attrs
+            .iter()
+            .map(|a| (a.name(), matches!(a.name, Cow::Borrowed(_))))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("carLicense", false),
+                ("objectClass", true),
+                ("uidNumber", true)
+            ]
+        );
+        assert_eq!(e.strs("objectclass"), ["top", "person"]);
     }
 }

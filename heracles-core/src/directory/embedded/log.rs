@@ -149,6 +149,9 @@ impl<'a> Reader<'a> {
         self.pos = end;
         Some(s)
     }
+    fn remaining(&self) -> usize {
+        self.data.len().saturating_sub(self.pos)
+    }
     fn u8(&mut self) -> Option<u8> {
         self.take(1).map(|b| b[0])
     }
@@ -181,10 +184,16 @@ fn decode_entry(r: &mut Reader<'_>) -> Option<Entry> {
     for _ in 0..nattrs {
         let name = r.str()?.to_owned();
         let nvals = r.u32()?;
+        // Exact capacity (the count is only trusted as far as the record has data).
+        let mut values = Vec::with_capacity((nvals as usize).min(r.remaining() / 4));
         for _ in 0..nvals {
-            e.add_value(&name, r.bytes()?);
+            values.push(r.bytes()?.to_vec());
+        }
+        if !values.is_empty() {
+            e.attrs.push_values(name, values);
         }
     }
+    e.attrs.shrink_to_fit();
     Some(e)
 }
 

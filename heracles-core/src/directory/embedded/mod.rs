@@ -63,7 +63,7 @@ use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 use crate::filter::Filter;
 use crate::ldif::{LdifReader, LdifRecord, LdifWriter};
-use crate::schema::{MatchingRule, Schema, SubstringFilter};
+use crate::schema::Schema;
 
 /// Records made durable together by [`EmbeddedDirectory::import_ldif`].
 pub const IMPORT_BATCH: usize = 2000;
@@ -87,7 +87,12 @@ struct Writer {
 /// - **Matching**: each attribute's equality, ordering and substring rules; filter items
 ///   without a rule are undefined (no match), as in slapd.
 /// - **Indexes**: equality indexes on the attributes Heracles looks things up by; substring
-///   filters on indexed attributes scan the index keys, not the entries.
+///   filters on indexed attributes scan the index keys, not the entries. A search costs
+///   what its most selective index costs: an `&` takes the smallest of its items' index
+///   sets (sized, never copied), so `(&(objectClass=inetOrgPerson)(uid=x))` evaluates one
+///   entry whatever the directory's size; the filter is prepared once per search
+///   (attribute names resolved, assertions normalised), and an equality on an attribute
+///   with many values (a group's `member`s) is answered from the index.
 /// - **Durability**: every write is appended to a checksummed log and fsynced before the
 ///   call returns; the log is compacted into a snapshot as it grows. A torn last record
 ///   (a crash during an append that never returned) is dropped; any other damage is refused.
@@ -374,89 +379,13 @@ impl EmbeddedDirectory {
         }
         Ok(n)
     }
-
-    /// Candidate ids from equality indexes, if the filter allows it.
-    fn plan(&self, st: &State, f: &Filter) -> Option<Vec<Id>> {
-        match f {
-            Filter::Equality { attr, value } => {
-                let canon = self.rules.canonical(attr);
-                if !State::is_indexed(&canon) {
-                    return None;
-                }
-                self.rules.equality(attr)?;
-                // An invalid assertion matches nothing (undefined).
-                let Ok(key) = self.rules.normalize(attr, value) else {
-                    return Some(Vec::new());
-                };
-                st.lookup(&canon, &key)
-            }
-            Filter::Substrings {
-                attr,
-                initial,
-                any,
-                final_,
-            } => {
-                let canon = self.rules.canonical(attr);
-                if !State::is_indexed(&canon) {
-                    return None;
-                }
-                let (eq, sub) = (self.rules.equality(attr)?, self.rules.substr(attr)?);
-                // Index keys are normalised by the equality rule; they can be matched
-                // directly where the substring rule normalises the same way.
-                if !same_normal_form(eq, sub) {
-                    return None;
-                }
-                let assertion = SubstringFilter {
-                    initial: initial.as_deref(),
-                    any: any.iter().map(Vec::as_slice).collect(),
-                    final_: final_.as_deref(),
-                };
-                let Ok(prepared) = sub.prepare_substrings(&assertion) else {
-                    return Some(Vec::new());
-                };
-                st.scan_keys(&canon, |key| prepared.matches_normalized(key))
-            }
-            Filter::And(items) => {
-                let mut best: Option<Vec<Id>> = None;
-                for item in items {
-                    if let Some(ids) = self.plan(st, item) {
-                        if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
-                            best = Some(ids);
-                        }
-                    }
-                }
-                best
-            }
-            Filter::Or(items) if !items.is_empty() => {
-                let mut all = Vec::new();
-                for item in items {
-                    all.extend(self.plan(st, item)?);
-                }
-                all.sort_unstable();
-                all.dedup();
-                Some(all)
-            }
-            _ => None,
-        }
-    }
-}
-
-/// Whether values normalised by `eq` are in the form `sub` matches substrings against.
-fn same_normal_form(eq: MatchingRule, sub: MatchingRule) -> bool {
-    use MatchingRule as M;
-    matches!(
-        (eq, sub),
-        (M::CaseIgnoreMatch, M::CaseIgnoreSubstringsMatch)
-            | (M::CaseExactMatch, M::CaseExactSubstringsMatch)
-            | (M::CaseIgnoreIA5Match, M::CaseIgnoreIA5SubstringsMatch)
-            | (M::CaseExactIA5Match, M::CaseExactIA5SubstringsMatch)
-    )
 }
 
 fn in_scope(dn: &Dn, base: &Dn, scope: Scope) -> bool {
     match scope {
         Scope::Base => dn == base,
-        Scope::One => dn.parent().is_some_and(|p| &p == base),
+        // Without building the parent DN (one allocation per candidate).
+        Scope::One => dn.len() == base.len() + 1 && dn.is_descendant_of(base),
         Scope::Subtree => dn.is_descendant_or_self(base),
     }
 }
@@ -486,16 +415,17 @@ impl Directory for EmbeddedDirectory {
         };
         let project = ops::Projection::new(&self.rules, &req.attributes);
         let mut matched: Vec<Arc<Entry>> = Vec::new();
-        let mut consider = |e: &Arc<Entry>| {
-            if eval::matches(&self.rules, &req.filter, e) {
+        let matcher = eval::Matcher::with_index(&self.rules, &req.filter, &st);
+        let mut consider = |id: Id, e: &Arc<Entry>| {
+            if matcher.matches_id(e, id) {
                 matched.push(Arc::clone(e));
             }
             matched.len() < limit
         };
-        if let Some(ids) = self.plan(&st, &req.filter) {
-            for id in ids {
+        if let Some(ids) = matcher.plan() {
+            for id in ids.iter() {
                 if let Some(e) = st.by_id(id) {
-                    if in_scope(&e.dn, &req.base, req.scope) && !consider(e) {
+                    if in_scope(&e.dn, &req.base, req.scope) && !consider(id, e) {
                         break;
                     }
                 }
@@ -503,8 +433,10 @@ impl Directory for EmbeddedDirectory {
         } else {
             match req.scope {
                 Scope::Base => {
-                    if let Some(e) = st.get(&req.base) {
-                        consider(e);
+                    if let Some(id) = st.id_of(&req.base) {
+                        if let Some(e) = st.by_id(id) {
+                            consider(id, e);
+                        }
                     }
                 }
                 Scope::One | Scope::Subtree => {
@@ -516,7 +448,7 @@ impl Directory for EmbeddedDirectory {
                         };
                         if wanted {
                             if let Some(e) = st.by_id(id) {
-                                if !consider(e) {
+                                if !consider(id, e) {
                                     break;
                                 }
                             }
@@ -670,5 +602,211 @@ impl Directory for EmbeddedDirectory {
 
     async fn health(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::fmt::Write as _;
+
+    use super::{eval, in_scope, EmbeddedDirectory};
+    use crate::directory::{Directory, Scope, SearchRequest};
+    use crate::dn::Dn;
+    use crate::filter::Filter;
+
+    const USERS: usize = 300;
+
+    /// `USERS` people (mail on even ones only), three more one level deeper, and groups.
+    fn directory() -> (tempfile::TempDir, EmbeddedDirectory) {
+        let folder = tempfile::tempdir().unwrap();
+        let base = Dn::parse("dc=example,dc=com").unwrap();
+        let dir = EmbeddedDirectory::open(folder.path(), &base).unwrap();
+        let mut ldif = String::from(
+            "dn: dc=example,dc=com\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n\
+             dn: ou=people,dc=example,dc=com\nobjectClass: organizationalUnit\nou: people\n\n\
+             dn: ou=sub,ou=people,dc=example,dc=com\nobjectClass: organizationalUnit\nou: sub\n\n\
+             dn: ou=groups,dc=example,dc=com\nobjectClass: organizationalUnit\nou: groups\n\n",
+        );
+        let person = |ldif: &mut String, uid: &str, parent: &str, i: usize| {
+            write!(
+                ldif,
+                "dn: uid={uid},{parent}\nobjectClass: inetOrgPerson\nobjectClass: posixAccount\n\
+                 uid: {uid}\ncn: User {i}\nsn: {i}\nuidNumber: {}\ngidNumber: 100\n\
+                 homeDirectory: /home/{uid}\n",
+                10_000 + i
+            )
+            .unwrap();
+            if i.is_multiple_of(2) {
+                writeln!(ldif, "mail: {uid}@example.com").unwrap();
+            }
+            ldif.push('\n');
+        };
+        for i in 0..USERS {
+            person(
+                &mut ldif,
+                &format!("u{i}"),
+                "ou=people,dc=example,dc=com",
+                i,
+            );
+        }
+        for i in 0..3 {
+            person(
+                &mut ldif,
+                &format!("s{i}"),
+                "ou=sub,ou=people,dc=example,dc=com",
+                i,
+            );
+        }
+        for g in 0..5 {
+            write!(
+                ldif,
+                "dn: cn=g{g},ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: g{g}\n"
+            )
+            .unwrap();
+            for i in (g..USERS).step_by(7) {
+                writeln!(ldif, "member: uid=u{i},ou=people,dc=example,dc=com").unwrap();
+            }
+            ldif.push('\n');
+        }
+        dir.import_ldif(ldif.as_bytes(), |_| {}).unwrap();
+        (folder, dir)
+    }
+
+    fn dns(entries: impl IntoIterator<Item = Dn>) -> BTreeSet<String> {
+        entries.into_iter().map(|dn| dn.to_string()).collect()
+    }
+
+    /// What a scan of every entry, without indexes, selects.
+    fn scanned(
+        dir: &EmbeddedDirectory,
+        base: &Dn,
+        scope: Scope,
+        filter: &Filter,
+    ) -> BTreeSet<String> {
+        let st = dir.read();
+        dns(st
+            .iter()
+            .filter(|e| in_scope(&e.dn, base, scope) && eval::matches(&dir.rules, filter, e))
+            .map(|e| e.dn.clone()))
+    }
+
+    #[test]
+    fn an_and_costs_what_its_most_selective_item_costs() {
+        let (_folder, dir) = directory();
+        let st = dir.read();
+        let size = |f: &str| {
+            let filter = Filter::parse(f).unwrap();
+            eval::Matcher::with_index(&dir.rules, &filter, &st)
+                .plan()
+                .map(|ids| ids.len())
+        };
+        assert_eq!(size("(objectClass=inetOrgPerson)"), Some(USERS + 3));
+        // The class's set is sized, not copied; the unique uid wins whatever the order.
+        assert_eq!(size("(&(objectClass=inetOrgPerson)(uid=u7))"), Some(1));
+        assert_eq!(size("(&(uid=U7)(objectClass=inetOrgPerson))"), Some(1));
+        assert_eq!(size("(&(objectClass=inetOrgPerson)(uid=nobody))"), Some(0));
+        // A union is built only when the lookups leave many candidates.
+        assert_eq!(
+            size("(&(objectClass=inetOrgPerson)(|(uid=u1)(uid=u2)(uid=nobody)))"),
+            Some(2)
+        );
+        assert_eq!(
+            size("(&(objectClass=inetOrgPerson)(cn=User 29*))"),
+            Some(11)
+        );
+        // Items without an index do not narrow; an And of them alone cannot be planned.
+        assert_eq!(
+            size("(&(objectClass=inetOrgPerson)(!(uid=u7))(description=x))"),
+            Some(USERS + 3)
+        );
+        assert_eq!(size("(&(description=x)(!(uid=u7)))"), None);
+        // An item undefined for every entry (unknown attribute) leaves nothing to evaluate.
+        assert_eq!(
+            size("(&(objectClass=inetOrgPerson)(noSuchAttribute=x))"),
+            Some(0)
+        );
+        assert_eq!(
+            size("(|(member=uid=u3,ou=people,dc=example,dc=com)(noSuchAttribute=x))"),
+            Some(1)
+        );
+    }
+
+    #[tokio::test]
+    async fn planned_searches_select_what_a_full_scan_selects() {
+        let (_folder, dir) = directory();
+        let base = Dn::parse("dc=example,dc=com").unwrap();
+        let people = Dn::parse("ou=people,dc=example,dc=com").unwrap();
+        let half = USERS / 2;
+        // (filter, expected number of matches in the subtree of the base)
+        let cases: &[(&str, usize)] = &[
+            ("(&(objectClass=inetOrgPerson)(uid=u7))", 1),
+            ("(&(objectClass=inetOrgPerson)(uid=U7))", 1),
+            ("(&(objectClass=inetOrgPerson)(!(uid=u7)))", USERS + 2),
+            (
+                "(&(objectClass=inetOrgPerson)(|(uid=u1)(uid=u2)(uid=nobody)))",
+                2,
+            ),
+            ("(&(objectClass=inetOrgPerson)(mail=*))", half + 2),
+            ("(&(objectClass=inetOrgPerson)(!(mail=*)))", half + 1),
+            ("(&(objectClass=inetOrgPerson)(mail=u8@EXAMPLE.com))", 1),
+            ("(&(objectClass=inetOrgPerson)(mail=u7@example.com))", 0),
+            ("(&(objectClass=inetOrgPerson)(description=x))", 0),
+            (
+                "(&(objectClass=inetOrgPerson)(!(description=x)))",
+                USERS + 3,
+            ),
+            // Undefined (unknown attribute; no ordering rule on uid) never selects, even
+            // negated: only the 9 entries that are not people (the And is false) do.
+            ("(&(objectClass=inetOrgPerson)(noSuchAttribute=x))", 0),
+            ("(!(&(objectClass=inetOrgPerson)(noSuchAttribute=x)))", 9),
+            ("(!(noSuchAttribute=x))", 0),
+            ("(&(objectClass=inetOrgPerson)(|(uid=u3)(uid>=u)))", 1),
+            ("(&(uid=u7)(uid=u8))", 0),
+            ("(&(objectClass=inetOrgPerson)(cn=user 29*))", 11),
+            ("(&(objectClass=inetOrgPerson)(uidNumber>=10290))", 10),
+            (
+                "(&(objectClass=posixAccount)(uidNumber<=10001)(commonName=User 1))",
+                2,
+            ),
+            (
+                "(|(member=UID=u3,ou=people,dc=example,dc=com)(memberUid=u3))",
+                1,
+            ),
+            (
+                "(&(objectClass=groupOfNames)(member=uid=u7,ou=people,dc=example,dc=com))",
+                1,
+            ),
+            (
+                "(&(objectClass=groupOfNames)(!(member=uid=u7,ou=people,dc=example,dc=com)))",
+                4,
+            ),
+        ];
+        for (text, expected) in cases {
+            let filter = Filter::parse(text).unwrap();
+            for (at, scope) in [(&base, Scope::Subtree), (&people, Scope::One)] {
+                let found = dir
+                    .search(&SearchRequest::new(at.clone(), scope, filter.clone()))
+                    .await
+                    .unwrap();
+                let found = dns(found.into_iter().map(|e| e.dn));
+                assert_eq!(found, scanned(&dir, at, scope, &filter), "{text} {scope:?}");
+                if scope == Scope::Subtree {
+                    assert_eq!(found.len(), *expected, "{text}: {found:?}");
+                }
+            }
+        }
+        // One level: the people one level deeper are out of scope.
+        let sub = Filter::parse("(&(objectClass=inetOrgPerson)(uid=s1))").unwrap();
+        let one = dir
+            .search(&SearchRequest::new(people.clone(), Scope::One, sub.clone()))
+            .await
+            .unwrap();
+        assert!(one.is_empty());
+        let all = dir
+            .search(&SearchRequest::new(people, Scope::Subtree, sub))
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 1);
     }
 }

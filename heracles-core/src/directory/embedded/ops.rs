@@ -46,7 +46,8 @@ pub(super) struct Projection<'r> {
     rules: &'r Rules,
     all_user: bool,
     all_operational: bool,
-    names: HashSet<String>,
+    /// Canonical lower-case names (see [`Rules::canonical`]); a handful, so a list.
+    names: Vec<String>,
 }
 
 impl<'r> Projection<'r> {
@@ -55,7 +56,7 @@ impl<'r> Projection<'r> {
             rules,
             all_user: attrs.is_empty(),
             all_operational: false,
-            names: HashSet::new(),
+            names: Vec::new(),
         };
         for a in attrs {
             match a.as_str() {
@@ -63,7 +64,10 @@ impl<'r> Projection<'r> {
                 "+" => p.all_operational = true,
                 "1.1" => {}
                 name => {
-                    p.names.insert(rules.canonical(name));
+                    let canon = rules.canonical(name);
+                    if !p.names.contains(&canon) {
+                        p.names.push(canon);
+                    }
                 }
             }
         }
@@ -73,12 +77,20 @@ impl<'r> Projection<'r> {
     pub(super) fn apply(&self, e: &Entry) -> Entry {
         let mut out = Entry::new(e.dn.clone());
         for a in e.attrs.iter() {
-            let op = self.rules.is_operational(a.name());
-            let keep = (if op {
-                self.all_operational
-            } else {
-                self.all_user
-            }) || self.names.contains(&self.rules.canonical(a.name()));
+            // Stored names are the schema's (see `eval::values`): a case-insensitive
+            // comparison with the canonical names requested is a canonical comparison.
+            let named = || self.names.iter().any(|n| n.eq_ignore_ascii_case(a.name()));
+            let keep = match (self.all_user, self.all_operational) {
+                (true, true) => true,
+                (false, false) => named(),
+                (user, operational) => {
+                    (if self.rules.is_operational(a.name()) {
+                        operational
+                    } else {
+                        user
+                    }) || named()
+                }
+            };
             if keep {
                 out.attrs.set(a.name(), a.values());
             }

@@ -1,6 +1,7 @@
 //! The embedded directory's view of the schema: attribute names, matching rules, syntax and
 //! object-class checks, answered from [`Schema`] with slapd's result codes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::directory::Entry;
@@ -10,6 +11,9 @@ use crate::schema::{MatchingRule, Schema};
 #[derive(Debug, Clone)]
 pub(super) struct Rules {
     schema: Arc<Schema>,
+    /// Whether each attribute type is operational, by the schema's name for it: the name
+    /// entries store it under, answered without the schema's case-insensitive lookup.
+    operational: HashMap<String, bool>,
 }
 
 /// Splits `cn;lang-en` into `("cn", ";lang-en")`.
@@ -22,7 +26,14 @@ fn split_options(name: &str) -> (&str, &str) {
 
 impl Rules {
     pub(super) fn new(schema: Arc<Schema>) -> Self {
-        Rules { schema }
+        let operational = schema
+            .attribute_types()
+            .map(|at| (at.name().to_owned(), at.is_operational()))
+            .collect();
+        Rules {
+            schema,
+            operational,
+        }
     }
 
     pub(super) fn schema(&self) -> &Schema {
@@ -53,8 +64,12 @@ impl Rules {
     }
 
     pub(super) fn is_operational(&self, name: &str) -> bool {
+        let base = split_options(name).0;
+        if let Some(&op) = self.operational.get(base) {
+            return op;
+        }
         self.schema
-            .attribute(split_options(name).0)
+            .attribute(base)
             .is_some_and(crate::schema::AttributeType::is_operational)
     }
 

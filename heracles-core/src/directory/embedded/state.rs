@@ -7,7 +7,8 @@
 //! indexes map an attribute's normalised value (under its equality rule) to the ids holding
 //! it, so `(uid=jdoe)` does not scan.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Borrow;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -66,14 +67,136 @@ fn indexed_name(attr: &str) -> Option<&'static str> {
         .and_then(|i| INDEXED.get(i).copied())
 }
 
+/// Candidate ids, in increasing order: a set borrowed from an index, or a list computed
+/// for one search (a union, a scan of index keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Ids<'s> {
+    Set(&'s BTreeSet<Id>),
+    One(Id),
+    List(Vec<Id>),
+}
+
+impl Ids<'_> {
+    /// No ids.
+    pub(super) fn none() -> Self {
+        Ids::List(Vec::new())
+    }
+
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Ids::Set(s) => s.len(),
+            Ids::One(_) => 1,
+            Ids::List(v) => v.len(),
+        }
+    }
+
+    /// The ids, in increasing order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = Id> + '_ {
+        let (set, list) = match self {
+            Ids::Set(s) => (Some(s.iter().copied()), None),
+            Ids::One(id) => (None, Some(std::slice::from_ref(id).iter().copied())),
+            Ids::List(v) => (None, Some(v.iter().copied())),
+        };
+        set.into_iter().flatten().chain(list.into_iter().flatten())
+    }
+}
+
+/// The ids holding one index key: most keys (a uid, a mail address, an entryUUID) belong
+/// to one entry, kept inline rather than in a set of one.
+#[derive(Debug)]
+enum Posting {
+    One(Id),
+    Many(BTreeSet<Id>),
+}
+
+impl Posting {
+    fn ids(&self) -> Ids<'_> {
+        match self {
+            Posting::One(id) => Ids::One(*id),
+            Posting::Many(set) => Ids::Set(set),
+        }
+    }
+
+    fn contains(&self, id: Id) -> bool {
+        match self {
+            Posting::One(one) => *one == id,
+            Posting::Many(set) => set.contains(&id),
+        }
+    }
+
+    fn insert(&mut self, id: Id) {
+        match self {
+            Posting::One(one) if *one == id => {}
+            Posting::One(one) => *self = Posting::Many(BTreeSet::from([*one, id])),
+            Posting::Many(set) => {
+                set.insert(id);
+            }
+        }
+    }
+
+    /// Removes `id`; `false` when no id is left.
+    fn remove(&mut self, id: Id) -> bool {
+        match self {
+            Posting::One(one) => *one != id,
+            Posting::Many(set) => {
+                set.remove(&id);
+                match set.len() {
+                    0 => false,
+                    1 => {
+                        if let Some(&last) = set.first() {
+                            *self = Posting::One(last);
+                        }
+                        true
+                    }
+                    _ => true,
+                }
+            }
+        }
+    }
+}
+
+/// An entry in the DN order: keyed by the entry's own DN (no second copy of it).
+#[derive(Debug)]
+struct Slot {
+    entry: Arc<Entry>,
+    id: Id,
+}
+
+impl Borrow<Dn> for Slot {
+    fn borrow(&self) -> &Dn {
+        &self.entry.dn
+    }
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Self) -> bool {
+        self.entry.dn == other.entry.dn
+    }
+}
+
+impl Eq for Slot {}
+
+impl PartialOrd for Slot {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Slot {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.entry.dn.cmp(&other.entry.dn)
+    }
+}
+
 /// The directory's contents.
 #[derive(Debug, Default)]
 pub(super) struct State {
+    /// Entries by id (shared with `by_dn`).
     slab: Vec<Option<Arc<Entry>>>,
     free: Vec<Id>,
-    by_dn: BTreeMap<Dn, Id>,
+    by_dn: BTreeSet<Slot>,
     /// attribute (canonical, lower-case) -> normalised value -> ids
-    index: HashMap<&'static str, HashMap<Vec<u8>, BTreeSet<Id>>>,
+    index: HashMap<&'static str, HashMap<Box<[u8]>, Posting>>,
     /// Every change once the directory is open (`None` while it loads): the directory's
     /// change marker is its position.
     changes: Option<Arc<ChangeLog>>,
@@ -104,15 +227,15 @@ impl State {
 
     /// The first DN in hierarchical order (the highest entry).
     pub(super) fn first_dn(&self) -> Option<&Dn> {
-        self.by_dn.keys().next()
+        self.by_dn.first().map(|s| &s.entry.dn)
     }
 
     pub(super) fn id_of(&self, dn: &Dn) -> Option<Id> {
-        self.by_dn.get(dn).copied()
+        self.by_dn.get(dn).map(|s| s.id)
     }
 
     pub(super) fn get(&self, dn: &Dn) -> Option<&Arc<Entry>> {
-        self.id_of(dn).and_then(|id| self.by_id(id))
+        self.by_dn.get(dn).map(|s| &s.entry)
     }
 
     pub(super) fn by_id(&self, id: Id) -> Option<&Arc<Entry>> {
@@ -120,61 +243,64 @@ impl State {
     }
 
     pub(super) fn contains(&self, dn: &Dn) -> bool {
-        self.by_dn.contains_key(dn)
+        self.by_dn.contains(dn)
     }
 
     /// Whether `dn` has at least one child.
     pub(super) fn has_children(&self, dn: &Dn) -> bool {
         self.by_dn
-            .range((Bound::Excluded(dn), Bound::Unbounded))
+            .range::<Dn, _>((Bound::Excluded(dn), Bound::Unbounded))
             .next()
-            .is_some_and(|(next, _)| next.is_descendant_of(dn))
+            .is_some_and(|next| next.entry.dn.is_descendant_of(dn))
     }
 
     /// `base` and everything below it, in DN order.
     pub(super) fn subtree<'a>(&'a self, base: &'a Dn) -> impl Iterator<Item = (&'a Dn, Id)> + 'a {
         self.by_dn
-            .range((Bound::Included(base), Bound::Unbounded))
-            .take_while(move |(dn, _)| dn.is_descendant_or_self(base))
-            .map(|(dn, id)| (dn, *id))
+            .range::<Dn, _>((Bound::Included(base), Bound::Unbounded))
+            .take_while(move |s| s.entry.dn.is_descendant_or_self(base))
+            .map(|s| (&s.entry.dn, s.id))
     }
 
     /// Every entry, in DN order (parents before children).
     pub(super) fn iter(&self) -> impl ExactSizeIterator<Item = &Entry> + '_ {
-        self.by_dn
-            .values()
-            .filter_map(|id| self.by_id(*id).map(AsRef::as_ref))
-            .collect::<Vec<_>>()
-            .into_iter()
+        self.by_dn.iter().map(|s| s.entry.as_ref())
     }
 
     /// Ids whose `attr` holds a value with normalised form `key`, if `attr` is indexed (an
-    /// indexed attribute no entry holds yet has an empty index: nothing matches).
-    pub(super) fn lookup(&self, attr: &str, key: &[u8]) -> Option<Vec<Id>> {
+    /// indexed attribute no entry holds yet has an empty index: nothing matches). The set
+    /// is borrowed from the index: sizing it costs nothing, whatever it holds.
+    pub(super) fn lookup(&self, attr: &str, key: &[u8]) -> Option<Ids<'_>> {
         let Some(idx) = self.index.get(attr) else {
-            return Self::is_indexed(attr).then(Vec::new);
+            return Self::is_indexed(attr).then(Ids::none);
         };
-        Some(
-            idx.get(key)
-                .map(|s| s.iter().copied().collect())
-                .unwrap_or_default(),
-        )
+        Some(idx.get(key).map_or_else(Ids::none, Posting::ids))
+    }
+
+    /// Whether entry `id` holds a value of the indexed `attr` with normalised form `key`.
+    pub(super) fn holds(&self, attr: &str, key: &[u8], id: Id) -> bool {
+        self.index
+            .get(attr)
+            .and_then(|idx| idx.get(key))
+            .is_some_and(|p| p.contains(id))
     }
 
     /// Ids whose `attr` holds a value whose normalised form satisfies `pred`, by scanning
     /// the index's keys instead of the entries; `None` if `attr` is not indexed.
-    pub(super) fn scan_keys(&self, attr: &str, pred: impl Fn(&[u8]) -> bool) -> Option<Vec<Id>> {
+    pub(super) fn scan_keys(&self, attr: &str, pred: impl Fn(&[u8]) -> bool) -> Option<Ids<'_>> {
         let Some(idx) = self.index.get(attr) else {
-            return Self::is_indexed(attr).then(Vec::new);
+            return Self::is_indexed(attr).then(Ids::none);
         };
-        let mut ids: Vec<Id> = idx
-            .iter()
-            .filter(|(k, _)| pred(k))
-            .flat_map(|(_, set)| set.iter().copied())
-            .collect();
+        let mut ids: Vec<Id> = Vec::new();
+        for (_, p) in idx.iter().filter(|(k, _)| pred(k)) {
+            match p {
+                Posting::One(id) => ids.push(*id),
+                Posting::Many(set) => ids.extend(set.iter().copied()),
+            }
+        }
         ids.sort_unstable();
         ids.dedup();
-        Some(ids)
+        Some(Ids::List(ids))
     }
 
     pub(super) fn is_indexed(attr: &str) -> bool {
@@ -185,15 +311,19 @@ impl State {
     /// built in one pass instead of one insertion per entry.
     pub(super) fn load(rules: &Rules, entries: Vec<Entry>) -> State {
         let mut st = State::default();
-        let mut keys = Vec::with_capacity(entries.len());
-        st.slab.reserve(entries.len());
+        let mut slots = Vec::with_capacity(entries.len());
+        st.slab.reserve_exact(entries.len());
         for e in entries {
             let id = Id::try_from(st.slab.len()).unwrap_or(Id::MAX);
             st.index_entry(rules, id, &e, true);
-            keys.push((e.dn.clone(), id));
-            st.slab.push(Some(Arc::new(e)));
+            let entry = Arc::new(e);
+            slots.push(Slot {
+                entry: Arc::clone(&entry),
+                id,
+            });
+            st.slab.push(Some(entry));
         }
-        st.by_dn = keys.into_iter().collect();
+        st.by_dn = slots.into_iter().collect();
         st
     }
 
@@ -207,11 +337,15 @@ impl State {
                 let key = rules.eq_key(attr.name(), v);
                 let map = self.index.entry(name).or_default();
                 if add {
-                    map.entry(key).or_default().insert(id);
-                } else if let Some(set) = map.get_mut(&key) {
-                    set.remove(&id);
-                    if set.is_empty() {
-                        map.remove(&key);
+                    match map.get_mut(key.as_slice()) {
+                        Some(p) => p.insert(id),
+                        None => {
+                            map.insert(key.into_boxed_slice(), Posting::One(id));
+                        }
+                    }
+                } else if let Some(p) = map.get_mut(key.as_slice()) {
+                    if !p.remove(id) {
+                        map.remove(key.as_slice());
                     }
                 }
             }
@@ -219,7 +353,8 @@ impl State {
     }
 
     /// Creates or replaces the entry at its DN.
-    pub(super) fn put(&mut self, rules: &Rules, entry: Entry) {
+    pub(super) fn put(&mut self, rules: &Rules, mut entry: Entry) {
+        entry.attrs.shrink_to_fit();
         self.record(|| match self.get(&entry.dn) {
             Some(old) => Change::Written {
                 dn: entry.dn.clone(),
@@ -233,8 +368,13 @@ impl State {
                 self.index_entry(rules, id, &old, false);
             }
             self.index_entry(rules, id, &entry, true);
+            let entry = Arc::new(entry);
+            self.by_dn.replace(Slot {
+                entry: Arc::clone(&entry),
+                id,
+            });
             if let Some(slot) = self.slab.get_mut(id as usize) {
-                *slot = Some(Arc::new(entry));
+                *slot = Some(entry);
             }
             return;
         }
@@ -245,9 +385,13 @@ impl State {
             Id::try_from(self.slab.len() - 1).unwrap_or(Id::MAX)
         };
         self.index_entry(rules, id, &entry, true);
-        self.by_dn.insert(entry.dn.clone(), id);
+        let entry = Arc::new(entry);
+        self.by_dn.insert(Slot {
+            entry: Arc::clone(&entry),
+            id,
+        });
         if let Some(slot) = self.slab.get_mut(id as usize) {
-            *slot = Some(Arc::new(entry));
+            *slot = Some(entry);
         }
     }
 
@@ -258,7 +402,7 @@ impl State {
             dn: dn.clone(),
             cascade: false,
         });
-        let Some(id) = self.by_dn.remove(dn) else {
+        let Some(Slot { id, .. }) = self.by_dn.take(dn) else {
             return;
         };
         if let Some(old) = self.slab.get_mut(id as usize).and_then(Option::take) {
@@ -287,7 +431,55 @@ fn changed_attributes(old: &Entry, new: &Entry) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::State;
+    use std::sync::Arc;
+
+    use super::{Ids, State};
+    use crate::directory::embedded::rules::Rules;
+    use crate::directory::Entry;
+    use crate::dn::Dn;
+    use crate::schema::Schema;
+
+    fn person(uid: &str, mail: &str) -> Entry {
+        Entry::new(Dn::parse(&format!("uid={uid},dc=example,dc=com")).unwrap())
+            .with("objectClass", ["inetOrgPerson"])
+            .with("uid", [uid])
+            .with("cn", [uid])
+            .with("sn", [uid])
+            .with("mail", [mail])
+    }
+
+    #[test]
+    fn postings_follow_puts_replacements_and_removals() {
+        let rules = Rules::new(Arc::new(Schema::builtin()));
+        let mut st = State::default();
+        let ids = |st: &State, key: &[u8]| -> Vec<u32> {
+            st.lookup("mail", key).unwrap().iter().collect()
+        };
+        st.put(&rules, person("a", "shared@example.com"));
+        assert_eq!(ids(&st, b"shared@example.com"), [0]);
+        // Same normalised key (caseIgnoreIA5Match): one key, two ids.
+        st.put(&rules, person("b", "SHARED@example.com"));
+        assert_eq!(ids(&st, b"shared@example.com"), [0, 1]);
+        assert!(st.holds("mail", b"shared@example.com", 1));
+        // Replacing an entry moves its id from the old key to the new one.
+        st.put(&rules, person("a", "other@example.com"));
+        assert_eq!(ids(&st, b"shared@example.com"), [1]);
+        assert_eq!(ids(&st, b"other@example.com"), [0]);
+        assert!(!st.holds("mail", b"shared@example.com", 0));
+        st.remove(&rules, &Dn::parse("uid=b,dc=example,dc=com").unwrap());
+        assert_eq!(st.lookup("mail", b"shared@example.com"), Some(Ids::none()));
+        // The DN order holds what the ids do.
+        assert_eq!(st.len(), 1);
+        let a = Dn::parse("uid=a,dc=example,dc=com").unwrap();
+        assert_eq!(st.id_of(&a), Some(0));
+        assert_eq!(
+            st.get(&a).and_then(|e| e.first_str("mail")),
+            Some("other@example.com")
+        );
+        // A freed id is reused.
+        st.put(&rules, person("c", "c@example.com"));
+        assert_eq!(ids(&st, b"c@example.com"), [1]);
+    }
 
     #[test]
     fn an_index_no_entry_uses_yet_answers_nothing_rather_than_a_scan() {
@@ -295,9 +487,9 @@ mod tests {
         // Indexed, but no value yet: an empty candidate list (a scan would be O(entries)).
         assert_eq!(
             st.lookup("member", b"uid=x,dc=example,dc=com"),
-            Some(Vec::new())
+            Some(Ids::none())
         );
-        assert_eq!(st.scan_keys("memberuid", |_| true), Some(Vec::new()));
+        assert_eq!(st.scan_keys("memberuid", |_| true), Some(Ids::none()));
         // Not indexed: the caller must scan.
         assert_eq!(st.lookup("description", b"x"), None);
         assert_eq!(st.scan_keys("description", |_| true), None);
