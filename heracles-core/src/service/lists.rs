@@ -30,7 +30,10 @@
 //! [`Directory::search_window`] — the sort and VLV controls where the server offers them —
 //! for callers that may read everything, and an uncached scan of DNs for the others.
 //!
-//! The cache holds at most [`MAX_LISTS`] lists; the least recently used goes first.
+//! The cache holds at most [`MAX_LISTS`] lists; the least recently used goes first. The
+//! change log keeps the last few thousand changes only, so a task checks the cached lists
+//! (and the posix-only groups' index) against it every 250 ms: a busy spell of logins
+//! does not push out what a list not asked for meanwhile needs.
 //!
 //! [`CompiledAcl::allows_subtree`]: crate::acl::CompiledAcl::allows_subtree
 //! [`reads`]: super::reads
@@ -196,6 +199,8 @@ impl Sorted {
 struct Slot {
     fresh: Fresh<Sorted>,
     used: AtomicU64,
+    /// The search whose sorted DNs these are.
+    req: SearchRequest,
 }
 
 /// The cache of sorted DNs (one per [`Heracles`]).
@@ -206,6 +211,8 @@ pub(crate) struct ListCache {
     clock: AtomicU64,
     /// Scans made (cache misses), for tests and diagnostics.
     scans: AtomicU64,
+    /// Whether the task keeping the lists checked against the change log runs.
+    keeping: AtomicBool,
 }
 
 impl Default for ListCache {
@@ -215,6 +222,7 @@ impl Default for ListCache {
             slots: Mutex::new(HashMap::new()),
             clock: AtomicU64::new(0),
             scans: AtomicU64::new(0),
+            keeping: AtomicBool::new(false),
         }
     }
 }
@@ -267,24 +275,66 @@ impl ListCache {
         let slot = Arc::new(Slot {
             fresh: Fresh::new(marker.clone()),
             used: AtomicU64::new(now),
+            req: req.clone(),
         });
         slots.insert(key, Arc::clone(&slot));
         slot
     }
 
     /// Puts `fresh` in the place of `old` (unless another request replaced it already).
-    fn replace(&self, req: &SearchRequest, old: &Arc<Slot>, fresh: Fresh<Sorted>) {
-        let key = Key::of(req);
-        let now = self.clock.fetch_add(1, Ordering::Relaxed);
+    fn replace(&self, old: &Arc<Slot>, fresh: Fresh<Sorted>) {
+        let key = Key::of(&old.req);
         let mut slots = self.lock();
         if slots.get(&key).is_some_and(|s| Arc::ptr_eq(s, old)) {
             slots.insert(
                 key,
                 Arc::new(Slot {
                     fresh,
-                    used: AtomicU64::new(now),
+                    used: AtomicU64::new(old.used.load(Ordering::Relaxed)),
+                    req: old.req.clone(),
                 }),
             );
+        }
+    }
+
+    /// The sorted DNs of `slot` (computed as `sorted`) at `marker`, if the changes since
+    /// they were last checked tell what they are without a scan: unchanged, or without
+    /// deleted entries (the slot is then replaced by one holding the list without them).
+    fn check(
+        &self,
+        slot: &Arc<Slot>,
+        sorted: &Sorted,
+        marker: &Marker,
+        schema: &Schema,
+    ) -> Option<Arc<Vec<Dn>>> {
+        let listed = |dn: &Dn| sorted.lists(dn);
+        let removed = net_removals(&slot.fresh.changes_at(marker)?, &slot.req, &listed, schema)?;
+        if removed.is_empty() {
+            slot.fresh.advance(marker);
+            return Some(Arc::clone(&sorted.dns));
+        }
+        // Only listed entries were deleted: the list without them, no scan.
+        let kept: Vec<Dn> = sorted
+            .dns
+            .iter()
+            .filter(|d| !removed.contains(*d))
+            .cloned()
+            .collect();
+        let patched = Sorted::new(kept);
+        let dns = Arc::clone(&patched.dns);
+        self.replace(slot, Fresh::ready(marker.clone(), patched));
+        Some(dns)
+    }
+
+    /// Checks every computed list against `marker` (see [`ListCache::check`]), so that
+    /// lists not asked for while many changes were logged are still known to hold once
+    /// the log has dropped those changes.
+    fn keep_up(&self, marker: &Marker, schema: &Schema) {
+        let slots: Vec<Arc<Slot>> = self.lock().values().cloned().collect();
+        for slot in slots {
+            if let Some(sorted) = slot.fresh.value() {
+                let _ = self.check(&slot, &sorted, marker, schema);
+            }
         }
     }
 
@@ -309,31 +359,10 @@ impl ListCache {
                     sorted_dns(dir, req).await.map(Sorted::new)
                 })
                 .await?;
-            let listed = |dn: &Dn| sorted.lists(dn);
-            match slot
-                .fresh
-                .changes_at(marker)
-                .map(|changes| net_removals(&changes, req, &listed, schema))
-            {
-                Some(Some(removed)) if removed.is_empty() => {
-                    slot.fresh.advance(marker);
-                    return Ok(Arc::clone(&sorted.dns));
-                }
-                // Only listed entries were deleted: the list without them, no scan.
-                Some(Some(removed)) => {
-                    let kept: Vec<Dn> = sorted
-                        .dns
-                        .iter()
-                        .filter(|d| !removed.contains(*d))
-                        .cloned()
-                        .collect();
-                    let patched = Sorted::new(kept);
-                    let dns = Arc::clone(&patched.dns);
-                    self.replace(req, &slot, Fresh::ready(marker.clone(), patched));
-                    return Ok(dns);
-                }
-                _ => stale = Some(slot),
+            if let Some(dns) = self.check(&slot, &sorted, marker, schema) {
+                return Ok(dns);
             }
+            stale = Some(slot);
         }
         self.scans.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(sorted_dns(dir, req).await?))
@@ -357,6 +386,9 @@ pub(crate) async fn page(
     } else {
         None
     };
+    if marker.as_ref().is_some_and(Marker::is_logged) {
+        keep_up(h);
+    }
     let dns = match &marker {
         Some(m) => cache.sorted(dir, h.schema(), req, m).await?,
         None if everything => {
@@ -386,4 +418,40 @@ pub(crate) async fn page(
     // read again (see the `reads` module).
     let entries = super::reads::fetch(h, marker.as_ref(), &wanted, &req.attributes).await?;
     Ok(Page::new(entries, total as u64, page))
+}
+
+/// How often the lists are checked against the change log while no request asks for them.
+const KEEP_UP_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Starts (once per [`Heracles`], on a Tokio runtime) the task that checks the cached
+/// lists and the posix-only groups' index against the change log every
+/// [`KEEP_UP_EVERY`]: the log keeps the last few thousand changes, and a busy minute of
+/// logins (a session and an audit event each) would otherwise push out what a list not
+/// asked for meanwhile needs to be checked, and cost it a scan. The task ends with the
+/// last clone of the [`Heracles`].
+fn keep_up(h: &Heracles) {
+    let cache = h.list_cache();
+    if cache.keeping.load(Ordering::Relaxed) {
+        return;
+    }
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if cache.keeping.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let weak = Arc::downgrade(&h.inner);
+    rt.spawn(async move {
+        loop {
+            tokio::time::sleep(KEEP_UP_EVERY).await;
+            let Some(inner) = weak.upgrade() else { break };
+            let h = Heracles { inner };
+            let marker = match h.directory().change_marker(h.base()).await {
+                Ok(Some(m)) if m.is_logged() => m,
+                _ => continue,
+            };
+            h.list_cache().keep_up(&marker, h.schema());
+            super::memberships::keep_up(&h, &marker);
+        }
+    });
 }

@@ -57,6 +57,41 @@ impl PosixOnlyIndex {
     }
 }
 
+/// The search the index is made of.
+fn query(h: &Heracles) -> SearchRequest {
+    SearchRequest::new(h.base().clone(), Scope::Subtree, posix_only())
+        .attributes(["cn", "memberUid"])
+}
+
+/// Whether the index made of `indexed` still holds at `marker` (if so, it is known to
+/// hold there from now on).
+fn holds_at(h: &Heracles, slot: &Fresh<Indexed>, indexed: &Indexed, marker: &Marker) -> bool {
+    let query = query(h);
+    let listed = |dn: &Dn| indexed.index.is_none() || indexed.groups.contains(dn);
+    // The index holds the groups' values, not only which groups match: any write to
+    // one of them counts.
+    slot.holds_at(marker, |c: &Change| {
+        c.may_change_entries(&query, &listed, h.schema())
+    })
+}
+
+/// Checks the index against `marker` while no request asks for it (see
+/// `lists::keep_up`).
+pub(crate) fn keep_up(h: &Heracles, marker: &Marker) {
+    let slot = h
+        .inner
+        .posix_only
+        .slot
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(slot) = slot {
+        if let Some(indexed) = slot.value() {
+            holds_at(h, &slot, &indexed, marker);
+        }
+    }
+}
+
 /// The filter of posix-only groups.
 fn posix_only() -> Filter {
     Filter::and([
@@ -74,17 +109,12 @@ async fn index(h: &Heracles) -> Result<Option<Arc<Index>>> {
     let Some(marker) = h.directory().change_marker(h.base()).await? else {
         return Ok(None);
     };
-    let query = SearchRequest::new(h.base().clone(), Scope::Subtree, posix_only())
-        .attributes(["cn", "memberUid"]);
+    let query = query(h);
     let mut stale = None;
     for _ in 0..3 {
         let slot = h.inner.posix_only.slot(&marker, stale.as_ref());
         let indexed = slot.get(|| build(h, &query)).await?;
-        let listed = |dn: &Dn| indexed.index.is_none() || indexed.groups.contains(dn);
-        // The index holds the groups' values, not only which groups match: any write to
-        // one of them counts.
-        let affects = |c: &Change| c.may_change_entries(&query, &listed, h.schema());
-        if slot.holds_at(&marker, affects) {
+        if holds_at(h, &slot, &indexed, &marker) {
             return Ok(indexed.index.clone());
         }
         stale = Some(slot);

@@ -263,3 +263,71 @@ async fn indexed_and_scanned_answers_agree() {
         .unwrap();
     assert!(padded.is_empty());
 }
+
+/// A list not asked for while more changes were logged than the log keeps (a busy spell
+/// of logins) stays cached: the lists are checked against the log in the background.
+#[tokio::test]
+async fn lists_keep_up_with_a_busy_log() {
+    use heracles_core::directory::LOG_CAPACITY;
+    use heracles_core::page::PageRequest;
+    use heracles_core::service::{Heracles, ListQuery, Principal};
+    use std::fmt::Write as _;
+
+    let folder = tempfile::tempdir().unwrap();
+    let dir = Arc::new(EmbeddedDirectory::open(folder.path(), &base()).unwrap());
+    let h = Heracles::new(dir.clone(), base());
+    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
+    let admin = Principal::system(&base());
+    for uid in ["ku1", "ku2"] {
+        let body = serde_json::json!({"uid": uid, "cn": "K", "sn": "U"});
+        h.users()
+            .create(&admin, body.as_object().unwrap())
+            .await
+            .unwrap();
+    }
+    let q = ListQuery::default().page(PageRequest::new(10, 0).unwrap());
+    let total = h.users().list(&admin, &q).await.unwrap().pagination.total;
+    let scans = h.list_cache_scans();
+    // Devices, in batches: more changes in all than the log keeps, none of them a user.
+    let batch = LOG_CAPACITY * 2 / 3;
+    for round in 0..2 {
+        let mut ldif = String::new();
+        for i in 0..batch {
+            write!(
+                ldif,
+                "dn: cn=dev{round}-{i},dc=example,dc=com\nobjectClass: device\ncn: dev{round}-{i}\n\n"
+            )
+            .unwrap();
+        }
+        dir.import_ldif(ldif.as_bytes(), |_| {}).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    }
+    assert_eq!(
+        h.users().list(&admin, &q).await.unwrap().pagination.total,
+        total
+    );
+    assert_eq!(h.list_cache_scans(), scans, "rescanned after a busy log");
+    // A user among as many changes: seen.
+    let mut ldif = String::new();
+    for i in 0..batch {
+        write!(
+            ldif,
+            "dn: cn=dev2-{i},dc=example,dc=com\nobjectClass: device\ncn: dev2-{i}\n\n"
+        )
+        .unwrap();
+    }
+    dir.import_ldif(ldif.as_bytes(), |_| {}).unwrap();
+    h.users()
+        .create(
+            &admin,
+            serde_json::json!({"uid": "ku3", "cn": "K", "sn": "U"})
+                .as_object()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        h.users().list(&admin, &q).await.unwrap().pagination.total,
+        total + 1
+    );
+}
