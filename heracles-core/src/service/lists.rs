@@ -33,7 +33,9 @@
 //! The cache holds at most [`MAX_LISTS`] lists; the least recently used goes first. The
 //! change log keeps the last few thousand changes only, so a task checks the cached lists
 //! (and the posix-only groups' index) against it every 250 ms: a busy spell of logins
-//! does not push out what a list not asked for meanwhile needs.
+//! does not push out what a list not asked for meanwhile needs. (The task needs the Tokio
+//! runtime's time driver, as `#[tokio::main]` and `Builder::enable_all` give it; without
+//! it the task ends at once and lists work as before, rescanning after such spells.)
 //!
 //! [`CompiledAcl::allows_subtree`]: crate::acl::CompiledAcl::allows_subtree
 //! [`reads`]: super::reads
