@@ -35,7 +35,8 @@
 //! (and the posix-only groups' index) against it every 250 ms: a busy spell of logins
 //! does not push out what a list not asked for meanwhile needs. (The task needs the Tokio
 //! runtime's time driver, as `#[tokio::main]` and `Builder::enable_all` give it; without
-//! it the task ends at once and lists work as before, rescanning after such spells.)
+//! it the task stops at its first sleep — Tokio reports that as a panic of the task — and
+//! lists work as before, rescanning after such spells.)
 //!
 //! [`CompiledAcl::allows_subtree`]: crate::acl::CompiledAcl::allows_subtree
 //! [`reads`]: super::reads
