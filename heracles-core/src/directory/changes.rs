@@ -54,6 +54,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::tri::Tri;
 use super::{Entry, Scope, SearchRequest};
 use crate::dn::Dn;
 use crate::filter::Filter;
@@ -108,14 +109,6 @@ pub enum Change {
     Unknown,
 }
 
-/// What a three-valued evaluation of a filter knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Known {
-    True,
-    False,
-    Maybe,
-}
-
 impl Change {
     /// Whether `req`'s matches (which entries, in which order) may differ after this
     /// change. `listed` tells whether a DN was among the matches before (a change to a
@@ -140,7 +133,7 @@ impl Change {
             Change::Entry { dn, classes, leaf } => {
                 !leaf
                     || listed(dn)
-                    || classes_match(&req.filter, classes, schema) != Known::False
+                    || classes_match(&req.filter, classes, schema) != Tri::False
                     || (may_hold_members(classes, schema) && mentions_dn_valued(req, schema))
             }
             Change::Written {
@@ -158,7 +151,7 @@ impl Change {
                 if let Some(classes) = classes {
                     return listed(dn)
                         || (in_scope(dn, req)
-                            && classes_match(&req.filter, classes, schema) != Known::False);
+                            && classes_match(&req.filter, classes, schema) != Tri::False);
                 }
                 let filter_attrs = filter_attributes(&req.filter);
                 let touches =
@@ -461,55 +454,31 @@ fn filter_attributes(f: &Filter) -> Vec<&str> {
 
 /// Whether an entry of these object classes can match `f`, knowing nothing else of it:
 /// `objectClass` equality and presence are decided (superclasses included, as a server
-/// matches them), everything else is [`Known::Maybe`].
-fn classes_match(f: &Filter, classes: &[String], schema: &Schema) -> Known {
+/// matches them), everything else is [`Tri::Undefined`].
+fn classes_match(f: &Filter, classes: &[String], schema: &Schema) -> Tri {
     match f {
-        Filter::And(fs) => {
-            let mut out = Known::True;
-            for f in fs {
-                match classes_match(f, classes, schema) {
-                    Known::False => return Known::False,
-                    Known::Maybe => out = Known::Maybe,
-                    Known::True => {}
-                }
-            }
-            out
-        }
-        Filter::Or(fs) => {
-            let mut out = Known::False;
-            for f in fs {
-                match classes_match(f, classes, schema) {
-                    Known::True => return Known::True,
-                    Known::Maybe => out = Known::Maybe,
-                    Known::False => {}
-                }
-            }
-            out
-        }
-        Filter::Not(f) => match classes_match(f, classes, schema) {
-            Known::True => Known::False,
-            Known::False => Known::True,
-            Known::Maybe => Known::Maybe,
-        },
-        Filter::Present { attr } if is_object_class(attr) => Known::True,
+        Filter::And(fs) => Tri::all(fs.iter().map(|f| classes_match(f, classes, schema))),
+        Filter::Or(fs) => Tri::any(fs.iter().map(|f| classes_match(f, classes, schema))),
+        Filter::Not(f) => classes_match(f, classes, schema).not(),
+        Filter::Present { attr } if is_object_class(attr) => Tri::True,
         Filter::Equality { attr, value } if is_object_class(attr) => {
             let Ok(wanted) = std::str::from_utf8(value) else {
-                return Known::Maybe;
+                return Tri::Undefined;
             };
             if schema.object_class(wanted).is_none() {
-                return Known::Maybe;
+                return Tri::Undefined;
             }
-            let mut out = Known::False;
+            let mut out = Tri::False;
             for c in classes {
                 if schema.object_class(c).is_none() {
-                    out = Known::Maybe;
+                    out = Tri::Undefined;
                 } else if schema.is_subclass_of(c, wanted) {
-                    return Known::True;
+                    return Tri::True;
                 }
             }
             out
         }
-        _ => Known::Maybe,
+        _ => Tri::Undefined,
     }
 }
 

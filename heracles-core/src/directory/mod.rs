@@ -32,6 +32,7 @@ mod embedded;
 mod entry;
 pub mod ldap;
 mod sort;
+mod tri;
 
 use async_trait::async_trait;
 

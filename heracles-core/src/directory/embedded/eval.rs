@@ -8,26 +8,10 @@ use std::cmp::Ordering;
 
 use super::rules::Rules;
 use super::state::{Id, Ids, State};
+use crate::directory::tri::Tri;
 use crate::directory::Entry;
 use crate::filter::Filter;
 use crate::schema::{MatchingRule, PreparedSubstrings, SubstringFilter};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tri {
-    True,
-    False,
-    Undefined,
-}
-
-impl From<bool> for Tri {
-    fn from(b: bool) -> Self {
-        if b {
-            Tri::True
-        } else {
-            Tri::False
-        }
-    }
-}
 
 /// Whether `entry` matches `filter` (one entry; a search prepares a [`Matcher`] once).
 pub(super) fn matches(rules: &Rules, filter: &Filter, entry: &Entry) -> bool {
@@ -135,33 +119,9 @@ impl<'a> Matcher<'a> {
     }
     fn eval(&self, node: &Node<'_>, e: &Entry, id: Option<Id>) -> Tri {
         match node {
-            Node::And(items) => {
-                let mut out = Tri::True;
-                for f in items {
-                    match self.eval(f, e, id) {
-                        Tri::False => return Tri::False,
-                        Tri::Undefined => out = Tri::Undefined,
-                        Tri::True => {}
-                    }
-                }
-                out
-            }
-            Node::Or(items) => {
-                let mut out = Tri::False;
-                for f in items {
-                    match self.eval(f, e, id) {
-                        Tri::True => return Tri::True,
-                        Tri::Undefined => out = Tri::Undefined,
-                        Tri::False => {}
-                    }
-                }
-                out
-            }
-            Node::Not(f) => match self.eval(f, e, id) {
-                Tri::True => Tri::False,
-                Tri::False => Tri::True,
-                Tri::Undefined => Tri::Undefined,
-            },
+            Node::And(items) => Tri::all(items.iter().map(|f| self.eval(f, e, id))),
+            Node::Or(items) => Tri::any(items.iter().map(|f| self.eval(f, e, id))),
+            Node::Not(f) => self.eval(f, e, id).not(),
             Node::Undefined => Tri::Undefined,
             Node::Present { key } => (!values(e, key).is_empty()).into(),
             Node::Equality {
