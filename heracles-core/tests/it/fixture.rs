@@ -214,6 +214,20 @@ pub async fn sandbox(dir: &dyn Directory, base: &Dn, name: &str) -> Dn {
     dn
 }
 
+/// The body of a group creation: `cn` of `kind` with `members` (uids or DNs).
+pub fn group(
+    cn: &str,
+    kind: heracles_core::service::groups::GroupType,
+    members: &[&str],
+) -> heracles_core::service::groups::NewGroup {
+    heracles_core::service::groups::NewGroup {
+        cn: cn.to_owned(),
+        group_type: Some(kind),
+        members: members.iter().map(|m| (*m).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
 /// An inetOrgPerson entry under `parent`.
 pub fn person(parent: &Dn, uid: &str) -> Entry {
     Entry::new(parent.child(Rdn::new("uid", uid).unwrap()))

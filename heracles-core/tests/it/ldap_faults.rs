@@ -6,7 +6,7 @@ use heracles_core::directory::{Change, Directory, LdapConfig, LdapDirectory, Mar
 use heracles_core::dn::Dn;
 use heracles_core::ErrorCode;
 
-use crate::fixture::{person, OwnSlapd};
+use crate::fixture::{group, person, OwnSlapd};
 
 fn quick(cfg: LdapConfig) -> LdapConfig {
     cfg.with_connect_timeout(Duration::from_secs(2))
@@ -309,6 +309,32 @@ async fn two_clients(own: &OwnSlapd) -> (LdapDirectory, LdapDirectory) {
     (connect().await.unwrap(), connect().await.unwrap())
 }
 
+/// Changes no user list or user read shows: a login of `uid` (a session, an audit event),
+/// a failed login of a user that does not exist, a new posix group `cn`.
+async fn changes_of_no_user(
+    h: &heracles_core::service::Heracles,
+    admin: &heracles_core::service::Principal,
+    uid: &str,
+    cn: &str,
+) {
+    use heracles_core::service::groups::GroupType;
+    let ctx = heracles_core::audit::AuditContext::new(None, "unrelated-changes", None);
+    h.users()
+        .login(&ctx, uid, "Login-Passw0rd-1")
+        .await
+        .unwrap();
+    // (A wrong password for an existing user would count: slapd's ppolicy records the
+    // failure in the user's entry.)
+    h.users()
+        .login(&ctx, "nobody-here", "wrong")
+        .await
+        .unwrap_err();
+    h.groups()
+        .create(admin, &group(cn, GroupType::Posix, &[]))
+        .await
+        .unwrap();
+}
+
 /// The marker once `dir`'s change watch is live (asking for markers starts it).
 async fn live_within(dir: &LdapDirectory, base: &Dn, limit: Duration) -> Marker {
     let t = Instant::now();
@@ -357,9 +383,7 @@ async fn size_limited_searches_beyond_the_server_limit() {
 /// changed, renamed or deleted by another client are in the very next page.
 #[tokio::test]
 async fn lists_rescan_only_for_changes_that_matter() {
-    use heracles_core::audit::AuditContext;
     use heracles_core::page::PageRequest;
-    use heracles_core::service::groups::{GroupType, NewGroup};
     use heracles_core::service::{Heracles, ListQuery, Principal};
     use std::sync::Arc;
 
@@ -397,26 +421,7 @@ async fn lists_rescan_only_for_changes_that_matter() {
     let scans = h.list_cache_scans();
 
     // Logins, a group, a session: nothing a user list shows.
-    let ctx = AuditContext::new(None, "lists-rescan", None);
-    h.users()
-        .login(&ctx, "lr1", "Login-Passw0rd-1")
-        .await
-        .unwrap();
-    // (A wrong password for an existing user would count: slapd's ppolicy records the
-    // failure in the user's entry.)
-    h.users()
-        .login(&ctx, "nobody-here", "wrong")
-        .await
-        .unwrap_err();
-    let group = NewGroup {
-        cn: "lrgroup".into(),
-        description: None,
-        group_type: Some(GroupType::Posix),
-        gid_number: None,
-        members: Vec::new(),
-        department: None,
-    };
-    h.groups().create(&admin, &group).await.unwrap();
+    changes_of_no_user(&h, &admin, "lr1", "lrgroup").await;
     // A user created and deleted again through Heracles (as the load benchmark does): in
     // no page before or after.
     let temp = serde_json::json!({"uid": "lrtmp", "cn": "C", "sn": "S"});
@@ -516,10 +521,9 @@ async fn lists_rescan_only_for_changes_that_matter() {
 /// the user joins a group — shows within moments.
 #[tokio::test]
 async fn reads_stay_cached_until_their_entries_change() {
-    use heracles_core::audit::AuditContext;
     use heracles_core::directory::Modification;
     use heracles_core::page::PageRequest;
-    use heracles_core::service::groups::{GroupType, NewGroup};
+    use heracles_core::service::groups::GroupType;
     use heracles_core::service::{Heracles, ListQuery, Principal};
     use std::sync::Arc;
 
@@ -537,21 +541,16 @@ async fn reads_stay_cached_until_their_entries_change() {
         .await
         .unwrap();
     // A group with the user in it: slapd is seen to keep memberOf, and a get is one read.
-    let group = NewGroup {
-        cn: "rcg".into(),
-        description: None,
-        group_type: Some(GroupType::Ldap),
-        gid_number: None,
-        members: vec!["rc1".into()],
-        department: None,
-    };
-    h.groups().create(&admin, &group).await.unwrap();
-    let empty = NewGroup {
-        cn: "rcg2".into(),
-        members: Vec::new(),
-        ..group.clone()
-    };
-    let group_dn = h.groups().create(&admin, &empty).await.unwrap().dn;
+    h.groups()
+        .create(&admin, &group("rcg", GroupType::Ldap, &["rc1"]))
+        .await
+        .unwrap();
+    let group_dn = h
+        .groups()
+        .create(&admin, &group("rcg2", GroupType::Ldap, &[]))
+        .await
+        .unwrap()
+        .dn;
     assert!(h.member_of_maintained().await.unwrap());
     let get = || async { h.users().get(&admin, "rc1").await.unwrap() };
     let dn = get().await.dn;
@@ -561,21 +560,7 @@ async fn reads_stay_cached_until_their_entries_change() {
 
     // A login (a session, an audit event), a failed one for nobody, a posix group: the
     // entry is still what was read.
-    let ctx = AuditContext::new(None, "reads-cached", None);
-    h.users()
-        .login(&ctx, "rc1", "Login-Passw0rd-1")
-        .await
-        .unwrap();
-    h.users()
-        .login(&ctx, "nobody-here", "wrong")
-        .await
-        .unwrap_err();
-    let posix = NewGroup {
-        cn: "rcp".into(),
-        group_type: Some(GroupType::Posix),
-        ..empty.clone()
-    };
-    h.groups().create(&admin, &posix).await.unwrap();
+    changes_of_no_user(&h, &admin, "rc1", "rcp").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, misses) = h.read_cache_counts();
     get().await;

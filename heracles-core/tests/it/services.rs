@@ -13,7 +13,7 @@ use heracles_core::service::{Container, Heracles, ListQuery, Principal};
 use heracles_core::ErrorCode;
 use serde_json::{json, Map, Value};
 
-use crate::fixture::Target;
+use crate::fixture::{group as group_body, Target};
 
 static N: AtomicU32 = AtomicU32::new(0);
 
@@ -873,17 +873,7 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
     let tg = tag("lc");
     let group = tag("lcg");
     h.groups()
-        .create(
-            &admin,
-            &NewGroup {
-                cn: group.clone(),
-                description: None,
-                group_type: Some(GroupType::Ldap),
-                gid_number: None,
-                members: Vec::new(),
-                department: None,
-            },
-        )
+        .create(&admin, &group_body(&group, GroupType::Ldap, &[]))
         .await
         .unwrap();
     for i in 0..12 {
@@ -906,14 +896,11 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
     h.groups()
         .create(
             &admin,
-            &NewGroup {
-                cn: posix.clone(),
-                description: None,
-                group_type: Some(GroupType::Posix),
-                gid_number: None,
-                members: vec![format!("{tg}01"), format!("{tg}04")],
-                department: None,
-            },
+            &group_body(
+                &posix,
+                GroupType::Posix,
+                &[&format!("{tg}01"), &format!("{tg}04")],
+            ),
         )
         .await
         .unwrap();
@@ -971,12 +958,8 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
         .create(
             &admin,
             &NewGroup {
-                cn: tag("lco"),
                 description: Some("unrelated".into()),
-                group_type: Some(GroupType::Ldap),
-                gid_number: None,
-                members: Vec::new(),
-                department: None,
+                ..group_body(&tag("lco"), GroupType::Ldap, &[])
             },
         )
         .await
@@ -1118,17 +1101,7 @@ pub async fn reads_are_cached_and_never_stale(t: &Target) {
         .unwrap();
     let group = tag("rcg");
     h.groups()
-        .create(
-            &admin,
-            &NewGroup {
-                cn: group.clone(),
-                description: None,
-                group_type: Some(GroupType::Ldap),
-                gid_number: None,
-                members: Vec::new(),
-                department: None,
-            },
-        )
+        .create(&admin, &group_body(&group, GroupType::Ldap, &[]))
         .await
         .unwrap();
     let get = || {
