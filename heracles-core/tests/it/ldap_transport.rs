@@ -91,3 +91,54 @@ async fn wrong_service_password_is_a_configuration_error() {
     let err = LdapDirectory::connect(cfg).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidConfig, "{err}");
 }
+
+/// A pool of two connections carries many operations at once: each connection is shared
+/// by several (LDAP multiplexes by message id), with a failing write and a sorted window
+/// (which takes a connection of its own and closes it) among them, and none of them
+/// disturbs the others. Afterwards the pool still holds at most its two connections.
+#[tokio::test]
+async fn a_small_pool_carries_many_operations_at_once() {
+    use heracles_core::directory::{Scope, SearchRequest, SortKey};
+    use heracles_core::filter::Filter;
+
+    let slapd = Slapd::shared();
+    let base = slapd.base();
+    let dir = std::sync::Arc::new(
+        LdapDirectory::connect(slapd.service_config().with_pool_size(2))
+            .await
+            .unwrap(),
+    );
+    let ou = crate::fixture::sandbox(dir.as_ref(), &base, "pool-share").await;
+    for i in 0..5 {
+        dir.add(&crate::fixture::person(&ou, &format!("share{i}")))
+            .await
+            .unwrap();
+    }
+    let existing = crate::fixture::person(&ou, "share0");
+    let listing = SearchRequest::new(ou.clone(), Scope::One, Filter::present("uid"))
+        .attributes(["uid"])
+        .sort(vec![SortKey::asc("uid")]);
+    let gets: Vec<_> = (0..40)
+        .map(|i| {
+            let dir = std::sync::Arc::clone(&dir);
+            let rdn = heracles_core::dn::Rdn::new("uid", &format!("share{}", i % 5)).unwrap();
+            let dn = ou.child(rdn);
+            tokio::spawn(async move { dir.get(&dn, &["uid"]).await })
+        })
+        .collect();
+    let (refused, window) = tokio::join!(dir.add(&existing), dir.sorted_window(&listing, 1, 2));
+    for (i, got) in gets.into_iter().enumerate() {
+        let e = got.await.unwrap().unwrap().unwrap();
+        assert_eq!(e.first_str("uid"), Some(format!("share{}", i % 5).as_str()));
+    }
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::AlreadyExists);
+    let window = window.unwrap().unwrap();
+    let uids: Vec<_> = window
+        .entries
+        .iter()
+        .map(|e| e.first_str("uid").unwrap().to_owned())
+        .collect();
+    assert_eq!(uids, ["share1", "share2"]);
+    assert!(dir.idle_connections() <= 2, "{}", dir.idle_connections());
+    assert!(dir.get(&ou, &[]).await.unwrap().is_some());
+}

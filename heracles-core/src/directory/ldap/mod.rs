@@ -44,6 +44,9 @@ use crate::schema::Schema;
 /// Size of the pool used for password checks.
 const AUTH_POOL_SIZE: usize = 4;
 
+/// Most operations one pooled service-account connection carries at once (see `pool.rs`).
+const SHARE: usize = 4;
+
 /// Failure inside one operation: either ldap3's or one of ours (e.g. a malformed entry).
 enum OpError {
     Ldap(LdapError),
@@ -100,8 +103,8 @@ impl LdapDirectory {
         auth_config.bind = Bind::Anonymous;
         auth_config.pool_size = AUTH_POOL_SIZE.min(config.pool_size.max(1));
         Ok(LdapDirectory {
-            pool: Pool::new(config, tls.clone()),
-            auth: Pool::new(auth_config, tls),
+            pool: Pool::new(config, tls.clone(), SHARE),
+            auth: Pool::new(auth_config, tls, 1),
             schema: Schema::builtin(),
             root_dse: window::RootDse::default(),
             watches: watch::Watches::default(),

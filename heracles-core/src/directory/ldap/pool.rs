@@ -1,13 +1,24 @@
-//! A small pool of bound ldap3 connections.
+//! A small pool of bound ldap3 connections, shared by concurrent operations.
 //!
 //! ldap3 has no pool. This one keeps up to `pool_size` connections, each bound as the
-//! service account when it is opened. A connection handed out again is checked first: one
-//! whose driver task ended (the server closed it) is dropped, and one idle for longer than
-//! `health_check_after` is probed with a WhoAmI and replaced if the probe fails. A
-//! connection that failed mid-operation is never returned to the pool, so after the server
-//! comes back the next operation simply opens a fresh one: reconnection needs no step.
+//! service account when it is opened. LDAP carries several operations on one connection
+//! at once (each has its own message id), and ldap3 supports that through clones of one
+//! handle, so a connection is lent to up to `share` operations together: a new operation
+//! takes an idle connection first, opens a new one while fewer than `pool_size` are open,
+//! and otherwise shares the least busy one. Sharing matters for the directory's own cost:
+//! slapd reads several requests in one wake-up of a busy connection, where one request per
+//! connection costs it a wake-up each (measured in README "Where the time goes"). The
+//! password-check pool binds its connections as users, which changes their identity, so
+//! it lends each to one operation at a time (`share` 1).
+//!
+//! A connection lent again after it was idle is checked first: one whose driver task ended
+//! (the server closed it) is dropped, and one idle for longer than `health_check_after` is
+//! probed with a WhoAmI and replaced if the probe fails. A connection that failed
+//! mid-operation is never lent again (operations already running on it finish or fail on
+//! their own), so after the server comes back the next operation simply opens a fresh one:
+//! reconnection needs no step.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use ldap3::exop::WhoAmI;
@@ -20,16 +31,32 @@ use super::config::{Bind, LdapConfig};
 use super::convert::map_error;
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
 
-struct Idle {
+/// One open connection and the operations it carries.
+struct Slot {
+    id: u64,
     ldap: Ldap,
+    /// Operations running on it now.
+    busy: usize,
+    /// When it last became idle (or was opened).
     since: Instant,
+}
+
+#[derive(Default)]
+struct Slots {
+    open: Vec<Slot>,
+    /// Connections being opened for operations (counted against `pool_size`).
+    opening: usize,
+    next_id: u64,
 }
 
 /// The pool.
 pub(super) struct Pool {
     config: LdapConfig,
     tls: Option<Arc<ClientConfig>>,
-    idle: Mutex<Vec<Idle>>,
+    /// Most operations on one connection at once.
+    share: usize,
+    slots: Mutex<Slots>,
+    /// One per operation that may run at once: `pool_size` × `share`.
     permits: Semaphore,
 }
 
@@ -38,15 +65,19 @@ impl std::fmt::Debug for Pool {
         f.debug_struct("Pool")
             .field("url", &self.config.url)
             .field("size", &self.config.pool_size)
+            .field("share", &self.share)
             .field("idle", &self.idle_count())
             .finish_non_exhaustive()
     }
 }
 
-/// A connection on loan from the pool; it goes back when dropped unless marked broken.
+/// A connection on loan from the pool, for one operation; the loan ends when dropped, and
+/// the connection is lent no more if it was marked broken.
 pub(super) struct Conn<'a> {
     pub(super) ldap: Ldap,
     pool: &'a Pool,
+    /// The slot lent from; `None` for a connection taken out of the pool.
+    id: Option<u64>,
     broken: bool,
     _permit: SemaphorePermit<'a>,
 }
@@ -60,27 +91,60 @@ impl Conn<'_> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if !self.broken && !self.ldap.is_closed() {
-            let mut idle = self
-                .pool
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            idle.push(Idle {
-                ldap: self.ldap.clone(),
-                since: Instant::now(),
-            });
+        let Some(id) = self.id else {
+            return;
+        };
+        let mut slots = self.pool.lock();
+        let Some(i) = slots.open.iter().position(|s| s.id == id) else {
+            return;
+        };
+        if self.broken || self.ldap.is_closed() {
+            slots.open.swap_remove(i);
+            return;
+        }
+        let over = slots.open.len() > self.pool.config.pool_size;
+        let slot = &mut slots.open[i];
+        slot.busy = slot.busy.saturating_sub(1);
+        if slot.busy == 0 {
+            slot.since = Instant::now();
+            if over {
+                slots.open.swap_remove(i);
+            }
         }
     }
 }
 
+/// What a new operation gets.
+enum Pick {
+    /// A slot's connection; `stale` if it was idle past the health-check age.
+    Lent { id: u64, ldap: Ldap, stale: bool },
+    /// An idle connection removed from the pool.
+    Taken { ldap: Ldap, stale: bool },
+    /// Nothing suitable: open a new connection.
+    Open,
+}
+
+/// Counts a connection being opened until the opening ends, however it ends (the caller's
+/// timeout may drop it midway).
+struct Opening<'a>(&'a Pool);
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        let mut slots = self.0.lock();
+        slots.opening = slots.opening.saturating_sub(1);
+    }
+}
+
 impl Pool {
-    pub(super) fn new(config: LdapConfig, tls: Option<Arc<ClientConfig>>) -> Self {
-        let permits = Semaphore::new(config.pool_size.max(1));
+    /// A pool lending each connection to up to `share` operations at once.
+    pub(super) fn new(config: LdapConfig, tls: Option<Arc<ClientConfig>>, share: usize) -> Self {
+        let share = share.max(1);
+        let permits = Semaphore::new(config.pool_size.max(1).saturating_mul(share));
         Pool {
             config,
             tls,
-            idle: Mutex::new(Vec::new()),
+            share,
+            slots: Mutex::new(Slots::default()),
             permits,
         }
     }
@@ -89,19 +153,36 @@ impl Pool {
         &self.config
     }
 
-    pub(super) fn idle_count(&self) -> usize {
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+    fn lock(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A healthy, bound connection by `deadline`: waiting for a free slot, probing idle
-    /// connections and opening a new one all count. (Before, each idle connection past
-    /// `health_check_after` was probed in turn for up to `connect_timeout`, so a stalled
-    /// server held one operation for many times its timeout.)
+    /// Open connections that carry no operation now.
+    pub(super) fn idle_count(&self) -> usize {
+        let mut slots = self.lock();
+        slots
+            .open
+            .iter_mut()
+            .map(|s| s.busy == 0 && !s.ldap.is_closed())
+            .filter(|idle| *idle)
+            .count()
+    }
+
+    /// A healthy, bound connection for one operation by `deadline`, maybe shared with
+    /// others: waiting for a free slot, probing an idle connection and opening a new one
+    /// all count.
     pub(super) async fn get_by(&self, deadline: tokio::time::Instant) -> Result<Conn<'_>> {
-        match timeout_at(deadline, self.get_unbounded()).await {
+        self.by(deadline, false).await
+    }
+
+    /// Like [`Pool::get_by`], but the connection is the caller's alone and leaves the pool:
+    /// for an operation that leaves state on its connection (it is closed afterwards).
+    pub(super) async fn take_by(&self, deadline: tokio::time::Instant) -> Result<Conn<'_>> {
+        self.by(deadline, true).await
+    }
+
+    async fn by(&self, deadline: tokio::time::Instant, take: bool) -> Result<Conn<'_>> {
+        match timeout_at(deadline, self.get_unbounded(take)).await {
             Ok(got) => got,
             Err(_) => Err(
                 Error::timeout(LdapOperation::Connect, self.config.operation_timeout)
@@ -110,7 +191,43 @@ impl Pool {
         }
     }
 
-    async fn get_unbounded(&self) -> Result<Conn<'_>> {
+    /// Chooses under the lock (see [`choose`]).
+    fn pick(&self, take: bool) -> Pick {
+        let mut slots = self.lock();
+        slots.open.retain_mut(|s| !s.ldap.is_closed());
+        let busy: Vec<usize> = slots.open.iter().map(|s| s.busy).collect();
+        let stale_after = self.config.health_check_after;
+        let room = self.config.pool_size.saturating_sub(slots.opening);
+        match choose(&busy, room, self.share, take) {
+            Choice::Take(i) => {
+                let slot = slots.open.swap_remove(i);
+                Pick::Taken {
+                    stale: slot.since.elapsed() >= stale_after,
+                    ldap: slot.ldap,
+                }
+            }
+            Choice::Lend(i) => {
+                let slot = &mut slots.open[i];
+                slot.busy += 1;
+                Pick::Lent {
+                    id: slot.id,
+                    ldap: slot.ldap.clone(),
+                    stale: slot.busy == 1 && slot.since.elapsed() >= stale_after,
+                }
+            }
+            Choice::Open => {
+                slots.opening += 1;
+                Pick::Open
+            }
+        }
+    }
+
+    /// Ends the loan of slot `id` without an operation (its probe failed): it leaves the pool.
+    fn drop_slot(&self, id: u64) {
+        self.lock().open.retain(|s| s.id != id);
+    }
+
+    async fn get_unbounded(&self, take: bool) -> Result<Conn<'_>> {
         let wait = self.config.operation_timeout;
         let permit = match timeout(wait, self.permits.acquire()).await {
             Ok(Ok(p)) => p,
@@ -121,34 +238,64 @@ impl Pool {
             }
         };
         loop {
-            let candidate = self
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop();
-            let Some(Idle { mut ldap, since }) = candidate else {
-                break;
-            };
-            if ldap.is_closed() {
-                continue;
+            match self.pick(take) {
+                Pick::Lent {
+                    id,
+                    mut ldap,
+                    stale,
+                } => {
+                    if stale && !self.probe(&mut ldap).await {
+                        self.drop_slot(id);
+                        continue;
+                    }
+                    return Ok(Conn {
+                        ldap,
+                        pool: self,
+                        id: Some(id),
+                        broken: false,
+                        _permit: permit,
+                    });
+                }
+                Pick::Taken { mut ldap, stale } => {
+                    if stale && !self.probe(&mut ldap).await {
+                        continue;
+                    }
+                    return Ok(Conn {
+                        ldap,
+                        pool: self,
+                        id: None,
+                        broken: false,
+                        _permit: permit,
+                    });
+                }
+                Pick::Open => {
+                    let opening = Opening(self);
+                    let ldap = self.open(&self.config.bind).await?;
+                    let id = if take {
+                        None
+                    } else {
+                        let mut slots = self.lock();
+                        let id = slots.next_id;
+                        slots.next_id += 1;
+                        slots.open.push(Slot {
+                            id,
+                            ldap: ldap.clone(),
+                            busy: 1,
+                            since: Instant::now(),
+                        });
+                        Some(id)
+                    };
+                    drop(opening);
+                    return Ok(Conn {
+                        ldap,
+                        pool: self,
+                        id,
+                        broken: false,
+                        _permit: permit,
+                    });
+                }
             }
-            if since.elapsed() >= self.config.health_check_after && !self.probe(&mut ldap).await {
-                continue;
-            }
-            return Ok(Conn {
-                ldap,
-                pool: self,
-                broken: false,
-                _permit: permit,
-            });
         }
-        let ldap = self.open(&self.config.bind).await?;
-        Ok(Conn {
-            ldap,
-            pool: self,
-            broken: false,
-            _permit: permit,
-        })
     }
 
     async fn probe(&self, ldap: &mut Ldap) -> bool {
@@ -218,5 +365,69 @@ impl Pool {
             Ok(Err(e)) => Err(map_error(LdapOperation::Connect, "", e).0),
             Err(_) => Err(Error::timeout(LdapOperation::Connect, limit)),
         }
+    }
+}
+
+/// What a new operation gets, in [`choose`]'s terms.
+#[derive(Debug, PartialEq, Eq)]
+enum Choice {
+    /// Share (or use) open connection `i`.
+    Lend(usize),
+    /// Take idle connection `i` out of the pool.
+    Take(usize),
+    /// Open a new connection.
+    Open,
+}
+
+/// The pool's policy, given how many operations each open connection carries (`busy`),
+/// how many connections the pool may have open (`room`: its size less those being opened),
+/// and how many operations share one connection at most: an idle connection first; then a
+/// new one while there is room; then the least busy connection with room for one more
+/// operation. A connection taken out of the pool (`take`) must be idle, or new. With no
+/// room left and every connection full a new one is opened anyway: that happens only while
+/// others are being opened (every running operation holds one of `size × share` permits),
+/// and the surplus is closed as it becomes idle.
+fn choose(busy: &[usize], room: usize, share: usize, take: bool) -> Choice {
+    let best = busy
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b < share)
+        .min_by_key(|(_, b)| **b);
+    let can_open = busy.len() < room;
+    match best {
+        Some((i, 0)) if take => Choice::Take(i),
+        Some((i, &b)) if !take && (b == 0 || !can_open) => Choice::Lend(i),
+        _ => Choice::Open,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{choose, Choice};
+
+    #[test]
+    fn idle_connections_first_then_new_ones_then_sharing() {
+        // Nothing open: open one.
+        assert_eq!(choose(&[], 2, 4, false), Choice::Open);
+        // An idle connection is used before anything else.
+        assert_eq!(choose(&[1, 0], 2, 4, false), Choice::Lend(1));
+        // All busy and room for more: a new connection.
+        assert_eq!(choose(&[1], 2, 4, false), Choice::Open);
+        // All busy, no room: the least busy one is shared.
+        assert_eq!(choose(&[3, 1], 2, 4, false), Choice::Lend(1));
+        // ...but never past `share`: the full one is skipped.
+        assert_eq!(choose(&[4, 2], 2, 4, false), Choice::Lend(1));
+        // Share 1 (the password-check pool): a busy connection is never lent again.
+        assert_eq!(choose(&[1, 0], 2, 1, false), Choice::Lend(1));
+        assert_eq!(choose(&[1], 2, 1, false), Choice::Open);
+        // Connections being opened count against the room (room 1 here: one of 2 opening).
+        assert_eq!(choose(&[1], 1, 4, false), Choice::Lend(0));
+    }
+
+    #[test]
+    fn a_taken_connection_is_idle_or_new() {
+        assert_eq!(choose(&[2, 0], 2, 4, true), Choice::Take(1));
+        assert_eq!(choose(&[2, 1], 2, 4, true), Choice::Open);
+        assert_eq!(choose(&[], 2, 4, true), Choice::Open);
     }
 }

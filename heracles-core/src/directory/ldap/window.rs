@@ -182,9 +182,8 @@ impl LdapDirectory {
         // used once and closed.
         let limit_time = self.pool.config().operation_timeout;
         let deadline = tokio::time::Instant::now() + limit_time;
-        let mut conn = self.pool.get_by(deadline).await?;
+        let conn = self.pool.take_by(deadline).await?;
         let mut ldap = conn.ldap.clone();
-        conn.discard();
         let answer = timeout_at(deadline, async {
             let res = ldap
                 .with_controls(controls)
