@@ -141,4 +141,24 @@ async fn a_small_pool_carries_many_operations_at_once() {
     assert_eq!(uids, ["share1", "share2"]);
     assert!(dir.idle_connections() <= 2, "{}", dir.idle_connections());
     assert!(dir.get(&ou, &[]).await.unwrap().is_some());
+
+    // Paged searches keep their paging state on the connection in slapd: several at once,
+    // each of several pages, on a pool of one connection, all come back whole.
+    let one = std::sync::Arc::new(
+        LdapDirectory::connect(slapd.service_config().with_pool_size(1))
+            .await
+            .unwrap(),
+    );
+    let paged: Vec<_> = (0..6)
+        .map(|_| {
+            let dir = std::sync::Arc::clone(&one);
+            let req = SearchRequest::new(ou.clone(), Scope::One, Filter::present("uid"))
+                .attributes(["uid"])
+                .page_size(2);
+            tokio::spawn(async move { dir.search(&req).await })
+        })
+        .collect();
+    for p in paged {
+        assert_eq!(p.await.unwrap().unwrap().len(), 5);
+    }
 }

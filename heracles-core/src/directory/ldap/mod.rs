@@ -31,7 +31,7 @@ use tokio::time::timeout_at;
 
 pub use self::config::{Bind, LdapConfig};
 use self::convert::{entry_from_result, map_error, ConnState};
-use self::pool::Pool;
+use self::pool::{Loan, Pool};
 use super::{
     check_attribute_name, Change, Directory, Entry, Marker, Modification, Scope, SearchRequest,
     Window,
@@ -170,7 +170,7 @@ impl LdapDirectory {
         if adds {
             self.watches.changed(&change);
         }
-        let outcome = self.run(op, dn, false, f).await;
+        let outcome = self.run(op, dn, false, Loan::Shared, f).await;
         if outcome.is_err() && (adds || matches!(change, Change::Deleted { .. })) {
             // Not added or deleted — or, after a timeout, maybe: say nothing certain.
             self.watches.changed(&Change::Unknown);
@@ -183,7 +183,14 @@ impl LdapDirectory {
     /// Runs one operation on a pooled connection with the operation timeout, retrying once
     /// on a fresh connection when that is safe. The timeout bounds the whole: waiting for
     /// a connection, the operation and its retry.
-    async fn run<T, F, Fut>(&self, op: LdapOperation, dn: &str, idempotent: bool, f: F) -> Result<T>
+    async fn run<T, F, Fut>(
+        &self,
+        op: LdapOperation,
+        dn: &str,
+        idempotent: bool,
+        loan: Loan,
+        f: F,
+    ) -> Result<T>
     where
         F: Fn(Ldap) -> Fut,
         Fut: Future<Output = Result<T, OpError>>,
@@ -193,7 +200,7 @@ impl LdapDirectory {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut conn = self.pool.get_by(deadline).await?;
+            let mut conn = self.pool.get_by(deadline, loan).await?;
             let outcome = timeout_at(deadline, f(conn.ldap.clone())).await;
             let (err, state) = match outcome {
                 Ok(Ok(v)) => return Ok(v),
@@ -269,8 +276,9 @@ fn reject_duplicates(dn: &Dn, attr: &str, values: &[Vec<u8>]) -> Result<()> {
     Ok(())
 }
 
-/// Removes sort-key attributes that were fetched only for sorting.
-async fn run_search(
+/// A search with the paged-results control (one page at a time, `page_size` entries each)
+/// unless its scope is the base entry, of at most `limit` entries.
+async fn paged_search(
     mut ldap: Ldap,
     base: &str,
     scope: ldap3::Scope,
@@ -280,15 +288,6 @@ async fn run_search(
     limit: Option<usize>,
 ) -> Result<Vec<Entry>, OpError> {
     let page = i32::try_from(page_size).unwrap_or(i32::MAX);
-    // A search limited to at most one page needs no paging: a plain search with that size
-    // limit (sizeLimitExceeded then ends it), one control less for both sides.
-    // (Fewer entries than asked with sizeLimitExceeded: the server's own limit for the
-    // account is lower; page then.)
-    if let Some(n) = limit.filter(|n| *n <= page_size as usize) {
-        if let Some(found) = plain_search(ldap.clone(), base, scope, filter, attrs, n).await? {
-            return Ok(found);
-        }
-    }
     let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> = if scope == ldap3::Scope::Base {
         vec![Box::new(EntriesOnly::new())]
     } else {
@@ -395,19 +394,41 @@ impl Directory for LdapDirectory {
             }
         }
         let (base_ref, filter_ref, attrs_ref) = (base.as_str(), filter.as_str(), &attrs);
-        let mut found = self
-            .run(LdapOperation::Search, &base, true, |ldap| {
-                run_search(
-                    ldap,
-                    base_ref,
-                    scope,
-                    filter_ref,
-                    attrs_ref,
-                    page,
-                    fetch_limit,
-                )
-            })
-            .await?;
+        // A search limited to at most one page needs no paging: a plain search with that
+        // size limit (sizeLimitExceeded then ends it), one control less for both sides, on
+        // a shared connection. (Fewer entries than asked with sizeLimitExceeded: the
+        // server's own limit for the account is lower; page then.)
+        let mut plain = None;
+        if let Some(n) = fetch_limit.filter(|n| *n <= page as usize) {
+            plain = self
+                .run(LdapOperation::Search, &base, true, Loan::Shared, |ldap| {
+                    plain_search(ldap, base_ref, scope, filter_ref, attrs_ref, n)
+                })
+                .await?;
+        }
+        let mut found = match plain {
+            Some(found) => found,
+            // slapd keeps one paging state per connection: a paged search runs alone.
+            None => {
+                let loan = if scope == ldap3::Scope::Base {
+                    Loan::Shared
+                } else {
+                    Loan::Alone
+                };
+                self.run(LdapOperation::Search, &base, true, loan, |ldap| {
+                    paged_search(
+                        ldap,
+                        base_ref,
+                        scope,
+                        filter_ref,
+                        attrs_ref,
+                        page,
+                        fetch_limit,
+                    )
+                })
+                .await?
+            }
+        };
         if !req.sort.is_empty() {
             super::sort::sort_entries(&self.schema, &mut found, &req.sort);
             if let Some(n) = req.size_limit {
@@ -587,7 +608,7 @@ impl Directory for LdapDirectory {
         // One retry on a fresh connection when the pooled one turned out dead (e.g. the
         // first login after the server restarted): a bind changes nothing, so it is safe.
         for attempt in 0..2 {
-            let mut conn = self.auth.get_by(deadline).await?;
+            let mut conn = self.auth.get_by(deadline, Loan::Shared).await?;
             let err = match timeout_at(deadline, conn.ldap.simple_bind(&dn_s, password)).await {
                 Ok(Ok(res)) => {
                     return match res.rc {
@@ -621,6 +642,7 @@ impl Directory for LdapDirectory {
             LdapOperation::Compare,
             dn_ref,
             true,
+            Loan::Shared,
             |mut ldap| async move {
                 let res = ldap.compare(dn_ref, attr, value).await?.0;
                 match res.rc {
@@ -635,10 +657,16 @@ impl Directory for LdapDirectory {
     }
 
     async fn health(&self) -> Result<()> {
-        self.run(LdapOperation::Search, "", true, |mut ldap| async move {
-            ldap.extended(WhoAmI).await?.success()?;
-            Ok(())
-        })
+        self.run(
+            LdapOperation::Search,
+            "",
+            true,
+            Loan::Shared,
+            |mut ldap| async move {
+                ldap.extended(WhoAmI).await?.success()?;
+                Ok(())
+            },
+        )
         .await
     }
 }

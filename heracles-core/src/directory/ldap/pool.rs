@@ -7,9 +7,14 @@
 //! takes an idle connection first, opens a new one while fewer than `pool_size` are open,
 //! and otherwise shares the least busy one. Sharing matters for the directory's own cost:
 //! slapd reads several requests in one wake-up of a busy connection, where one request per
-//! connection costs it a wake-up each (measured in README "Where the time goes"). The
-//! password-check pool binds its connections as users, which changes their identity, so
-//! it lends each to one operation at a time (`share` 1).
+//! connection costs it a wake-up each (measured in README "Where the time goes").
+//!
+//! Some operations leave state on their connection and get it alone ([`Loan`]): a paged
+//! search (slapd keeps one paging state per connection; a second paged search on it makes
+//! the first one's cookie "invalid or old"), and a sorted window (sssvlv keeps its sorted
+//! list until the connection closes, so that connection is taken out of the pool and
+//! closed). The password-check pool binds its connections as users, which changes their
+//! identity, so it lends each to one operation at a time (`share` 1).
 //!
 //! A connection lent again after it was idle is checked first: one whose driver task ended
 //! (the server closed it) is dropped, and one idle for longer than `health_check_after` is
@@ -71,6 +76,17 @@ impl std::fmt::Debug for Pool {
     }
 }
 
+/// How an operation uses its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Loan {
+    /// With up to `share` operations at once.
+    Shared,
+    /// Alone while it runs (it keeps state on the connection); the connection stays pooled.
+    Alone,
+    /// Alone, and taken out of the pool: the caller closes it.
+    Taken,
+}
+
 /// A connection on loan from the pool, for one operation; the loan ends when dropped, and
 /// the connection is lent no more if it was marked broken.
 pub(super) struct Conn<'a> {
@@ -78,6 +94,8 @@ pub(super) struct Conn<'a> {
     pool: &'a Pool,
     /// The slot lent from; `None` for a connection taken out of the pool.
     id: Option<u64>,
+    /// Operations' worth of the slot this loan holds (`share` for one alone).
+    weight: usize,
     broken: bool,
     _permit: SemaphorePermit<'a>,
 }
@@ -104,7 +122,7 @@ impl Drop for Conn<'_> {
         }
         let over = slots.open.len() > self.pool.config.pool_size;
         let slot = &mut slots.open[i];
-        slot.busy = slot.busy.saturating_sub(1);
+        slot.busy = slot.busy.saturating_sub(self.weight);
         if slot.busy == 0 {
             slot.since = Instant::now();
             if over {
@@ -168,21 +186,14 @@ impl Pool {
             .count()
     }
 
-    /// A healthy, bound connection for one operation by `deadline`, maybe shared with
-    /// others: waiting for a free slot, probing an idle connection and opening a new one
-    /// all count.
-    pub(super) async fn get_by(&self, deadline: tokio::time::Instant) -> Result<Conn<'_>> {
-        self.by(deadline, false).await
-    }
-
-    /// Like [`Pool::get_by`], but the connection is the caller's alone and leaves the pool:
-    /// for an operation that leaves state on its connection (it is closed afterwards).
-    pub(super) async fn take_by(&self, deadline: tokio::time::Instant) -> Result<Conn<'_>> {
-        self.by(deadline, true).await
-    }
-
-    async fn by(&self, deadline: tokio::time::Instant, take: bool) -> Result<Conn<'_>> {
-        match timeout_at(deadline, self.get_unbounded(take)).await {
+    /// A healthy, bound connection for one operation by `deadline`, lent as `loan` says:
+    /// waiting for a free slot, probing an idle connection and opening a new one all count.
+    pub(super) async fn get_by(
+        &self,
+        deadline: tokio::time::Instant,
+        loan: Loan,
+    ) -> Result<Conn<'_>> {
+        match timeout_at(deadline, self.get_unbounded(loan)).await {
             Ok(got) => got,
             Err(_) => Err(
                 Error::timeout(LdapOperation::Connect, self.config.operation_timeout)
@@ -192,13 +203,14 @@ impl Pool {
     }
 
     /// Chooses under the lock (see [`choose`]).
-    fn pick(&self, take: bool) -> Pick {
+    fn pick(&self, loan: Loan) -> Pick {
         let mut slots = self.lock();
         slots.open.retain_mut(|s| !s.ldap.is_closed());
         let busy: Vec<usize> = slots.open.iter().map(|s| s.busy).collect();
         let stale_after = self.config.health_check_after;
         let room = self.config.pool_size.saturating_sub(slots.opening);
-        match choose(&busy, room, self.share, take) {
+        let weight = self.weight(loan);
+        match choose(&busy, room, self.share, weight, loan == Loan::Taken) {
             Choice::Take(i) => {
                 let slot = slots.open.swap_remove(i);
                 Pick::Taken {
@@ -208,11 +220,12 @@ impl Pool {
             }
             Choice::Lend(i) => {
                 let slot = &mut slots.open[i];
-                slot.busy += 1;
+                let idle = slot.busy == 0;
+                slot.busy += weight;
                 Pick::Lent {
                     id: slot.id,
                     ldap: slot.ldap.clone(),
-                    stale: slot.busy == 1 && slot.since.elapsed() >= stale_after,
+                    stale: idle && slot.since.elapsed() >= stale_after,
                 }
             }
             Choice::Open => {
@@ -227,9 +240,19 @@ impl Pool {
         self.lock().open.retain(|s| s.id != id);
     }
 
-    async fn get_unbounded(&self, take: bool) -> Result<Conn<'_>> {
+    /// Operations' worth of a slot a loan holds.
+    fn weight(&self, loan: Loan) -> usize {
+        match loan {
+            Loan::Shared => 1,
+            Loan::Alone | Loan::Taken => self.share,
+        }
+    }
+
+    async fn get_unbounded(&self, loan: Loan) -> Result<Conn<'_>> {
         let wait = self.config.operation_timeout;
-        let permit = match timeout(wait, self.permits.acquire()).await {
+        let weight = self.weight(loan);
+        let many = u32::try_from(weight).unwrap_or(u32::MAX);
+        let permit = match timeout(wait, self.permits.acquire_many(many)).await {
             Ok(Ok(p)) => p,
             Ok(Err(_)) => return Err(Error::internal("the connection pool is closed")),
             Err(_) => {
@@ -238,7 +261,7 @@ impl Pool {
             }
         };
         loop {
-            match self.pick(take) {
+            match self.pick(loan) {
                 Pick::Lent {
                     id,
                     mut ldap,
@@ -252,6 +275,7 @@ impl Pool {
                         ldap,
                         pool: self,
                         id: Some(id),
+                        weight,
                         broken: false,
                         _permit: permit,
                     });
@@ -264,6 +288,7 @@ impl Pool {
                         ldap,
                         pool: self,
                         id: None,
+                        weight,
                         broken: false,
                         _permit: permit,
                     });
@@ -271,7 +296,7 @@ impl Pool {
                 Pick::Open => {
                     let opening = Opening(self);
                     let ldap = self.open(&self.config.bind).await?;
-                    let id = if take {
+                    let id = if loan == Loan::Taken {
                         None
                     } else {
                         let mut slots = self.lock();
@@ -280,7 +305,7 @@ impl Pool {
                         slots.open.push(Slot {
                             id,
                             ldap: ldap.clone(),
-                            busy: 1,
+                            busy: weight,
                             since: Instant::now(),
                         });
                         Some(id)
@@ -290,6 +315,7 @@ impl Pool {
                         ldap,
                         pool: self,
                         id,
+                        weight,
                         broken: false,
                         _permit: permit,
                     });
@@ -379,19 +405,20 @@ enum Choice {
     Open,
 }
 
-/// The pool's policy, given how many operations each open connection carries (`busy`),
-/// how many connections the pool may have open (`room`: its size less those being opened),
-/// and how many operations share one connection at most: an idle connection first; then a
-/// new one while there is room; then the least busy connection with room for one more
-/// operation. A connection taken out of the pool (`take`) must be idle, or new. With no
-/// room left and every connection full a new one is opened anyway: that happens only while
-/// others are being opened (every running operation holds one of `size × share` permits),
-/// and the surplus is closed as it becomes idle.
-fn choose(busy: &[usize], room: usize, share: usize, take: bool) -> Choice {
+/// The pool's policy, given how many operations' worth each open connection carries
+/// (`busy`), how many connections the pool may have open (`room`: its size less those being
+/// opened), how many operations share one connection at most, and the new loan's worth
+/// (`weight`: 1, or `share` for an operation alone): an idle connection first; then a new
+/// one while there is room; then the least busy connection with room for the loan. A
+/// connection taken out of the pool (`take`) must be idle, or new. With no room left and
+/// no connection able to carry the loan a new one is opened anyway: that happens only while
+/// others are being opened or carry operations alone (every running operation holds its
+/// weight of `size × share` permits), and the surplus is closed as it becomes idle.
+fn choose(busy: &[usize], room: usize, share: usize, weight: usize, take: bool) -> Choice {
     let best = busy
         .iter()
         .enumerate()
-        .filter(|(_, b)| **b < share)
+        .filter(|(_, b)| **b + weight <= share)
         .min_by_key(|(_, b)| **b);
     let can_open = busy.len() < room;
     match best {
@@ -408,26 +435,38 @@ mod tests {
     #[test]
     fn idle_connections_first_then_new_ones_then_sharing() {
         // Nothing open: open one.
-        assert_eq!(choose(&[], 2, 4, false), Choice::Open);
+        assert_eq!(choose(&[], 2, 4, 1, false), Choice::Open);
         // An idle connection is used before anything else.
-        assert_eq!(choose(&[1, 0], 2, 4, false), Choice::Lend(1));
+        assert_eq!(choose(&[1, 0], 2, 4, 1, false), Choice::Lend(1));
         // All busy and room for more: a new connection.
-        assert_eq!(choose(&[1], 2, 4, false), Choice::Open);
+        assert_eq!(choose(&[1], 2, 4, 1, false), Choice::Open);
         // All busy, no room: the least busy one is shared.
-        assert_eq!(choose(&[3, 1], 2, 4, false), Choice::Lend(1));
+        assert_eq!(choose(&[3, 1], 2, 4, 1, false), Choice::Lend(1));
         // ...but never past `share`: the full one is skipped.
-        assert_eq!(choose(&[4, 2], 2, 4, false), Choice::Lend(1));
+        assert_eq!(choose(&[4, 2], 2, 4, 1, false), Choice::Lend(1));
         // Share 1 (the password-check pool): a busy connection is never lent again.
-        assert_eq!(choose(&[1, 0], 2, 1, false), Choice::Lend(1));
-        assert_eq!(choose(&[1], 2, 1, false), Choice::Open);
+        assert_eq!(choose(&[1, 0], 2, 1, 1, false), Choice::Lend(1));
+        assert_eq!(choose(&[1], 2, 1, 1, false), Choice::Open);
         // Connections being opened count against the room (room 1 here: one of 2 opening).
-        assert_eq!(choose(&[1], 1, 4, false), Choice::Lend(0));
+        assert_eq!(choose(&[1], 1, 4, 1, false), Choice::Lend(0));
+    }
+
+    #[test]
+    fn an_operation_alone_gets_an_idle_or_new_connection() {
+        // Weight 4 of share 4: only an idle connection can carry it...
+        assert_eq!(choose(&[1, 0], 2, 4, 4, false), Choice::Lend(1));
+        assert_eq!(choose(&[1], 2, 4, 4, false), Choice::Open);
+        // ...and with no room, a busy one is still not shared with it.
+        assert_eq!(choose(&[1, 2], 2, 4, 4, false), Choice::Open);
+        // A connection carrying one alone is full for everyone else.
+        assert_eq!(choose(&[4, 1], 2, 4, 1, false), Choice::Lend(1));
+        assert_eq!(choose(&[4], 1, 4, 1, false), Choice::Open);
     }
 
     #[test]
     fn a_taken_connection_is_idle_or_new() {
-        assert_eq!(choose(&[2, 0], 2, 4, true), Choice::Take(1));
-        assert_eq!(choose(&[2, 1], 2, 4, true), Choice::Open);
-        assert_eq!(choose(&[], 2, 4, true), Choice::Open);
+        assert_eq!(choose(&[2, 0], 2, 4, 4, true), Choice::Take(1));
+        assert_eq!(choose(&[2, 1], 2, 4, 4, true), Choice::Open);
+        assert_eq!(choose(&[], 2, 4, 4, true), Choice::Open);
     }
 }

@@ -182,7 +182,7 @@ impl LdapDirectory {
         // used once and closed.
         let limit_time = self.pool.config().operation_timeout;
         let deadline = tokio::time::Instant::now() + limit_time;
-        let conn = self.pool.take_by(deadline).await?;
+        let conn = self.pool.get_by(deadline, super::pool::Loan::Taken).await?;
         let mut ldap = conn.ldap.clone();
         let answer = timeout_at(deadline, async {
             let res = ldap
