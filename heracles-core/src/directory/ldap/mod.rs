@@ -406,28 +406,27 @@ impl Directory for LdapDirectory {
                 })
                 .await?;
         }
-        let mut found = match plain {
-            Some(found) => found,
+        let mut found = if let Some(found) = plain {
+            found
+        } else {
             // slapd keeps one paging state per connection: a paged search runs alone.
-            None => {
-                let loan = if scope == ldap3::Scope::Base {
-                    Loan::Shared
-                } else {
-                    Loan::Alone
-                };
-                self.run(LdapOperation::Search, &base, true, loan, |ldap| {
-                    paged_search(
-                        ldap,
-                        base_ref,
-                        scope,
-                        filter_ref,
-                        attrs_ref,
-                        page,
-                        fetch_limit,
-                    )
-                })
-                .await?
-            }
+            let loan = if scope == ldap3::Scope::Base {
+                Loan::Shared
+            } else {
+                Loan::Alone
+            };
+            self.run(LdapOperation::Search, &base, true, loan, |ldap| {
+                paged_search(
+                    ldap,
+                    base_ref,
+                    scope,
+                    filter_ref,
+                    attrs_ref,
+                    page,
+                    fetch_limit,
+                )
+            })
+            .await?
         };
         if !req.sort.is_empty() {
             super::sort::sort_entries(&self.schema, &mut found, &req.sort);
