@@ -321,7 +321,8 @@ async fn paged_search(
 }
 
 /// A search without paging, of at most `limit` entries; `None` when the server stopped it
-/// before `limit` entries with sizeLimitExceeded (its own limit is lower).
+/// with sizeLimitExceeded before `limit` entries (its own limit is lower) or, unless
+/// `limit` entries are the `whole` answer asked for, at `limit` entries.
 async fn plain_search(
     mut ldap: Ldap,
     base: &str,
@@ -329,6 +330,7 @@ async fn plain_search(
     filter: &str,
     attrs: &[String],
     limit: usize,
+    whole: bool,
 ) -> Result<Option<Vec<Entry>>, OpError> {
     let size = i32::try_from(limit).unwrap_or(i32::MAX);
     let attr_refs: Vec<&str> = attrs.iter().map(String::as_str).collect();
@@ -344,7 +346,7 @@ async fn plain_search(
     match res.rc {
         0 => Ok(Some(entries)),
         // sizeLimitExceeded: ours (what was asked) or the server's.
-        4 if entries.len() >= limit => Ok(Some(entries)),
+        4 if whole && entries.len() >= limit => Ok(Some(entries)),
         4 => Ok(None),
         _ => Err(OpError::Ldap(LdapError::from(res))),
     }
@@ -394,18 +396,21 @@ impl Directory for LdapDirectory {
             }
         }
         let (base_ref, filter_ref, attrs_ref) = (base.as_str(), filter.as_str(), &attrs);
-        // A search limited to at most one page needs no paging: a plain search with that
-        // size limit (sizeLimitExceeded then ends it), one control less for both sides, on
-        // a shared connection. (Fewer entries than asked with sizeLimitExceeded: the
-        // server's own limit for the account is lower; page then.)
-        let mut plain = None;
-        if let Some(n) = fetch_limit.filter(|n| *n <= page as usize) {
-            plain = self
-                .run(LdapOperation::Search, &base, true, Loan::Shared, |ldap| {
-                    plain_search(ldap, base_ref, scope, filter_ref, attrs_ref, n)
-                })
-                .await?;
-        }
+        // First a plain search, on a shared connection, of at most one page: enough for a
+        // search limited to one page (sizeLimitExceeded then ends it), and for most others,
+        // which match fewer entries than a page. Only a search with more matches (or an
+        // account whose own size limit is lower) is done again with paging, which needs a
+        // connection alone. A large scan wastes a page's worth of work; most searches save
+        // the paging control and the exclusive connection.
+        let (n, whole) = match fetch_limit {
+            Some(n) if n <= page as usize => (n, true),
+            _ => (page as usize, false),
+        };
+        let plain = self
+            .run(LdapOperation::Search, &base, true, Loan::Shared, |ldap| {
+                plain_search(ldap, base_ref, scope, filter_ref, attrs_ref, n, whole)
+            })
+            .await?;
         let mut found = if let Some(found) = plain {
             found
         } else {

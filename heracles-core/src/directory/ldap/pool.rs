@@ -29,7 +29,7 @@ use std::time::Instant;
 use ldap3::exop::WhoAmI;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
 use rustls::ClientConfig;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 use tokio::time::{timeout, timeout_at};
 
 use super::config::{Bind, LdapConfig};
@@ -63,6 +63,8 @@ pub(super) struct Pool {
     slots: Mutex<Slots>,
     /// One per operation that may run at once: `pool_size` × `share`.
     permits: Semaphore,
+    /// Told when a loan ends or a connection is opened (or fails to open).
+    freed: Notify,
 }
 
 impl std::fmt::Debug for Pool {
@@ -112,23 +114,21 @@ impl Drop for Conn<'_> {
         let Some(id) = self.id else {
             return;
         };
-        let mut slots = self.pool.lock();
-        let Some(i) = slots.open.iter().position(|s| s.id == id) else {
-            return;
-        };
-        if self.broken || self.ldap.is_closed() {
-            slots.open.swap_remove(i);
-            return;
-        }
-        let over = slots.open.len() > self.pool.config.pool_size;
-        let slot = &mut slots.open[i];
-        slot.busy = slot.busy.saturating_sub(self.weight);
-        if slot.busy == 0 {
-            slot.since = Instant::now();
-            if over {
-                slots.open.swap_remove(i);
+        {
+            let mut slots = self.pool.lock();
+            if let Some(i) = slots.open.iter().position(|s| s.id == id) {
+                if self.broken || self.ldap.is_closed() {
+                    slots.open.swap_remove(i);
+                } else {
+                    let slot = &mut slots.open[i];
+                    slot.busy = slot.busy.saturating_sub(self.weight);
+                    if slot.busy == 0 {
+                        slot.since = Instant::now();
+                    }
+                }
             }
         }
+        self.pool.freed.notify_waiters();
     }
 }
 
@@ -140,6 +140,8 @@ enum Pick {
     Taken { ldap: Ldap, stale: bool },
     /// Nothing suitable: open a new connection.
     Open,
+    /// Every connection is full and no more may be opened: wait for a loan to end.
+    Wait,
 }
 
 /// Counts a connection being opened until the opening ends, however it ends (the caller's
@@ -148,8 +150,11 @@ struct Opening<'a>(&'a Pool);
 
 impl Drop for Opening<'_> {
     fn drop(&mut self) {
-        let mut slots = self.0.lock();
-        slots.opening = slots.opening.saturating_sub(1);
+        {
+            let mut slots = self.0.lock();
+            slots.opening = slots.opening.saturating_sub(1);
+        }
+        self.0.freed.notify_waiters();
     }
 }
 
@@ -164,6 +169,7 @@ impl Pool {
             share,
             slots: Mutex::new(Slots::default()),
             permits,
+            freed: Notify::new(),
         }
     }
 
@@ -206,6 +212,17 @@ impl Pool {
     fn pick(&self, loan: Loan) -> Pick {
         let mut slots = self.lock();
         slots.open.retain_mut(|s| !s.ldap.is_closed());
+        // Connections beyond the pool's size (opened for operations alone while every
+        // pooled one was busy) are closed once idle for the health-check age.
+        let mut surplus = slots.open.len().saturating_sub(self.config.pool_size);
+        if surplus > 0 {
+            let old = self.config.health_check_after;
+            slots.open.retain(|s| {
+                let close = surplus > 0 && s.busy == 0 && s.since.elapsed() >= old;
+                surplus -= usize::from(close);
+                !close
+            });
+        }
         let busy: Vec<usize> = slots.open.iter().map(|s| s.busy).collect();
         let stale_after = self.config.health_check_after;
         let room = self.config.pool_size.saturating_sub(slots.opening);
@@ -232,6 +249,7 @@ impl Pool {
                 slots.opening += 1;
                 Pick::Open
             }
+            Choice::Wait => Pick::Wait,
         }
     }
 
@@ -261,7 +279,12 @@ impl Pool {
             }
         };
         loop {
+            // Registered before looking, so that a loan ending meanwhile is not missed.
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
             match self.pick(loan) {
+                Pick::Wait => freed.await,
                 Pick::Lent {
                     id,
                     mut ldap,
@@ -403,6 +426,8 @@ enum Choice {
     Take(usize),
     /// Open a new connection.
     Open,
+    /// Wait for a loan to end.
+    Wait,
 }
 
 /// The pool's policy, given how many operations' worth each open connection carries
@@ -411,9 +436,12 @@ enum Choice {
 /// (`weight`: 1, or `share` for an operation alone): an idle connection first; then a new
 /// one while there is room; then the least busy connection with room for the loan. A
 /// connection taken out of the pool (`take`) must be idle, or new. With no room left and
-/// no connection able to carry the loan a new one is opened anyway: that happens only while
-/// others are being opened or carry operations alone (every running operation holds its
-/// weight of `size × share` permits), and the surplus is closed as it becomes idle.
+/// no connection able to carry the loan, a shared operation waits (connections being
+/// opened or operations ending make room), while one alone gets a new connection beyond
+/// the pool's size: it would otherwise wait for a connection to become wholly idle, which
+/// under steady load may never happen. Every running operation holds its weight of
+/// `size × share` permits, so there are at most twice `size` connections; the surplus is
+/// closed once idle for the health-check age.
 fn choose(busy: &[usize], room: usize, share: usize, weight: usize, take: bool) -> Choice {
     let best = busy
         .iter()
@@ -424,6 +452,7 @@ fn choose(busy: &[usize], room: usize, share: usize, weight: usize, take: bool) 
     match best {
         Some((i, 0)) if take => Choice::Take(i),
         Some((i, &b)) if !take && (b == 0 || !can_open) => Choice::Lend(i),
+        None if !take && weight < share && !can_open => Choice::Wait,
         _ => Choice::Open,
     }
 }
@@ -460,7 +489,10 @@ mod tests {
         assert_eq!(choose(&[1, 2], 2, 4, 4, false), Choice::Open);
         // A connection carrying one alone is full for everyone else.
         assert_eq!(choose(&[4, 1], 2, 4, 1, false), Choice::Lend(1));
-        assert_eq!(choose(&[4], 1, 4, 1, false), Choice::Open);
+        assert_eq!(choose(&[4], 1, 4, 1, false), Choice::Wait);
+        // A shared operation with every connection full waits when none may be opened.
+        assert_eq!(choose(&[4, 4], 2, 4, 1, false), Choice::Wait);
+        assert_eq!(choose(&[4], 2, 4, 1, false), Choice::Open);
     }
 
     #[test]
