@@ -52,7 +52,10 @@ pub struct LdapConfig {
     /// PEM file of the CA(s) that signed the server certificate; without it the system's
     /// trust store is used.
     pub ca_file: Option<PathBuf>,
-    /// Most connections open at once (default 8).
+    /// Connections kept open for the service account (default 8). Each carries up to four
+    /// operations at once; an operation that needs a connection alone (a search of more
+    /// than one page) may open up to as many again while all are busy, closed once idle
+    /// for `health_check_after`.
     pub pool_size: usize,
     /// Time limit for opening and binding a connection (default 5 s).
     pub connect_timeout: Duration,

@@ -1,7 +1,7 @@
 //! A small pool of bound ldap3 connections, shared by concurrent operations.
 //!
-//! ldap3 has no pool. This one keeps up to `pool_size` connections, each bound as the
-//! service account when it is opened. LDAP carries several operations on one connection
+//! ldap3 has no pool. This one keeps up to `pool_size` connections (and briefly up to as
+//! many again, see [`choose`]), each bound as the service account when it is opened. LDAP carries several operations on one connection
 //! at once (each has its own message id), and ldap3 supports that through clones of one
 //! handle, so a connection is lent to up to `share` operations together: a new operation
 //! takes an idle connection first, opens a new one while fewer than `pool_size` are open,
