@@ -272,6 +272,9 @@ struct Row {
 }
 
 /// Everything measured on one backend with one user count.
+/// The longest wait for slapd to finish what a row left it (see `procs::settle`).
+const SETTLE_MAX: Duration = Duration::from_secs(300);
+
 #[derive(Debug)]
 struct RunResult {
     backend: Backend,
@@ -284,6 +287,8 @@ struct RunResult {
     peak_kib: u64,
     logged_5xx: usize,
     rows: Vec<Row>,
+    /// How long slapd was left busy by a row (more than a second): (row, connections, s).
+    settled: Vec<(String, usize, f64)>,
 }
 
 impl RunResult {
@@ -379,10 +384,12 @@ fn run_backend(
     }
     let mut env = vec![("HERACLES_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned())];
     let mut slapd = None;
+    let mut slapd_pid: Option<u32> = None;
     let mut raw_login = None;
     match backend {
         Backend::Slapd => {
             let s = procs::Slapd::start(root, &tmp.join("slapd"), &seed.ldif)?;
+            slapd_pid = s.get("SLAPD_PID")?.parse().ok();
             let (url, dn, pw) = (
                 s.get("LDAP_URI")?.to_owned(),
                 s.get("SERVICE_DN")?.to_owned(),
@@ -479,6 +486,17 @@ fn run_backend(
         for &op in &ops {
             drive::run(op, &target, 1, warm).await?;
         }
+        let mut settled = Vec::new();
+        // Rows that write leave slapd work to finish in the background (refint after
+        // deletes): each next row starts once slapd is idle again, and the wait is reported.
+        let settle = |after: String, conns: usize| async move {
+            let pid = slapd_pid?;
+            let waited = procs::settle(pid, &after, SETTLE_MAX).await;
+            (waited >= Duration::from_secs(1)).then(|| (after, conns, waited.as_secs_f64()))
+        };
+        if let Some(s) = settle("the warm-up".into(), 1).await {
+            settled.push(s);
+        }
         let mut rows = Vec::new();
         // An operation none of whose requests succeeded is not run again at a higher
         // concurrency (100 000 users listed at once by 64 connections would only pile up
@@ -505,6 +523,11 @@ fn run_backend(
                 if samples.iter().any(|s| s.lat_us.is_empty() && s.errors > 0) {
                     failed_at.push((op, conns));
                 }
+                if matches!(op, Op::CreateDelete | Op::Login) {
+                    if let Some(s) = settle(labels.join(" + "), conns).await {
+                        settled.push(s);
+                    }
+                }
                 for (part, (sample, label)) in samples.into_iter().zip(labels).enumerate() {
                     eprintln!(
                         "    {conns:>3} conns  {label:<58} {:>9.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms{}",
@@ -528,9 +551,9 @@ fn run_backend(
                 }
             }
         }
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((rows, total))
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((rows, total, settled))
     })?;
-    let (rows, total) = rows;
+    let (rows, total, settled) = rows;
     let (_, peak_kib) = server.memory_kib();
     let logged_5xx = server.logged_server_errors();
     drop(server);
@@ -546,6 +569,7 @@ fn run_backend(
         peak_kib,
         logged_5xx,
         rows,
+        settled,
     })
 }
 
@@ -772,6 +796,20 @@ fn table(r: &RunResult, opts: &Options) -> String {
             Some(n) => format!("{n} entries"),
         }
     );
+    if !r.settled.is_empty() {
+        let waits: Vec<String> = r
+            .settled
+            .iter()
+            .map(|(after, conns, secs)| format!("{secs:.0} s after {after} at {conns}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "\nslapd kept working after rows that write (its refint overlay scans every entry \
+             for each delete, in the background); each next row started once it was idle \
+             again: {}.",
+            waits.join("; ")
+        );
+    }
     for row in &r.rows {
         if let Some(e) = &row.sample.first_error {
             let _ = writeln!(

@@ -350,3 +350,48 @@ impl Server {
             .count()
     }
 }
+
+/// CPU time of process `pid` so far (user + system, in clock ticks), `None` if it is gone.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces) and its closing ')':
+    // utime and stime are the 12th and 13th of them (fields 14 and 15 of the line).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Waits until slapd (`pid`) is idle — under 5% of a core over half a second — for at most
+/// `max`, printing how it goes every 5 s, and returns how long it waited. Work a row leaves
+/// slapd to finish in the background (its refint overlay scans every entry for each delete,
+/// after the delete has returned) would otherwise be measured in the rows after it.
+pub async fn settle(pid: u32, after: &str, max: Duration) -> Duration {
+    const WINDOW: Duration = Duration::from_millis(500);
+    // Clock ticks are 1/100 s on Linux: 5% of a core over the window is 2.5 ticks.
+    const IDLE_TICKS: u64 = 2;
+    let started = Instant::now();
+    let mut next_note = Duration::from_secs(5);
+    while started.elapsed() < max {
+        let Some(before) = cpu_ticks(pid) else {
+            break;
+        };
+        tokio::time::sleep(WINDOW).await;
+        let Some(now) = cpu_ticks(pid) else {
+            break;
+        };
+        let used = now.saturating_sub(before);
+        if used <= IDLE_TICKS {
+            break;
+        }
+        if started.elapsed() >= next_note {
+            eprintln!(
+                "    slapd still busy after {after}: {:.0} s so far ({}% of a core)",
+                started.elapsed().as_secs_f64(),
+                used * 2
+            );
+            next_note += Duration::from_secs(5);
+        }
+    }
+    started.elapsed()
+}
