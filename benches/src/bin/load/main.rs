@@ -492,7 +492,7 @@ fn run_backend(
         let settle = |after: String, conns: usize| async move {
             let pid = slapd_pid?;
             let waited = procs::settle(pid, &after, SETTLE_MAX).await;
-            (waited >= Duration::from_secs(1)).then(|| (after, conns, waited.as_secs_f64()))
+            (waited >= Duration::from_secs(1)).then_some((after, conns, waited.as_secs_f64()))
         };
         if let Some(s) = settle("the warm-up".into(), 1).await {
             settled.push(s);
