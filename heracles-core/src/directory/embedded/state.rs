@@ -324,6 +324,10 @@ impl State {
             st.slab.push(Some(entry));
         }
         st.by_dn = slots.into_iter().collect();
+        // Grown by doubling while loading: give back the spare room.
+        for map in st.index.values_mut() {
+            map.shrink_to_fit();
+        }
         st
     }
 
