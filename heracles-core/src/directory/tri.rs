@@ -35,17 +35,10 @@ impl Tri {
         out
     }
 
-    /// `|` of `items`: true as soon as one is true (the rest are not evaluated).
+    /// `|` of `items`: true as soon as one is true (the rest are not evaluated). De
+    /// Morgan's law holds in Kleene's logic: `|` is `!` of the `&` of the negations.
     pub(crate) fn any(items: impl IntoIterator<Item = Tri>) -> Tri {
-        let mut out = Tri::False;
-        for t in items {
-            match t {
-                Tri::True => return Tri::True,
-                Tri::Undefined => out = Tri::Undefined,
-                Tri::False => {}
-            }
-        }
-        out
+        Tri::all(items.into_iter().map(Tri::not)).not()
     }
 
     /// `!`: undefined stays undefined.

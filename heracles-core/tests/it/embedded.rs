@@ -271,7 +271,6 @@ async fn lists_keep_up_with_a_busy_log() {
     use heracles_core::directory::LOG_CAPACITY;
     use heracles_core::page::PageRequest;
     use heracles_core::service::{Heracles, ListQuery, Principal};
-    use std::fmt::Write as _;
 
     let folder = tempfile::tempdir().unwrap();
     let dir = Arc::new(EmbeddedDirectory::open(folder.path(), &base()).unwrap());
@@ -291,15 +290,8 @@ async fn lists_keep_up_with_a_busy_log() {
     // Devices, in batches: more changes in all than the log keeps, none of them a user.
     let batch = LOG_CAPACITY * 2 / 3;
     for round in 0..2 {
-        let mut ldif = String::new();
-        for i in 0..batch {
-            write!(
-                ldif,
-                "dn: cn=dev{round}-{i},dc=example,dc=com\nobjectClass: device\ncn: dev{round}-{i}\n\n"
-            )
+        dir.import_ldif(devices(round, batch).as_bytes(), |_| {})
             .unwrap();
-        }
-        dir.import_ldif(ldif.as_bytes(), |_| {}).unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     }
     assert_eq!(
@@ -308,15 +300,8 @@ async fn lists_keep_up_with_a_busy_log() {
     );
     assert_eq!(h.list_cache_scans(), scans, "rescanned after a busy log");
     // A user among as many changes: seen.
-    let mut ldif = String::new();
-    for i in 0..batch {
-        write!(
-            ldif,
-            "dn: cn=dev2-{i},dc=example,dc=com\nobjectClass: device\ncn: dev2-{i}\n\n"
-        )
+    dir.import_ldif(devices(2, batch).as_bytes(), |_| {})
         .unwrap();
-    }
-    dir.import_ldif(ldif.as_bytes(), |_| {}).unwrap();
     h.users()
         .create(
             &admin,
@@ -330,4 +315,18 @@ async fn lists_keep_up_with_a_busy_log() {
         h.users().list(&admin, &q).await.unwrap().pagination.total,
         total + 1
     );
+}
+
+/// LDIF of `n` device entries `cn=dev{round}-{i}` below the base: changes no user list sees.
+fn devices(round: usize, n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut ldif = String::new();
+    for i in 0..n {
+        write!(
+            ldif,
+            "dn: cn=dev{round}-{i},dc=example,dc=com\nobjectClass: device\ncn: dev{round}-{i}\n\n"
+        )
+        .unwrap();
+    }
+    ldif
 }

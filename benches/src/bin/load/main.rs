@@ -804,9 +804,9 @@ fn table(r: &RunResult, opts: &Options) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "\nslapd kept working after rows that write (its refint overlay scans every entry \
-             for each delete, in the background); each next row started once it was idle \
-             again: {}.",
+            "\nslapd kept working after rows that write (after deletes, its refint overlay \
+             scans every entry for each one, in the background); each next row started once \
+             it was idle again: {}.",
             waits.join("; ")
         );
     }
