@@ -341,7 +341,7 @@ fn same_or_subtype(changed: &str, used: &str, schema: &Schema) -> bool {
 }
 
 /// `attr` holds DNs (or is unknown to the schema).
-fn is_dn_valued(attr: &str, schema: &Schema) -> bool {
+pub(crate) fn is_dn_valued(attr: &str, schema: &Schema) -> bool {
     let attr = bare(attr);
     if schema.attribute(attr).is_none() {
         return true;
@@ -365,7 +365,7 @@ fn mentions_dn_valued(req: &SearchRequest, schema: &Schema) -> bool {
 
 /// The membership attributes slapd's memberof overlay keeps in step on both sides (or an
 /// attribute unknown to the schema, which may be one).
-fn is_membership(attr: &str, schema: &Schema) -> bool {
+pub(crate) fn is_membership(attr: &str, schema: &Schema) -> bool {
     ["member", "uniqueMember", "memberOf"]
         .iter()
         .any(|m| same_or_subtype(attr, m, schema))
@@ -376,7 +376,7 @@ const MEMBER_OIDS: [&str; 2] = ["2.5.4.31", "2.5.4.50"];
 
 /// An entry of these object classes may hold `member` or `uniqueMember` values (a class
 /// unknown to the schema may).
-fn may_hold_members(classes: &[String], schema: &Schema) -> bool {
+pub(crate) fn may_hold_members(classes: &[String], schema: &Schema) -> bool {
     classes.iter().any(|c| {
         schema.object_class(c).is_none()
             || schema

@@ -36,6 +36,7 @@ mod tri;
 
 use async_trait::async_trait;
 
+pub(crate) use self::changes::{is_dn_valued, is_membership, may_hold_members};
 pub use self::changes::{net_removals, Change, ChangeLog, Marker, LOG_CAPACITY};
 pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
@@ -291,6 +292,22 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
 pub trait Directory: Send + Sync + std::fmt::Debug {
     /// Every entry matching the request (all pages of it).
     async fn search(&self, req: &SearchRequest) -> Result<Vec<Entry>>;
+
+    /// Every entry matching the request, handed to `each` one at a time as the directory
+    /// sends them, so that a large search (a copy of every user) never holds all of its
+    /// answer at once. An error from `each` ends the search with that error. After a lost
+    /// connection the search may start again from the beginning: `each` must take an entry
+    /// seen before in its stride. By default [`Directory::search`], then `each` in turn.
+    async fn search_each(
+        &self,
+        req: &SearchRequest,
+        each: &mut (dyn FnMut(Entry) -> Result<()> + Send),
+    ) -> Result<()> {
+        for e in self.search(req).await? {
+            each(e)?;
+        }
+        Ok(())
+    }
 
     /// One entry by DN, or `None` if there is none. `attributes` as in [`SearchRequest`].
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>>;

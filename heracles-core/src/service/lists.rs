@@ -432,7 +432,7 @@ const KEEP_UP_EVERY: std::time::Duration = std::time::Duration::from_millis(250)
 /// logins (a session and an audit event each) would otherwise push out what a list not
 /// asked for meanwhile needs to be checked, and cost it a scan. The task ends with the
 /// last clone of the [`Heracles`].
-fn keep_up(h: &Heracles) {
+pub(crate) fn keep_up(h: &Heracles) {
     let cache = h.list_cache();
     if cache.keeping.load(Ordering::Relaxed) {
         return;
@@ -455,6 +455,7 @@ fn keep_up(h: &Heracles) {
             };
             h.list_cache().keep_up(&marker, h.schema());
             super::memberships::keep_up(&h, &marker);
+            super::replica::keep_up(&h, &marker).await;
         }
     });
 }

@@ -38,6 +38,7 @@ mod ids;
 pub mod lists;
 pub mod memberships;
 pub mod reads;
+pub mod replica;
 pub mod sessions;
 pub mod settings;
 pub mod ssh_keys;
@@ -177,6 +178,7 @@ struct Inner {
     acl: acl::AclCache,
     lists: lists::ListCache,
     reads: reads::ReadCache,
+    replica: replica::Replica,
     /// The posix-only groups' members (see the `memberships` module).
     posix_only: memberships::PosixOnlyIndex,
     group_names: memberships::GroupNames,
@@ -206,6 +208,7 @@ impl Heracles {
                 acl: acl::AclCache::default(),
                 lists: lists::ListCache::default(),
                 reads: reads::ReadCache::default(),
+                replica: replica::Replica::default(),
                 posix_only: memberships::PosixOnlyIndex::default(),
                 group_names: memberships::GroupNames::default(),
                 member_of: groups::MemberOfProbe::default(),
@@ -243,14 +246,32 @@ impl Heracles {
         self.inner.reads.set_capacity(entries);
     }
 
-    /// How many reads the cache of reads answered, and how many it passed to the directory
-    /// (while it is on and the directory has a change log).
+    /// How many reads the cache of reads answered (gets the copy of users answered
+    /// included, see [`replica`]), and how many it passed to the directory (while it is on
+    /// and the directory has a change log).
     pub fn read_cache_counts(&self) -> (u64, u64) {
-        self.inner.reads.counts()
+        let (hits, misses) = self.inner.reads.counts();
+        (hits + self.inner.replica.stats().answered, misses)
     }
 
     pub(crate) fn read_cache(&self) -> &reads::ReadCache {
         &self.inner.reads
+    }
+
+    /// Sets how many users the in-memory copy of users may hold (see [`replica`]; default
+    /// [`replica::DEFAULT_USER_REPLICA`]): with more users below the base it is not made.
+    /// 0 turns it off.
+    pub fn set_user_replica(&self, users: usize) {
+        self.inner.replica.set_limit(users);
+    }
+
+    /// What the copy of users holds and has done so far.
+    pub fn user_replica_stats(&self) -> replica::ReplicaStats {
+        self.inner.replica.stats()
+    }
+
+    pub(crate) fn replica(&self) -> &replica::Replica {
+        &self.inner.replica
     }
 
     /// Whether the directory keeps `memberOf` on the members of `groupOfNames` groups

@@ -23,6 +23,7 @@ use super::common::{
 use super::ids::{allocate, IdKind};
 use super::memberships;
 use super::reads::{self, Read};
+use super::replica;
 use super::settings::Settings;
 use super::version::{guard, IfMatch, CSN};
 use crate::acl::{Action, ObjectType, Permission};
@@ -169,7 +170,7 @@ impl<'a> Users<'a> {
     /// [`Users::find`], reading `extra` attributes too.
     async fn find_with(&self, uid: &str, extra: &[&str], how: Read) -> Result<Entry> {
         let base = self.h.base();
-        let mut attrs = vec!["*", "pwdAccountLockedTime", CSN];
+        let mut attrs = replica::GET_ATTRS[..3].to_vec();
         attrs.extend_from_slice(extra);
         let found = self
             .read(
@@ -186,10 +187,15 @@ impl<'a> Users<'a> {
                 how,
             )
             .await?;
+        self.one(found, uid)
+    }
+
+    /// The one user a search by uid found.
+    fn one(&self, found: Vec<Entry>, uid: &str) -> Result<Entry> {
         let mut it = found.into_iter();
         match (it.next(), it.next()) {
             (Some(e), None) => Ok(e),
-            (None, _) => Err(not_found(uid, base)),
+            (None, _) => Err(not_found(uid, self.h.base())),
             (Some(_), Some(_)) => Err(Error::new(
                 ErrorCode::BusinessRuleViolation,
                 format!("several users have uid '{uid}'; fix the directory"),
@@ -344,7 +350,10 @@ impl<'a> Users<'a> {
         // With memberOf kept by the directory, the groups come with the entry (and the
         // posix-only ones from their index): one search.
         if self.h.member_of_maintained().await? {
-            let mut e = self.find_with(uid, &["memberOf"], Read::Cached).await?;
+            let mut e = match replica::users_by_uid(self.h, uid).await {
+                Some(found) => self.one(found, uid)?,
+                None => self.find_with(uid, &["memberOf"], Read::Cached).await?,
+            };
             p.check(READ, &e.dn)?;
             let mine = memberships::member_of_names(self.h, &mut e);
             let uid = e.first_str("uid").unwrap_or_default().to_owned();

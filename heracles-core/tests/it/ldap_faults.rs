@@ -646,3 +646,204 @@ async fn reads_stay_cached_until_their_entries_change() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// The copy of users: once made, gets are answered from memory, each change — through
+/// Heracles at once, another client's within moments — is followed by reading again only
+/// what it changed, and the copy is never made twice for ordinary writes.
+#[tokio::test]
+async fn the_user_copy_follows_every_change() {
+    use heracles_core::directory::{Entry, Modification};
+    use heracles_core::dn::Rdn;
+    use heracles_core::error::ErrorCode;
+    use heracles_core::service::groups::GroupType;
+    use heracles_core::service::users::User;
+    use heracles_core::service::{Heracles, Principal};
+    use std::sync::Arc;
+
+    let own = OwnSlapd::start();
+    let base = own.env.base();
+    let (dir, other) = two_clients(&own).await;
+    live_within(&dir, &base, Duration::from_secs(5)).await;
+    let h = Heracles::new(Arc::new(dir), base.clone());
+    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
+    let admin = Principal::system(&base);
+    for uid in ["cp1", "cp2"] {
+        let body = serde_json::json!({"uid": uid, "cn": "Copied", "sn": "S",
+                                      "userPassword": "Login-Passw0rd-1"});
+        h.users()
+            .create(&admin, body.as_object().unwrap())
+            .await
+            .unwrap();
+    }
+    h.groups()
+        .create(&admin, &group("cpg1", GroupType::Ldap, &["cp1", "cp2"]))
+        .await
+        .unwrap();
+    let g2 = h
+        .groups()
+        .create(&admin, &group("cpg2", GroupType::Ldap, &[]))
+        .await
+        .unwrap()
+        .dn;
+    assert!(h.member_of_maintained().await.unwrap());
+    // The first get starts the copy; it holds every user (the administrator too).
+    let dn = h.users().get(&admin, "cp1").await.unwrap().dn;
+    let t = Instant::now();
+    while h.user_replica_stats().users == 0 {
+        assert!(t.elapsed() < Duration::from_secs(5), "the copy is not made");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(h.user_replica_stats().users, 3);
+    let get = |uid: &'static str| {
+        let (h, admin) = (&h, &admin);
+        async move { h.users().get(admin, uid).await }
+    };
+    let before = h.user_replica_stats();
+    assert_eq!(get("cp1").await.unwrap().groups, ["cpg1"]);
+    assert_eq!(
+        get("nobody").await.unwrap_err().code(),
+        ErrorCode::UserNotFound
+    );
+    let s = h.user_replica_stats();
+    assert_eq!(s.answered, before.answered + 2, "answered from the copy");
+    assert_eq!(s.reread, before.reread);
+
+    // Unrelated changes (a login, a session, an audit event, a posix group) read nothing
+    // again; a write through Heracles shows at once.
+    changes_of_no_user(&h, &admin, "cp2", "cpp").await;
+    let body = serde_json::json!({"description": "ours"});
+    h.users()
+        .update(&admin, "cp1", body.as_object().unwrap())
+        .await
+        .unwrap();
+    let u = get("cp1").await.unwrap();
+    assert!(u.attributes["description"].to_string().contains("ours"));
+
+    async fn until(
+        h: &Heracles,
+        admin: &Principal,
+        uid: &str,
+        what: &str,
+        ok: impl Fn(Option<&User>) -> bool,
+    ) {
+        let t = Instant::now();
+        loop {
+            let u = match h.users().get(admin, uid).await {
+                Ok(u) => Some(u),
+                Err(e) if e.code() == ErrorCode::UserNotFound => None,
+                Err(e) => panic!("{what}: {e}"),
+            };
+            if ok(u.as_ref()) {
+                return;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(2),
+                "{what} not seen: {u:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    // Another client's writes.
+    other
+        .modify(&dn, &[Modification::replace("description", ["theirs"])])
+        .await
+        .unwrap();
+    until(&h, &admin, "cp1", "a description", |u| {
+        u.is_some_and(|u| u.attributes["description"].to_string().contains("theirs"))
+    })
+    .await;
+    let member = |op: fn(&str, Vec<Vec<u8>>) -> Modification| {
+        vec![op("member", vec![dn.to_string().into_bytes()])]
+    };
+    other
+        .modify(
+            &g2,
+            &member(|a, v| Modification::Add {
+                attr: a.into(),
+                values: v,
+            }),
+        )
+        .await
+        .unwrap();
+    until(&h, &admin, "cp1", "a group joined", |u| {
+        u.is_some_and(|u| u.groups == ["cpg1", "cpg2"])
+    })
+    .await;
+    let g1 = h.groups().get(&admin, "cpg1").await.unwrap().dn;
+    other
+        .modify(
+            &g1,
+            &member(|a, v| Modification::Delete {
+                attr: a.into(),
+                values: v,
+            }),
+        )
+        .await
+        .unwrap();
+    until(&h, &admin, "cp1", "a group left", |u| {
+        u.is_some_and(|u| u.groups == ["cpg2"])
+    })
+    .await;
+    other.delete(&g2).await.unwrap();
+    until(&h, &admin, "cp1", "a group deleted", |u| {
+        u.is_some_and(|u| u.groups.is_empty())
+    })
+    .await;
+    // A user added, renamed and deleted by another client.
+    let people = dn.parent().unwrap();
+    let theirs = people.child(Rdn::new("uid", "cp3").unwrap());
+    other
+        .add(
+            &Entry::new(theirs.clone())
+                .with("objectClass", ["inetOrgPerson"])
+                .with("uid", ["cp3"])
+                .with("cn", ["Theirs"])
+                .with("sn", ["T"]),
+        )
+        .await
+        .unwrap();
+    until(&h, &admin, "cp3", "a user added", |u| u.is_some()).await;
+    let renamed = other
+        .rename(&theirs, &Rdn::new("uid", "cp4").unwrap(), true, None)
+        .await
+        .unwrap();
+    until(&h, &admin, "cp4", "a user renamed", |u| u.is_some()).await;
+    until(&h, &admin, "cp3", "the old uid gone", |u| u.is_none()).await;
+    other.delete(&renamed).await.unwrap();
+    until(&h, &admin, "cp4", "a user deleted", |u| u.is_none()).await;
+    // Created and deleted through Heracles: at once.
+    let body = serde_json::json!({"uid": "cp5", "cn": "Made", "sn": "M"});
+    h.users()
+        .create(&admin, body.as_object().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(get("cp5").await.unwrap().uid, "cp5");
+    h.users().delete(&admin, "cp5").await.unwrap();
+    assert_eq!(
+        get("cp5").await.unwrap_err().code(),
+        ErrorCode::UserNotFound
+    );
+    // A user with a manager: refint may rewrite it later, unnotified; read each time.
+    other
+        .modify(&dn, &[Modification::replace("manager", [g1.to_string()])])
+        .await
+        .unwrap();
+    until(&h, &admin, "cp1", "a manager", |u| {
+        u.is_some_and(|u| u.attributes.contains_key("manager"))
+    })
+    .await;
+    let answered = h.user_replica_stats().answered;
+    get("cp1").await.unwrap();
+    assert_eq!(
+        h.user_replica_stats().answered,
+        answered,
+        "read from the directory"
+    );
+    get("cp2").await.unwrap();
+    assert_eq!(h.user_replica_stats().answered, answered + 1);
+    let s = h.user_replica_stats();
+    assert_eq!(s.builds, 1, "followed, never made again: {s:?}");
+    assert_eq!(s.users, 3);
+    // Only what each change touched was read again (a few entries per change).
+    assert!(s.reread < 20, "{s:?}");
+}

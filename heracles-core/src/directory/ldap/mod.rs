@@ -320,6 +320,48 @@ async fn paged_search(
     }
 }
 
+/// A paged search handing each entry to `each` as it arrives (see
+/// [`Directory::search_each`]).
+async fn paged_each(
+    mut ldap: Ldap,
+    base: &str,
+    scope: ldap3::Scope,
+    filter: &str,
+    attrs: &[String],
+    page_size: u32,
+    each: &std::sync::Mutex<&mut (dyn FnMut(Entry) -> Result<()> + Send)>,
+) -> Result<(), OpError> {
+    let page = i32::try_from(page_size).unwrap_or(i32::MAX);
+    let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> = vec![
+        Box::new(EntriesOnly::new()),
+        Box::new(PagedResults::new(page)),
+    ];
+    let attr_refs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+    let mut stream = ldap
+        .streaming_search_with(adapters, base, scope, filter, attr_refs)
+        .await?;
+    while let Some(re) = stream.next().await? {
+        let entry = entry_from_result(re)?;
+        let taken = {
+            let mut f = each
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(entry)
+        };
+        if let Err(e) = taken {
+            let handle = stream.ldap_handle();
+            let id = handle.last_id();
+            let _ = handle.abandon(id).await;
+            return Err(OpError::Heracles(e));
+        }
+    }
+    let res = stream.finish().await;
+    match res.rc {
+        0 => Ok(()),
+        _ => Err(OpError::Ldap(LdapError::from(res))),
+    }
+}
+
 /// A search without paging, of at most `limit` entries; `None` when the server stopped it
 /// with sizeLimitExceeded before `limit` entries (its own limit is lower) or, unless
 /// `limit` entries are the `whole` answer asked for, at `limit` entries.
@@ -443,6 +485,35 @@ impl Directory for LdapDirectory {
             }
         }
         Ok(found)
+    }
+
+    async fn search_each(
+        &self,
+        req: &SearchRequest,
+        each: &mut (dyn FnMut(Entry) -> Result<()> + Send),
+    ) -> Result<()> {
+        if !req.sort.is_empty() || req.size_limit.is_some() || req.scope == Scope::Base {
+            for e in self.search(req).await? {
+                each(e)?;
+            }
+            return Ok(());
+        }
+        for a in &req.attributes {
+            check_attribute_name(a)?;
+        }
+        req.filter.validate()?;
+        let base = req.base.to_string();
+        let filter = req.filter.to_string();
+        let scope = ldap_scope(req.scope);
+        let page = req.page_size.unwrap_or(self.pool.config().page_size).max(1);
+        let each = std::sync::Mutex::new(each);
+        let (base_ref, filter_ref, attrs_ref, each_ref) =
+            (base.as_str(), filter.as_str(), &req.attributes, &each);
+        // slapd keeps one paging state per connection: a paged search runs alone.
+        self.run(LdapOperation::Search, &base, true, Loan::Alone, |ldap| {
+            paged_each(ldap, base_ref, scope, filter_ref, attrs_ref, page, each_ref)
+        })
+        .await
     }
 
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {

@@ -1,0 +1,1003 @@
+//! A copy of every user in memory, kept exactly in step with the directory, so that
+//! `GET /users/{uid}` is answered without a round trip however many users there are.
+//!
+//! The [cache of reads](super::reads) keeps what was read, and a read is cached only once
+//! it has been made: with gets spread over 100 000 users, most of them miss. On an LDAP
+//! server that keeps `memberOf` (slapd's memberof overlay), the first get of a user starts
+//! one paged search, in the background, for every `inetOrgPerson` below the base with the
+//! attributes a get reads, and keeps them packed (about 0.6 KiB a user). Until it is done,
+//! gets read the directory as before.
+//!
+//! The copy stands at a [`Marker`] of the directory's change log. A get that finds the log
+//! further on first brings the copy up to date: each change logged since says which
+//! entries it may have changed, and only those are read again, in one fetch:
+//! - a write through Heracles or an entry the server notified (any client's add, modify,
+//!   delete or rename, the password policy's lock-outs) reads that entry again, when it
+//!   is in the copy or may now be a user;
+//! - a change of a group's members (through Heracles, or notified) reads again the users
+//!   whose `memberOf` it changes: the group's members now that do not list it, and the
+//!   users that list it but are no longer members (slapd's memberof rewrites `memberOf`
+//!   in the same operation, without a notification of its own);
+//! - a delete reads again the users whose `memberOf` names the deleted entry;
+//! - a rename of a branch, a change of which too little is known, or changes the log no
+//!   longer holds: the copy is made again from scratch, and gets read the directory
+//!   meanwhile.
+//!
+//! A user whose entry holds DN-valued attributes other than `memberOf` (`manager`,
+//! `seeAlso`, ...) is kept, but its gets read the directory: slapd's refint rewrites those
+//! later, in the background, and unnotified. A get whose uid matches several users reads
+//! the directory too (which reports the clash). The lists' keep-up task brings the copy
+//! up to date four times a second, so that a busy spell of writes does not push what it
+//! needs out of the log.
+//!
+//! The copy holds at most [`Heracles::set_user_replica`] users (default
+//! [`DEFAULT_USER_REPLICA`]); with more below the base it is not made, and gets use the
+//! cache of reads alone. It is made again a minute after an attempt that could not be
+//! completed.
+//!
+//! [`Heracles::set_user_replica`]: super::Heracles::set_user_replica
+
+use std::collections::hash_map::{Entry as Slot, RandomState};
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use super::version::CSN;
+use super::Heracles;
+use crate::directory::{
+    is_dn_valued, is_membership, may_hold_members, Change, Entry, Marker, Scope, SearchRequest,
+};
+use crate::dn::Dn;
+use crate::error::{Error, ErrorCode, Result};
+use crate::filter::Filter;
+use crate::schema::Schema;
+
+/// How many users the copy holds at most by default: about 120 MiB at 0.6 KiB a user.
+pub const DEFAULT_USER_REPLICA: usize = 200_000;
+
+/// The class every user has (the filter of a user's get).
+const PERSON: &str = "inetOrgPerson";
+/// Kept with each user to follow renames made by other clients.
+const UUID: &str = "entryUUID";
+const MEMBER_OF: &str = "memberOf";
+/// The attributes a user's get reads (`Users::get`).
+pub(crate) const GET_ATTRS: [&str; 4] = ["*", "pwdAccountLockedTime", CSN, MEMBER_OF];
+/// How long after an attempt that could not be completed the copy is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// What the copy of users has done so far ([`Heracles::user_replica_stats`]).
+///
+/// [`Heracles::user_replica_stats`]: super::Heracles::user_replica_stats
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplicaStats {
+    /// Users in the copy now (0 while it is not made).
+    pub users: usize,
+    /// Gets it answered.
+    pub answered: u64,
+    /// Entries read again to keep it up to date.
+    pub reread: u64,
+    /// Times it was made from scratch.
+    pub builds: u64,
+}
+
+/// The ids of the users under one hash.
+#[derive(Debug)]
+enum Ids {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+/// Users by the hash of a key; each use checks the key itself, so a collision costs a
+/// comparison, never a wrong answer.
+#[derive(Debug, Default)]
+struct Index(HashMap<u64, Ids>);
+
+impl Index {
+    fn add(&mut self, key: u64, id: u32) {
+        match self.0.entry(key) {
+            Slot::Vacant(v) => {
+                v.insert(Ids::One(id));
+            }
+            Slot::Occupied(mut o) => match o.get_mut() {
+                Ids::One(x) if *x == id => {}
+                Ids::One(x) => {
+                    let first = *x;
+                    *o.get_mut() = Ids::Many(vec![first, id]);
+                }
+                Ids::Many(v) if v.contains(&id) => {}
+                Ids::Many(v) => v.push(id),
+            },
+        }
+    }
+
+    fn remove(&mut self, key: u64, id: u32) {
+        let Slot::Occupied(mut o) = self.0.entry(key) else {
+            return;
+        };
+        match o.get_mut() {
+            Ids::One(x) if *x == id => {
+                o.remove();
+            }
+            Ids::One(_) => {}
+            Ids::Many(v) => {
+                v.retain(|&i| i != id);
+                match v.as_slice() {
+                    [] => {
+                        o.remove();
+                    }
+                    [one] => {
+                        let one = *one;
+                        *o.get_mut() = Ids::One(one);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn get(&self, key: u64) -> &[u32] {
+        match self.0.get(&key) {
+            None => &[],
+            Some(Ids::One(x)) => std::slice::from_ref(x),
+            Some(Ids::Many(v)) => v,
+        }
+    }
+}
+
+/// One user: its DN and its attributes packed in one buffer (for each attribute: the
+/// index of its name, the count of values, each value with its length).
+#[derive(Debug)]
+struct Rec {
+    dn: Box<str>,
+    /// It holds DN-valued attributes other than `memberOf`: its gets read the directory.
+    ask: bool,
+    attrs: Box<[u8]>,
+}
+
+/// Appends `n` as a LEB128 varint.
+fn put_len(buf: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let low = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            buf.push(low);
+            return;
+        }
+        buf.push(low | 0x80);
+    }
+}
+
+/// Takes a varint off the front of `rest`.
+fn take_len(rest: &mut &[u8]) -> Option<usize> {
+    let mut n = 0usize;
+    for shift in (0..64).step_by(7) {
+        let (&b, tail) = rest.split_first()?;
+        *rest = tail;
+        n |= usize::from(b & 0x7f).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// The attributes of a packed buffer: (name index, values).
+fn unpack(mut rest: &[u8]) -> Option<Vec<(u16, Vec<&[u8]>)>> {
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (name, tail) = rest.split_first_chunk::<2>()?;
+        rest = tail;
+        let count = take_len(&mut rest)?;
+        let mut values = Vec::with_capacity(count.min(rest.len()));
+        for _ in 0..count {
+            let len = take_len(&mut rest)?;
+            let (v, tail) = (rest.get(..len)?, rest.get(len..)?);
+            values.push(v);
+            rest = tail;
+        }
+        out.push((u16::from_le_bytes(*name), values));
+    }
+    Some(out)
+}
+
+/// Why an entry cannot be kept: the copy is then made again, or given up.
+#[derive(Debug)]
+struct Unkept;
+
+/// The copy itself.
+#[derive(Debug)]
+struct Mirror {
+    /// The directory's state the copy is exact at.
+    marker: Marker,
+    names: Vec<Box<str>>,
+    name_ids: HashMap<Box<str>, u16>,
+    recs: Vec<Option<Rec>>,
+    free: Vec<u32>,
+    live: usize,
+    by_dn: Index,
+    by_uid: Index,
+    by_uuid: Index,
+    /// Users by the groups their `memberOf` names.
+    member_of: Index,
+    hasher: RandomState,
+}
+
+/// The normal form of a DN given as text (`None` if it is not one).
+fn norm_dn(value: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(value).ok()?;
+    Dn::parse(s).ok().map(|d| d.normalized())
+}
+
+impl Mirror {
+    fn new(marker: Marker) -> Mirror {
+        Mirror {
+            marker,
+            names: Vec::new(),
+            name_ids: HashMap::new(),
+            recs: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            by_dn: Index::default(),
+            by_uid: Index::default(),
+            by_uuid: Index::default(),
+            member_of: Index::default(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The copy holds the directory's state at `marker` or a later one.
+    fn current_at(&self, marker: &Marker) -> bool {
+        self.marker.epoch() == marker.epoch() && self.marker.seq() >= marker.seq()
+    }
+
+    fn name_id(&mut self, name: &str) -> Option<u16> {
+        if let Some(&i) = self.name_ids.get(name) {
+            return Some(i);
+        }
+        let i = u16::try_from(self.names.len()).ok()?;
+        self.names.push(name.into());
+        self.name_ids.insert(name.into(), i);
+        Some(i)
+    }
+
+    fn rec(&self, id: u32) -> Option<&Rec> {
+        self.recs.get(id as usize)?.as_ref()
+    }
+
+    /// The values of the attribute named `name` in any case.
+    fn values_ci<'a>(&self, rec: &'a Rec, name: &str) -> Vec<&'a [u8]> {
+        let wanted: Vec<u16> = self
+            .name_ids
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, &i)| i)
+            .collect();
+        unpack(&rec.attrs)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(n, _)| wanted.contains(n))
+            .flat_map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The keys a user is indexed under: DN, uids, entryUUID, groups of `memberOf`.
+    fn keys(&self, rec: &Rec, schema: &Schema) -> (u64, Vec<u64>, Vec<u64>, Vec<u64>) {
+        let dn = Dn::parse(&rec.dn)
+            .map(|d| d.normalized())
+            .unwrap_or_default();
+        let uids = self
+            .values_ci(rec, "uid")
+            .into_iter()
+            .filter_map(|v| schema.normalize_value("uid", v).ok())
+            .map(|v| self.hash(&v))
+            .collect();
+        let uuids = self
+            .values_ci(rec, UUID)
+            .into_iter()
+            .map(|v| self.hash(&v.to_ascii_lowercase()))
+            .collect();
+        let groups = self
+            .values_ci(rec, MEMBER_OF)
+            .into_iter()
+            .filter_map(norm_dn)
+            .map(|g| self.hash(g.as_bytes()))
+            .collect();
+        (self.hash(dn.as_bytes()), uids, uuids, groups)
+    }
+
+    /// Keeps `e` (in place of the entry at its DN, and of the one with its entryUUID: a
+    /// rename by another client).
+    fn insert(&mut self, e: &Entry, schema: &Schema) -> std::result::Result<(), Unkept> {
+        let Some(uuid) = e.get(UUID).first() else {
+            return Err(Unkept);
+        };
+        let uuid = uuid.to_ascii_lowercase();
+        if let Some(old) = self.find_dn(&e.dn.normalized()) {
+            self.remove(old, schema);
+        }
+        let same: Vec<u32> = self
+            .by_uuid
+            .get(self.hash(&uuid))
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.rec(id).is_some_and(|r| {
+                    self.values_ci(r, UUID)
+                        .iter()
+                        .any(|v| v.to_ascii_lowercase() == uuid)
+                })
+            })
+            .collect();
+        for id in same {
+            self.remove(id, schema);
+        }
+        let mut buf = Vec::new();
+        let mut ask = false;
+        for a in e.attrs.iter() {
+            let name = a.name();
+            if !name.eq_ignore_ascii_case(MEMBER_OF)
+                && !a.values().is_empty()
+                && is_dn_valued(name, schema)
+            {
+                ask = true;
+            }
+            let i = self.name_id(name).ok_or(Unkept)?;
+            buf.extend_from_slice(&i.to_le_bytes());
+            put_len(&mut buf, a.values().len());
+            for v in a.values() {
+                put_len(&mut buf, v.len());
+                buf.extend_from_slice(v);
+            }
+        }
+        let rec = Rec {
+            dn: e.dn.to_string().into(),
+            ask,
+            attrs: buf.into_boxed_slice(),
+        };
+        let (dn, uids, uuids, groups) = self.keys(&rec, schema);
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                let id = u32::try_from(self.recs.len()).map_err(|_| Unkept)?;
+                self.recs.push(None);
+                id
+            }
+        };
+        if let Some(slot) = self.recs.get_mut(id as usize) {
+            *slot = Some(rec);
+        }
+        self.live += 1;
+        self.by_dn.add(dn, id);
+        for k in uids {
+            self.by_uid.add(k, id);
+        }
+        for k in uuids {
+            self.by_uuid.add(k, id);
+        }
+        for k in groups {
+            self.member_of.add(k, id);
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, id: u32, schema: &Schema) {
+        let Some(rec) = self.recs.get_mut(id as usize).and_then(Option::take) else {
+            return;
+        };
+        let (dn, uids, uuids, groups) = self.keys(&rec, schema);
+        self.by_dn.remove(dn, id);
+        for k in uids {
+            self.by_uid.remove(k, id);
+        }
+        for k in uuids {
+            self.by_uuid.remove(k, id);
+        }
+        for k in groups {
+            self.member_of.remove(k, id);
+        }
+        self.free.push(id);
+        self.live -= 1;
+    }
+
+    /// The user at the DN of normal form `norm`.
+    fn find_dn(&self, norm: &str) -> Option<u32> {
+        self.by_dn
+            .get(self.hash(norm.as_bytes()))
+            .iter()
+            .copied()
+            .find(|&id| {
+                self.rec(id)
+                    .and_then(|r| Dn::parse(&r.dn).ok())
+                    .is_some_and(|d| d.normalized() == norm)
+            })
+    }
+
+    /// The users whose `memberOf` names the group of normal form `group`.
+    fn holders(&self, group: &str) -> Vec<u32> {
+        self.member_of
+            .get(self.hash(group.as_bytes()))
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.rec(id).is_some_and(|r| {
+                    self.values_ci(r, MEMBER_OF)
+                        .into_iter()
+                        .filter_map(norm_dn)
+                        .any(|g| g == group)
+                })
+            })
+            .collect()
+    }
+
+    /// The users whose uid has the normal form `uid`.
+    fn by_uid(&self, uid: &[u8], schema: &Schema) -> Vec<u32> {
+        self.by_uid
+            .get(self.hash(uid))
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.rec(id).is_some_and(|r| {
+                    self.values_ci(r, "uid")
+                        .into_iter()
+                        .any(|v| schema.normalize_value("uid", v).is_ok_and(|n| n == uid))
+                })
+            })
+            .collect()
+    }
+
+    /// A user's entry as a get reads it (without the entryUUID kept for renames).
+    fn entry(&self, id: u32) -> Option<Entry> {
+        let rec = self.rec(id)?;
+        let mut e = Entry::new(Dn::parse(&rec.dn).ok()?);
+        for (name, values) in unpack(&rec.attrs)? {
+            let name = self.names.get(usize::from(name))?;
+            if name.eq_ignore_ascii_case(UUID) {
+                continue;
+            }
+            e.attrs.push_values(
+                name.to_string(),
+                values.into_iter().map(<[u8]>::to_vec).collect(),
+            );
+        }
+        Some(e)
+    }
+
+    fn dn_of(&self, id: u32) -> Option<Dn> {
+        self.rec(id).and_then(|r| Dn::parse(&r.dn).ok())
+    }
+
+    /// What `changes` (logged since the copy's marker) need read again.
+    fn plan(&self, changes: &[std::sync::Arc<Change>], schema: &Schema) -> Plan {
+        let mut reread = Reread::default();
+        for c in changes {
+            match &**c {
+                Change::Unknown => return Plan::Rebuild,
+                Change::Entry { dn, classes, leaf } => {
+                    if !leaf {
+                        return Plan::Rebuild;
+                    }
+                    if may_be_person(classes, schema) || self.find_dn(&dn.normalized()).is_some() {
+                        reread.entry(dn);
+                    }
+                    if may_hold_members(classes, schema) {
+                        reread.group(dn);
+                    }
+                }
+                Change::Written {
+                    dn,
+                    classes,
+                    attributes,
+                } => {
+                    let may_be = match classes {
+                        Some(c) => may_be_person(c, schema),
+                        None => attributes
+                            .iter()
+                            .any(|a| a.eq_ignore_ascii_case("objectClass")),
+                    };
+                    if may_be || self.find_dn(&dn.normalized()).is_some() {
+                        reread.entry(dn);
+                    }
+                    if attributes.iter().any(|a| is_membership(a, schema)) {
+                        reread.group(dn);
+                    }
+                }
+                Change::Deleted { dn, .. } => {
+                    if self.find_dn(&dn.normalized()).is_some() {
+                        reread.entry(dn);
+                    }
+                    for id in self.holders(&dn.normalized()) {
+                        if let Some(d) = self.dn_of(id) {
+                            reread.entry(&d);
+                        }
+                    }
+                }
+            }
+        }
+        Plan::Reread(reread)
+    }
+}
+
+/// `classes` may make an entry a user (a class unknown to the schema may).
+fn may_be_person(classes: &[String], schema: &Schema) -> bool {
+    classes
+        .iter()
+        .any(|c| schema.object_class(c).is_none() || schema.is_subclass_of(c, PERSON))
+}
+
+/// Whether an entry read is a user: `None` when the schema cannot tell.
+fn is_person(e: &Entry, schema: &Schema) -> Option<bool> {
+    let classes = e.strs("objectClass");
+    if classes.iter().any(|c| schema.object_class(c).is_none()) {
+        return None;
+    }
+    Some(classes.iter().any(|c| schema.is_subclass_of(c, PERSON)))
+}
+
+/// Entries and groups to read again.
+#[derive(Debug, Default)]
+struct Reread {
+    entries: Vec<Dn>,
+    seen: HashSet<String>,
+    groups: Vec<Dn>,
+    groups_seen: HashSet<String>,
+}
+
+impl Reread {
+    fn entry(&mut self, dn: &Dn) {
+        if self.seen.insert(dn.normalized()) {
+            self.entries.push(dn.clone());
+        }
+    }
+
+    fn group(&mut self, dn: &Dn) {
+        if self.groups_seen.insert(dn.normalized()) {
+            self.groups.push(dn.clone());
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Plan {
+    Rebuild,
+    Reread(Reread),
+}
+
+/// The copy of users (one per [`Heracles`]).
+#[derive(Debug)]
+pub(crate) struct Replica {
+    limit: AtomicUsize,
+    mirror: RwLock<Option<Mirror>>,
+    /// Held while the copy is made or brought up to date.
+    turn: tokio::sync::Mutex<()>,
+    building: AtomicBool,
+    /// When the last attempt to make the copy could not complete.
+    gave_up: Mutex<Option<Instant>>,
+    answered: AtomicU64,
+    reread: AtomicU64,
+    builds: AtomicU64,
+}
+
+impl Default for Replica {
+    fn default() -> Self {
+        Replica {
+            limit: AtomicUsize::new(DEFAULT_USER_REPLICA),
+            mirror: RwLock::new(None),
+            turn: tokio::sync::Mutex::new(()),
+            building: AtomicBool::new(false),
+            gave_up: Mutex::new(None),
+            answered: AtomicU64::new(0),
+            reread: AtomicU64::new(0),
+            builds: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Replica {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Option<Mirror>> {
+        self.mirror.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Mirror>> {
+        self.mirror.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_limit(&self, users: usize) {
+        self.limit.store(users, Ordering::Relaxed);
+        let mut m = self.write();
+        if m.as_ref().is_some_and(|m| m.live > users) {
+            *m = None;
+        }
+    }
+
+    pub(crate) fn stats(&self) -> ReplicaStats {
+        ReplicaStats {
+            users: self.read().as_ref().map_or(0, |m| m.live),
+            answered: self.answered.load(Ordering::Relaxed),
+            reread: self.reread.load(Ordering::Relaxed),
+            builds: self.builds.load(Ordering::Relaxed),
+        }
+    }
+
+    fn give_up(&self) {
+        *self.write() = None;
+        *self.gave_up.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+    }
+
+    /// Starts making the copy in the background, unless it is being made or an attempt
+    /// failed less than [`RETRY_AFTER`] ago.
+    fn start_build(&self, h: &Heracles) {
+        if self.limit.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if let Some(at) = *self.gave_up.lock().unwrap_or_else(PoisonError::into_inner) {
+            if at.elapsed() < RETRY_AFTER {
+                return;
+            }
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.building.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let h = h.clone();
+        rt.spawn(async move {
+            let r = h.replica();
+            match r.build(&h).await {
+                Ok(true) => {
+                    *r.gave_up.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                }
+                Ok(false) | Err(_) => r.give_up(),
+            }
+            r.building.store(false, Ordering::Release);
+        });
+    }
+
+    /// Makes the copy: `Ok(false)` when it cannot be made (no logged marker, too many
+    /// users, an entry without entryUUID).
+    async fn build(&self, h: &Heracles) -> Result<bool> {
+        let _turn = self.turn.lock().await;
+        *self.write() = None;
+        let Some(marker) = logged_marker(h).await? else {
+            return Ok(false);
+        };
+        let limit = self.limit.load(Ordering::Relaxed);
+        let schema = h.schema();
+        let mut mirror = Mirror::new(marker);
+        let mut attrs: Vec<String> = GET_ATTRS.iter().map(|&a| a.to_owned()).collect();
+        attrs.push(UUID.to_owned());
+        let req = SearchRequest::new(
+            h.base().clone(),
+            Scope::Subtree,
+            Filter::eq("objectClass", PERSON),
+        )
+        .attributes(attrs);
+        let mut kept = true;
+        let outcome = h
+            .directory()
+            .search_each(&req, &mut |e| {
+                if mirror.live >= limit || mirror.insert(&e, schema).is_err() {
+                    kept = false;
+                    return Err(Error::new(
+                        ErrorCode::SizeLimitExceeded,
+                        "the copy of users cannot hold every user",
+                    ));
+                }
+                Ok(())
+            })
+            .await;
+        if !kept {
+            return Ok(false);
+        }
+        outcome?;
+        mirror.recs.shrink_to_fit();
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        *self.write() = Some(mirror);
+        super::lists::keep_up(h);
+        Ok(true)
+    }
+
+    /// Brings the copy up to `to`: `Ok(false)` when it cannot be used now (not made, being
+    /// made or brought up to date by another task, to be made again).
+    async fn catch_up(&self, h: &Heracles, to: &Marker) -> Result<bool> {
+        let Ok(_turn) = self.turn.try_lock() else {
+            return Ok(false);
+        };
+        let schema = h.schema();
+        let plan = {
+            let guard = self.read();
+            let Some(m) = guard.as_ref() else {
+                return Ok(false);
+            };
+            if m.current_at(to) {
+                return Ok(true);
+            }
+            match to.changes_since(&m.marker) {
+                Some(changes) => m.plan(&changes, schema),
+                None => Plan::Rebuild,
+            }
+        };
+        let mut reread = match plan {
+            Plan::Rebuild => {
+                *self.write() = None;
+                drop(_turn);
+                self.start_build(h);
+                return Ok(false);
+            }
+            Plan::Reread(r) => r,
+        };
+        // A group's members changed: its members now that do not list it in `memberOf`,
+        // and the users that list it but are no longer members.
+        for g in std::mem::take(&mut reread.groups) {
+            let now: HashSet<String> =
+                match h.directory().get(&g, &["member", "uniqueMember"]).await? {
+                    Some(e) => e
+                        .get("member")
+                        .iter()
+                        .chain(e.get("uniqueMember"))
+                        .filter_map(|v| norm_dn(v))
+                        .collect(),
+                    None => HashSet::new(),
+                };
+            let group = g.normalized();
+            let holders: Vec<(String, Dn)> = {
+                let guard = self.read();
+                let Some(m) = guard.as_ref() else {
+                    return Ok(false);
+                };
+                m.holders(&group)
+                    .into_iter()
+                    .filter_map(|id| m.dn_of(id))
+                    .map(|d| (d.normalized(), d))
+                    .collect()
+            };
+            let held: HashSet<&str> = holders.iter().map(|(n, _)| n.as_str()).collect();
+            for (n, d) in &holders {
+                if !now.contains(n) {
+                    reread.entry(d);
+                }
+            }
+            for n in &now {
+                if !held.contains(n.as_str()) {
+                    if let Ok(d) = Dn::parse(n) {
+                        reread.entry(&d);
+                    }
+                }
+            }
+        }
+        let found = if reread.entries.is_empty() {
+            Vec::new()
+        } else {
+            let mut attrs: Vec<String> = GET_ATTRS.iter().map(|&a| a.to_owned()).collect();
+            attrs.push(UUID.to_owned());
+            h.directory().fetch(&reread.entries, &attrs).await?
+        };
+        self.reread.fetch_add(found.len() as u64, Ordering::Relaxed);
+        let limit = self.limit.load(Ordering::Relaxed);
+        let mut guard = self.write();
+        let Some(m) = guard.as_mut() else {
+            return Ok(false);
+        };
+        for dn in &reread.entries {
+            if let Some(id) = m.find_dn(&dn.normalized()) {
+                m.remove(id, schema);
+            }
+        }
+        for e in &found {
+            let kept = match is_person(e, schema) {
+                Some(true) => m.insert(e, schema).is_ok(),
+                Some(false) => true,
+                None => false,
+            };
+            if !kept || m.live > limit {
+                *guard = None;
+                drop(guard);
+                drop(_turn);
+                self.start_build(h);
+                return Ok(false);
+            }
+        }
+        m.marker = to.clone();
+        Ok(true)
+    }
+}
+
+/// The directory's marker below the base, if it is backed by a change log.
+async fn logged_marker(h: &Heracles) -> Result<Option<Marker>> {
+    Ok(h.directory()
+        .change_marker(h.base())
+        .await?
+        .filter(Marker::is_logged))
+}
+
+/// The users whose uid is `uid`, as a user's get reads them (see [`GET_ATTRS`]), from the
+/// copy — `None` when the copy cannot answer: it is off, not made yet, being brought up to
+/// date by another task, or the uid is that of several users or of one whose gets read
+/// the directory (see the [module docs](self)).
+pub(crate) async fn users_by_uid(h: &Heracles, uid: &str) -> Option<Vec<Entry>> {
+    let r = h.replica();
+    if r.limit.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let key = h.schema().normalize_value("uid", uid.as_bytes()).ok()?;
+    let marker = logged_marker(h).await.ok()??;
+    for _ in 0..2 {
+        {
+            let guard = r.read();
+            match guard.as_ref() {
+                None => {
+                    drop(guard);
+                    r.start_build(h);
+                    return None;
+                }
+                Some(m) if m.current_at(&marker) => {
+                    let ids = m.by_uid(&key, h.schema());
+                    let found = match ids.as_slice() {
+                        [] => Vec::new(),
+                        [id] if m.rec(*id).is_some_and(|rec| !rec.ask) => vec![m.entry(*id)?],
+                        _ => return None,
+                    };
+                    r.answered.fetch_add(1, Ordering::Relaxed);
+                    return Some(found);
+                }
+                Some(_) => {}
+            }
+        }
+        if !r.catch_up(h, &marker).await.unwrap_or(false) {
+            return None;
+        }
+    }
+    None
+}
+
+/// Brings the copy up to `marker` if it is made (the lists' keep-up task).
+pub(crate) async fn keep_up(h: &Heracles, marker: &Marker) {
+    let behind = h
+        .replica()
+        .read()
+        .as_ref()
+        .is_some_and(|m| !m.current_at(marker));
+    if behind {
+        let _ = h.replica().catch_up(h, marker).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(uid: &str, uuid: &str, groups: &[&str]) -> Entry {
+        Entry::new(Dn::parse(&format!("uid={uid},ou=people,dc=example,dc=com")).unwrap())
+            .with(
+                "objectClass",
+                ["top", "person", "organizationalPerson", PERSON],
+            )
+            .with("uid", [uid])
+            .with("cn", [format!("User {uid}")])
+            .with("jpegPhoto", [vec![0u8, 255, 1, 0]])
+            .with(UUID, [uuid])
+            .with(MEMBER_OF, groups)
+    }
+
+    #[test]
+    fn varints_come_back() {
+        for n in [0usize, 1, 127, 128, 300, 16_383, 16_384, usize::MAX] {
+            let mut buf = Vec::new();
+            put_len(&mut buf, n);
+            let mut rest = buf.as_slice();
+            assert_eq!(take_len(&mut rest), Some(n));
+            assert!(rest.is_empty());
+        }
+        assert_eq!(take_len(&mut [0x80u8].as_slice()), None, "cut short");
+    }
+
+    #[test]
+    fn the_copy_finds_users_and_follows_renames() {
+        let schema = Schema::builtin();
+        let log = std::sync::Arc::new(crate::directory::ChangeLog::default());
+        let mut m = Mirror::new(Marker::logged("t", &log));
+        let devs = "cn=devs,ou=groups,dc=example,dc=com";
+        let a = user("Alice", "0000-a", &[devs]);
+        let b = user("bob", "0000-b", &[]);
+        m.insert(&a, &schema).unwrap();
+        m.insert(&b, &schema).unwrap();
+        assert_eq!(m.live, 2);
+        let key = |u: &str| schema.normalize_value("uid", u.as_bytes()).unwrap();
+        let ids = m.by_uid(&key("ALICE"), &schema);
+        assert_eq!(ids.len(), 1);
+        let mut want = a.clone();
+        want.attrs.remove(UUID);
+        assert_eq!(m.entry(ids[0]).unwrap(), want);
+        assert!(m.by_uid(&key("carol"), &schema).is_empty());
+        assert_eq!(m.holders(&Dn::parse(devs).unwrap().normalized()), ids);
+        // Renamed by another client: the same entryUUID under a new DN replaces it.
+        let mut moved = user("alice2", "0000-A", &[]);
+        moved.dn = Dn::parse("uid=alice2,ou=staff,dc=example,dc=com").unwrap();
+        m.insert(&moved, &schema).unwrap();
+        assert_eq!(m.live, 2);
+        assert!(m.by_uid(&key("alice"), &schema).is_empty());
+        assert_eq!(m.by_uid(&key("alice2"), &schema).len(), 1);
+        assert!(m.holders(&Dn::parse(devs).unwrap().normalized()).is_empty());
+        // Written again at its DN: one record still, the slot reused.
+        m.insert(&b, &schema).unwrap();
+        assert_eq!((m.live, m.recs.len()), (2, 2));
+        // An entry without entryUUID cannot be followed through renames.
+        let mut no_uuid = user("dave", "x", &[]);
+        no_uuid.attrs.remove(UUID);
+        assert!(m.insert(&no_uuid, &schema).is_err());
+    }
+
+    #[test]
+    fn changes_say_what_to_read_again() {
+        let schema = Schema::builtin();
+        let log = std::sync::Arc::new(crate::directory::ChangeLog::default());
+        let mut m = Mirror::new(Marker::logged("t", &log));
+        let devs = Dn::parse("cn=devs,ou=groups,dc=example,dc=com").unwrap();
+        let a = user("alice", "a", &[&devs.to_string()]);
+        m.insert(&a, &schema).unwrap();
+        let session = Dn::parse("cn=s1,ou=sessions,ou=heracles,dc=example,dc=com").unwrap();
+        let changes = |cs: Vec<Change>| cs.into_iter().map(std::sync::Arc::new).collect::<Vec<_>>();
+        let plan = |cs: Vec<Change>| match m.plan(&changes(cs), &schema) {
+            Plan::Rebuild => None,
+            Plan::Reread(r) => Some((r.entries, r.groups)),
+        };
+        // A session added and an audit event: nothing to read.
+        assert_eq!(
+            plan(vec![Change::Written {
+                dn: session.clone(),
+                classes: Some(vec!["top".into(), "device".into()]),
+                attributes: vec!["cn".into()],
+            }]),
+            Some((vec![], vec![]))
+        );
+        // The user modified: it; a new person: it.
+        let bob = Dn::parse("uid=bob,ou=people,dc=example,dc=com").unwrap();
+        assert_eq!(
+            plan(vec![
+                Change::Written {
+                    dn: a.dn.clone(),
+                    classes: None,
+                    attributes: vec!["description".into()],
+                },
+                Change::Entry {
+                    dn: bob.clone(),
+                    classes: vec![PERSON.into()],
+                    leaf: true,
+                },
+            ]),
+            Some((vec![a.dn.clone(), bob], vec![]))
+        );
+        // A group's members written: the group; the group deleted: its holders.
+        assert_eq!(
+            plan(vec![Change::Written {
+                dn: devs.clone(),
+                classes: None,
+                attributes: vec!["member".into()],
+            }]),
+            Some((vec![], vec![devs.clone()]))
+        );
+        assert_eq!(
+            plan(vec![Change::Deleted {
+                dn: devs.clone(),
+                cascade: true,
+            }]),
+            Some((vec![a.dn.clone()], vec![]))
+        );
+        // A branch, or a change not known: made again.
+        assert_eq!(plan(vec![Change::Unknown]), None);
+        assert_eq!(
+            plan(vec![Change::Entry {
+                dn: Dn::parse("ou=people,dc=example,dc=com").unwrap(),
+                classes: vec!["organizationalUnit".into()],
+                leaf: false,
+            }]),
+            None
+        );
+    }
+}
