@@ -36,6 +36,7 @@
 //! | `tls_key_file` | — | PEM private key of `tls_cert_file` |
 //! | `list_cache` | `true` | cache the sorted DNs of lists, checked against the directory's change marker (see `heracles_core::service::lists`); `false`: every list asks the directory (sort + VLV controls where offered) |
 //! | `read_cache` | `16384` | entries the cache of reads holds in all (gets and list pages, checked against the directory's change marker; see `heracles_core::service::reads`); `0`: every get and page reads the directory |
+//! | `user_replica` | `200000` | most users the in-memory copy of users holds (an LDAP server keeping `memberOf`; followed through the change log; see `heracles_core::service::replica`); with more users it is not made; `0`: off |
 //!
 //! The bind password is never a flag (flags show in `ps`): it comes from
 //! `bind_password_file` (any layer) or `HERACLES_BIND_PASSWORD`; when both are given at the
@@ -89,6 +90,8 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
 /// Largest `read_cache` accepted (entries).
 const READ_CACHE_LIMIT: usize = 10_000_000;
+/// Largest `user_replica` accepted (users).
+const USER_REPLICA_LIMIT: usize = 100_000_000;
 
 /// Every setting key, as written in the TOML file. The environment variable is
 /// `HERACLES_` + the key in upper case, the flag `--` + the key with dashes.
@@ -116,6 +119,7 @@ pub const KEYS: &[&str] = &[
     "tls_key_file",
     "list_cache",
     "read_cache",
+    "user_replica",
 ];
 
 /// The environment variable holding the bind password itself (environment only).
@@ -216,6 +220,10 @@ pub struct Args {
     /// against the directory's change marker); 0 turns it off [default: 16384]
     #[arg(long, value_name = "ENTRIES")]
     pub read_cache: Option<String>,
+    /// Most users the in-memory copy of users holds (gets answered without a round trip;
+    /// followed through the change log); 0 turns it off [default: 200000]
+    #[arg(long, value_name = "USERS")]
+    pub user_replica: Option<String>,
 }
 
 impl Args {
@@ -244,6 +252,7 @@ impl Args {
             "tls_key_file" => self.tls_key_file.as_ref(),
             "list_cache" => self.list_cache.as_ref(),
             "read_cache" => self.read_cache.as_ref(),
+            "user_replica" => self.user_replica.as_ref(),
             _ => None,
         }
     }
@@ -544,6 +553,8 @@ pub struct Config {
     pub list_cache: bool,
     /// Entries the cache of reads holds (0: off).
     pub read_cache: usize,
+    /// Users the copy of users may hold (0: off).
+    pub user_replica: usize,
 }
 
 impl Config {
@@ -749,6 +760,7 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
             .get("list_cache")
             .map_or(Ok(true), |raw| parse_bool("list_cache", raw))?,
         read_cache: read_cache(m.get("read_cache"))?,
+        user_replica: user_replica(m.get("user_replica"))?,
     })
 }
 
@@ -763,6 +775,21 @@ fn read_cache(raw: Option<&Raw>) -> Result<usize, ConfigError> {
             "read_cache",
             raw,
             "expected a number of entries between 0 (off) and 10000000",
+        )),
+    }
+}
+
+/// Parses `user_replica`: a number of users (0 turns the copy off).
+fn user_replica(raw: Option<&Raw>) -> Result<usize, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(heracles_core::service::replica::DEFAULT_USER_REPLICA);
+    };
+    match raw.value.trim().parse::<usize>() {
+        Ok(n) if n <= USER_REPLICA_LIMIT => Ok(n),
+        _ => Err(bad(
+            "user_replica",
+            raw,
+            "expected a number of users between 0 (off) and 100000000",
         )),
     }
 }
@@ -1061,6 +1088,26 @@ mod tests {
         }
         let env = env_of(&[("HERACLES_READ_CACHE", "64")]);
         assert_eq!(Config::load(&args(&[]), &env).unwrap().read_cache, 64);
+    }
+
+    #[test]
+    fn user_replica_size() {
+        let load = |v: &str| {
+            let flag = format!("--user-replica={v}");
+            Config::load(&args(&[flag.as_str()]), &env_of(&[]))
+        };
+        assert_eq!(
+            Config::load(&args(&[]), &env_of(&[])).unwrap().user_replica,
+            heracles_core::service::replica::DEFAULT_USER_REPLICA
+        );
+        assert_eq!(load("0").unwrap().user_replica, 0);
+        assert_eq!(load("5000").unwrap().user_replica, 5000);
+        for bad in ["-1", "all", "100000001"] {
+            let err = load(bad).map(|c| c.user_replica).unwrap_err().to_string();
+            assert!(err.contains("user_replica"), "{bad}: {err}");
+        }
+        let env = env_of(&[("HERACLES_USER_REPLICA", "7")]);
+        assert_eq!(Config::load(&args(&[]), &env).unwrap().user_replica, 7);
     }
 
     #[test]

@@ -127,6 +127,7 @@ impl AppState {
         let heracles = Heracles::new(directory.clone(), config.base_dn.clone());
         heracles.set_list_cache(config.list_cache);
         heracles.set_read_cache(config.read_cache);
+        heracles.set_user_replica(config.user_replica);
         Ok(AppState {
             config,
             directory,

@@ -159,7 +159,7 @@ struct Rec {
 /// Appends `n` as a LEB128 varint.
 fn put_len(buf: &mut Vec<u8>, mut n: usize) {
     loop {
-        let low = (n & 0x7f) as u8;
+        let low = u8::try_from(n & 0x7f).unwrap_or(0);
         n >>= 7;
         if n == 0 {
             buf.push(low);
@@ -183,8 +183,11 @@ fn take_len(rest: &mut &[u8]) -> Option<usize> {
     None
 }
 
-/// The attributes of a packed buffer: (name index, values).
-fn unpack(mut rest: &[u8]) -> Option<Vec<(u16, Vec<&[u8]>)>> {
+/// Attributes unpacked: (name index, values).
+type Unpacked<'a> = Vec<(u16, Vec<&'a [u8]>)>;
+
+/// The attributes of a packed buffer.
+fn unpack(mut rest: &[u8]) -> Option<Unpacked<'_>> {
     let mut out = Vec::new();
     while !rest.is_empty() {
         let (name, tail) = rest.split_first_chunk::<2>()?;
@@ -361,13 +364,12 @@ impl Mirror {
             attrs: buf.into_boxed_slice(),
         };
         let (dn, uids, uuids, groups) = self.keys(&rec, schema);
-        let id = match self.free.pop() {
-            Some(id) => id,
-            None => {
-                let id = u32::try_from(self.recs.len()).map_err(|_| Unkept)?;
-                self.recs.push(None);
-                id
-            }
+        let id = if let Some(id) = self.free.pop() {
+            id
+        } else {
+            let id = u32::try_from(self.recs.len()).map_err(|_| Unkept)?;
+            self.recs.push(None);
+            id
         };
         if let Some(slot) = self.recs.get_mut(id as usize) {
             *slot = Some(rec);
@@ -706,7 +708,7 @@ impl Replica {
     /// Brings the copy up to `to`: `Ok(false)` when it cannot be used now (not made, being
     /// made or brought up to date by another task, to be made again).
     async fn catch_up(&self, h: &Heracles, to: &Marker) -> Result<bool> {
-        let Ok(_turn) = self.turn.try_lock() else {
+        let Ok(turn) = self.turn.try_lock() else {
             return Ok(false);
         };
         let schema = h.schema();
@@ -726,7 +728,7 @@ impl Replica {
         let mut reread = match plan {
             Plan::Rebuild => {
                 *self.write() = None;
-                drop(_turn);
+                drop(turn);
                 self.start_build(h);
                 return Ok(false);
             }
@@ -798,7 +800,7 @@ impl Replica {
             if !kept || m.live > limit {
                 *guard = None;
                 drop(guard);
-                drop(_turn);
+                drop(turn);
                 self.start_build(h);
                 return Ok(false);
             }

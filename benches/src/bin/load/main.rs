@@ -57,7 +57,7 @@ const JWT_SECRET: &str = "load-benchmark-token-secret-not-for-production-use";
 
 const USAGE: &str = "usage: load [--users N,N...] [--seconds S] [--connections C,C...]
             [--backend slapd,embedded] [--ops OP,OP...] [--ldap-connections N]
-            [--server PATH] [--read-cache ENTRIES] [--smoke]
+            [--server PATH] [--read-cache ENTRIES] [--user-replica USERS] [--smoke]
 
   --users            seeded user counts (default 10000,100000)
   --seconds          duration of each measurement (default 5; fractions allowed)
@@ -71,6 +71,8 @@ const USAGE: &str = "usage: load [--users N,N...] [--seconds S] [--connections C
                      profile as this program)
   --read-cache       the server's `read_cache` setting (default: the server's, 16384);
                      0 measures every get and page reading the directory
+  --user-replica     the server's `user_replica` setting (default: the server's, 200000);
+                     0 measures gets without the copy of users
   --smoke            a tiny run that checks everything works: 300 users, 0.3 s,
                      connections 1,4, both backends (flags given after it override)";
 
@@ -84,6 +86,7 @@ struct Options {
     ldap_connections: usize,
     server: Option<PathBuf>,
     read_cache: Option<usize>,
+    user_replica: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +138,7 @@ fn parse_args(args: &[String]) -> Res<Option<Options>> {
         ldap_connections: 8,
         server: None,
         read_cache: None,
+        user_replica: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -172,6 +176,13 @@ fn parse_args(args: &[String]) -> Res<Option<Options>> {
                     value()?
                         .parse()
                         .map_err(|_| format!("{flag}: not a number of entries"))?,
+                );
+            }
+            "--user-replica" => {
+                o.user_replica = Some(
+                    value()?
+                        .parse()
+                        .map_err(|_| format!("{flag}: not a number of users"))?,
                 );
             }
             "--backend" => {
@@ -381,6 +392,9 @@ fn run_backend(
         .collect();
     if let Some(n) = opts.read_cache {
         args.extend(["--read-cache".into(), n.to_string()]);
+    }
+    if let Some(n) = opts.user_replica {
+        args.extend(["--user-replica".into(), n.to_string()]);
     }
     let mut env = vec![("HERACLES_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned())];
     let mut slapd = None;
@@ -785,7 +799,7 @@ fn table(r: &RunResult, opts: &Options) -> String {
         "\nServer RSS: idle {:.1} MB (after start, before any request), peak {:.1} MB (VmHWM). \
          {} s per measurement; raw LDAP: (a) and uid searches share {} ldap3 connections, \
          (b) has one per connection of the row (a paged search needs its own). \
-         The server's cache of reads: {}.",
+         The server's cache of reads: {}; its copy of users: {}.",
         mb(r.idle_kib),
         mb(r.peak_kib),
         opts.seconds,
@@ -794,6 +808,11 @@ fn table(r: &RunResult, opts: &Options) -> String {
             None => "its default size".to_owned(),
             Some(0) => "off (`--read-cache 0`)".to_owned(),
             Some(n) => format!("{n} entries"),
+        },
+        match opts.user_replica {
+            None => "its default size".to_owned(),
+            Some(0) => "off (`--user-replica 0`)".to_owned(),
+            Some(n) => format!("at most {n} users"),
         }
     );
     if !r.settled.is_empty() {
