@@ -1,5 +1,6 @@
-//! Deep pages that cost what page 1 costs: sorted windows, the lists' cache, and the cache
-//! of reads (gets and pages answered without the directory while nothing they read changed).
+//! Deep pages that cost what page 1 costs: sorted windows, the lists' cache, the cache of
+//! reads (gets and pages answered without the directory while nothing they read changed),
+//! and, on an LDAP server that keeps `memberOf`, the copy of users (every get from memory).
 //!
 //! On the embedded directory (always) and, when `HERACLES_LDAP_URL` & co. are set, on an LDAP
 //! server too (sort + VLV controls where it advertises them):
@@ -122,7 +123,72 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .filter_map(|e| e.first_str("uid"))
             .collect();
         println!("LDAP window: {uids:?} of {} users", w.total);
+        user_copy(ldap, &base).await?;
     }
+    Ok(())
+}
+
+/// On an LDAP server that keeps `memberOf`: the first get of a user makes the copy of
+/// users in the background; then gets are answered from memory, and a change is read
+/// again, alone, by the next get.
+async fn user_copy(ldap: LdapDirectory, base: &Dn) -> Result<(), Box<dyn std::error::Error>> {
+    let h = Heracles::new(Arc::new(ldap), base.clone());
+    h.bootstrap(None).await?;
+    let admin = Principal::system(base);
+    let uid = format!("copied-{}", std::process::id());
+    let body = serde_json::json!({"uid": uid, "cn": "Copied User", "sn": "User"});
+    h.users()
+        .create(&admin, body.as_object().ok_or("not an object")?)
+        .await?;
+    // A group with the user in it: slapd's memberof overlay shows on the user's entry.
+    let group = heracles_core::service::groups::NewGroup {
+        cn: format!("{uid}-group"),
+        members: vec![uid.clone()],
+        ..Default::default()
+    };
+    h.groups().create(&admin, &group).await?;
+    if !h.member_of_maintained().await? {
+        println!("the LDAP server does not keep memberOf: no copy of users");
+    } else {
+        h.users().get(&admin, &uid).await?; // starts the copy
+        let started = Instant::now();
+        while h.user_replica_stats().users == 0 {
+            if started.elapsed().as_secs() > 30 {
+                return Err("the copy of users was not made in 30 s".into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let before = h.user_replica_stats();
+        for _ in 0..100 {
+            h.users().get(&admin, &uid).await?;
+        }
+        let after = h.user_replica_stats();
+        println!(
+            "copy of users: {} users, made in {:.0} ms; 100 gets: {} answered from memory, {} entries read again",
+            after.users,
+            started.elapsed().as_secs_f64() * 1000.0,
+            after.answered - before.answered,
+            after.reread - before.reread
+        );
+        assert_eq!(
+            after.answered - before.answered,
+            100,
+            "every get from memory"
+        );
+        let body = serde_json::json!({"description": "changed"});
+        h.users()
+            .update(&admin, &uid, body.as_object().ok_or("not an object")?)
+            .await?;
+        let fresh = h.users().get(&admin, &uid).await?;
+        let reread = h.user_replica_stats().reread - after.reread;
+        println!(
+            "after a change: description={} ({reread} entry read again)",
+            fresh.attributes["description"]
+        );
+        assert_eq!(reread, 1, "only the changed user is read again");
+    }
+    h.groups().delete(&admin, &group.cn).await?;
+    h.users().delete(&admin, &uid).await?;
     Ok(())
 }
 

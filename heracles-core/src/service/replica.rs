@@ -575,7 +575,7 @@ enum Plan {
 pub(crate) struct Replica {
     limit: AtomicUsize,
     mirror: RwLock<Option<Mirror>>,
-    /// Held while the copy is made or brought up to date.
+    /// Held while the copy is brought up to date or put in place once made.
     turn: tokio::sync::Mutex<()>,
     building: AtomicBool,
     /// When the last attempt to make the copy could not complete.
@@ -664,7 +664,6 @@ impl Replica {
     /// Makes the copy: `Ok(false)` when it cannot be made (no logged marker, too many
     /// users, an entry without entryUUID).
     async fn build(&self, h: &Heracles) -> Result<bool> {
-        let _turn = self.turn.lock().await;
         *self.write() = None;
         let Some(marker) = logged_marker(h).await? else {
             return Ok(false);
@@ -700,17 +699,16 @@ impl Replica {
         outcome?;
         mirror.recs.shrink_to_fit();
         self.builds.fetch_add(1, Ordering::Relaxed);
+        let _turn = self.turn.lock().await;
         *self.write() = Some(mirror);
         super::lists::keep_up(h);
         Ok(true)
     }
 
-    /// Brings the copy up to `to`: `Ok(false)` when it cannot be used now (not made, being
-    /// made or brought up to date by another task, to be made again).
+    /// Brings the copy up to `to` (after any other task doing so): `Ok(false)` when it
+    /// cannot be used now (not made, being made, to be made again).
     async fn catch_up(&self, h: &Heracles, to: &Marker) -> Result<bool> {
-        let Ok(turn) = self.turn.try_lock() else {
-            return Ok(false);
-        };
+        let turn = self.turn.lock().await;
         let schema = h.schema();
         let plan = {
             let guard = self.read();
@@ -819,9 +817,9 @@ async fn logged_marker(h: &Heracles) -> Result<Option<Marker>> {
 }
 
 /// The users whose uid is `uid`, as a user's get reads them (see [`GET_ATTRS`]), from the
-/// copy — `None` when the copy cannot answer: it is off, not made yet, being brought up to
-/// date by another task, or the uid is that of several users or of one whose gets read
-/// the directory (see the [module docs](self)).
+/// copy — `None` when the copy cannot answer: it is off, not made yet (or being made
+/// again), could not be brought up to date, or the uid is that of several users or of one
+/// whose gets read the directory (see the [module docs](self)).
 pub(crate) async fn users_by_uid(h: &Heracles, uid: &str) -> Option<Vec<Entry>> {
     let r = h.replica();
     if r.limit.load(Ordering::Relaxed) == 0 {

@@ -1194,13 +1194,17 @@ pub async fn reads_are_cached_and_never_stale(t: &Target) {
     h.groups().delete(&admin, &group).await.unwrap();
     assert!(get().await.groups.is_empty());
 
-    // Off: every read goes to the directory.
+    // Off (the cache of reads, and the copy of users on slapd, whose answers it counts):
+    // every read goes to the directory.
     h.set_read_cache(0);
+    h.set_user_replica(0);
     let counts = h.read_cache_counts();
     get().await;
     get().await;
     assert_eq!(h.read_cache_counts(), counts);
+    assert_eq!(h.user_replica_stats().users, 0);
     h.set_read_cache(DEFAULT_READ_CACHE);
+    h.set_user_replica(heracles_core::service::replica::DEFAULT_USER_REPLICA);
     h.users().delete(&admin, &uid).await.unwrap();
     let err = h.users().get(&admin, &uid).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::UserNotFound);
