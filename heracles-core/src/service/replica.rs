@@ -670,6 +670,7 @@ impl Replica {
         };
         let limit = self.limit.load(Ordering::Relaxed);
         let schema = h.schema();
+        let started = Instant::now();
         let mut mirror = Mirror::new(marker);
         let mut attrs: Vec<String> = GET_ATTRS.iter().map(|&a| a.to_owned()).collect();
         attrs.push(UUID.to_owned());
@@ -694,11 +695,32 @@ impl Replica {
             })
             .await;
         if !kept {
+            tracing::info!(
+                limit,
+                "copy of users: not made (more users than user_replica, or one without entryUUID)"
+            );
             return Ok(false);
         }
-        outcome?;
+        if let Err(e) = outcome {
+            tracing::warn!(code = %e.code(), error = %e.message(), "copy of users: not made");
+            return Err(e);
+        }
+        // Grown by doubling while reading: give back the spare room.
         mirror.recs.shrink_to_fit();
+        for index in [
+            &mut mirror.by_dn,
+            &mut mirror.by_uid,
+            &mut mirror.by_uuid,
+            &mut mirror.member_of,
+        ] {
+            index.0.shrink_to_fit();
+        }
         self.builds.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            users = mirror.live,
+            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "copy of users: made"
+        );
         let _turn = self.turn.lock().await;
         *self.write() = Some(mirror);
         super::lists::keep_up(h);
