@@ -846,4 +846,18 @@ async fn the_user_copy_follows_every_change() {
     assert_eq!(s.users, 3);
     // Only what each change touched was read again (a few entries per change).
     assert!(s.reread < 20, "{s:?}");
+
+    // A copy capped below the users there are is not made; gets read the directory.
+    live_within(&other, &base, Duration::from_secs(5)).await;
+    let capped = Heracles::new(Arc::new(other), base.clone());
+    capped.set_user_replica(2);
+    assert!(capped.member_of_maintained().await.unwrap());
+    for _ in 0..2 {
+        assert_eq!(capped.users().get(&admin, "cp2").await.unwrap().uid, "cp2");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(
+        capped.user_replica_stats(),
+        heracles_core::service::replica::ReplicaStats::default()
+    );
 }
