@@ -133,6 +133,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// again, alone, by the next get.
 async fn user_copy(ldap: LdapDirectory, base: &Dn) -> Result<(), Box<dyn std::error::Error>> {
     let h = Heracles::new(Arc::new(ldap), base.clone());
+    // Off in the library until asked for (the server turns it on with this default).
+    h.set_user_replica(heracles_core::service::replica::DEFAULT_USER_REPLICA);
     h.bootstrap(None).await?;
     let admin = Principal::system(base);
     let uid = format!("copied-{}", std::process::id());

@@ -258,9 +258,9 @@ impl Heracles {
         &self.inner.reads
     }
 
-    /// Sets how many users the in-memory copy of users may hold (see [`replica`]; default
-    /// [`replica::DEFAULT_USER_REPLICA`]): with more users below the base it is not made.
-    /// 0 turns it off.
+    /// Sets how many users the in-memory copy of users may hold (see [`replica`]; off — 0 —
+    /// until set; the server's default is [`replica::DEFAULT_USER_REPLICA`]): with more
+    /// users below the base it is not made. 0 turns it off.
     pub fn set_user_replica(&self, users: usize) {
         self.inner.replica.set_limit(users);
     }

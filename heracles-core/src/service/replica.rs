@@ -30,8 +30,10 @@
 //! up to date four times a second, so that a busy spell of writes does not push what it
 //! needs out of the log.
 //!
-//! The copy holds at most [`Heracles::set_user_replica`] users (default
-//! [`DEFAULT_USER_REPLICA`]); with more below the base it is not made, and gets use the
+//! The copy is off until [`Heracles::set_user_replica`] says how many users it may hold at
+//! most: a long-running server turns it on (`heracles-server`'s `user_replica`, default
+//! [`DEFAULT_USER_REPLICA`]), a short script that reads a few users would only pay for
+//! copying them all. With more users below the base it is not made, and gets use the
 //! cache of reads alone. It is made again a minute after an attempt that could not be
 //! completed.
 //!
@@ -54,7 +56,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::filter::Filter;
 use crate::schema::Schema;
 
-/// How many users the copy holds at most by default: about 120 MiB at 0.6 KiB a user.
+/// How many users the server's copy holds at most by default (its `user_replica` setting):
+/// about 160 MiB at 0.8 KiB a user.
 pub const DEFAULT_USER_REPLICA: usize = 200_000;
 
 /// The class every user has (the filter of a user's get).
@@ -588,7 +591,7 @@ pub(crate) struct Replica {
 impl Default for Replica {
     fn default() -> Self {
         Replica {
-            limit: AtomicUsize::new(DEFAULT_USER_REPLICA),
+            limit: AtomicUsize::new(0),
             mirror: RwLock::new(None),
             turn: tokio::sync::Mutex::new(()),
             building: AtomicBool::new(false),

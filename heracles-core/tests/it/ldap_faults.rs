@@ -665,6 +665,7 @@ async fn the_user_copy_follows_every_change() {
     let (dir, other) = two_clients(&own).await;
     live_within(&dir, &base, Duration::from_secs(5)).await;
     let h = Heracles::new(Arc::new(dir), base.clone());
+    h.set_user_replica(heracles_core::service::replica::DEFAULT_USER_REPLICA);
     h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
     let admin = Principal::system(&base);
     for uid in ["cp1", "cp2"] {

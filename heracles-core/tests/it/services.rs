@@ -1194,8 +1194,10 @@ pub async fn reads_are_cached_and_never_stale(t: &Target) {
     h.groups().delete(&admin, &group).await.unwrap();
     assert!(get().await.groups.is_empty());
 
-    // Off (the cache of reads, and the copy of users on slapd, whose answers it counts):
-    // every read goes to the directory.
+    // Off (the cache of reads, and the copy of users on slapd, whose answers it counts,
+    // turned on just before): every read goes to the directory.
+    h.set_user_replica(heracles_core::service::replica::DEFAULT_USER_REPLICA);
+    get().await;
     h.set_read_cache(0);
     h.set_user_replica(0);
     let counts = h.read_cache_counts();
