@@ -36,6 +36,7 @@
 //!     dn: Dn::parse("heraclesEventId=1,ou=audit,ou=heracles,dc=example,dc=com")?,
 //!     classes: vec!["top".into(), "device".into()],
 //!     leaf: true,
+//!     uuid: None,
 //! });
 //! let after = Marker::logged("watch:1", &log);
 //! let listed = |_: &Dn| false; // the list had none of these DNs
@@ -45,6 +46,7 @@
 //!     dn: Dn::parse("uid=new,ou=people,dc=example,dc=com")?,
 //!     classes: vec!["inetOrgPerson".into()],
 //!     leaf: true,
+//!     uuid: None,
 //! });
 //! let later = Marker::logged("watch:1", &log);
 //! assert!(later.changed_since(&before, |c| c.may_affect(&people, &listed, &schema)));
@@ -84,6 +86,10 @@ pub enum Change {
         classes: Vec<String>,
         /// It has no subordinates.
         leaf: bool,
+        /// Its `entryUUID` (lower case), when the server sent it: an entry renamed by
+        /// another client is notified under its new DN only, and this tells which entry
+        /// it was before.
+        uuid: Option<String>,
     },
     /// An entry written through this directory: added (with these attributes) or modified
     /// (these attributes, nothing else; its DN unchanged). `classes` are its object classes
@@ -104,6 +110,14 @@ pub enum Change {
         /// Other entries' DN-valued attributes may have changed with it.
         cascade: bool,
     },
+    /// A write through this directory to this entry that failed or timed out: it may
+    /// have been made (an add, a delete, a modification), or not. Counts as a change of
+    /// unknown kind to the entry (lists scan again); only what is at that DN, and what the
+    /// server's overlays may have changed with it, can differ.
+    Attempted {
+        /// The entry's DN.
+        dn: Dn,
+    },
     /// Anything may have changed (a rename through this directory, a notification that
     /// could not be read).
     Unknown,
@@ -121,7 +135,7 @@ impl Change {
         schema: &Schema,
     ) -> bool {
         match self {
-            Change::Unknown => true,
+            Change::Unknown | Change::Attempted { .. } => true,
             Change::Deleted { dn, cascade } => {
                 listed(dn) || (*cascade && mentions_dn_valued(req, schema))
             }
@@ -130,7 +144,9 @@ impl Change {
             // scope does not clear it; its classes, which a rename keeps, do.
             // A group's change (by another client) also changes its members' `memberOf`,
             // unnotified.
-            Change::Entry { dn, classes, leaf } => {
+            Change::Entry {
+                dn, classes, leaf, ..
+            } => {
                 !leaf
                     || listed(dn)
                     || classes_match(&req.filter, classes, schema) != Tri::False
@@ -245,11 +261,12 @@ impl Change {
 
 impl Change {
     /// The entry the change is about, if one.
-    fn dn(&self) -> Option<&Dn> {
+    pub(crate) fn dn(&self) -> Option<&Dn> {
         match self {
-            Change::Entry { dn, .. } | Change::Written { dn, .. } | Change::Deleted { dn, .. } => {
-                Some(dn)
-            }
+            Change::Entry { dn, .. }
+            | Change::Written { dn, .. }
+            | Change::Deleted { dn, .. }
+            | Change::Attempted { dn } => Some(dn),
             Change::Unknown => None,
         }
     }
@@ -291,7 +308,12 @@ pub fn net_removals(
                     false,
                 )
             });
-            if matches!(&**c, Change::Entry { leaf: false, .. }) {
+            // A write that may or may not have been made (an add refused because the
+            // entry existed) leaves its life unknown.
+            if matches!(
+                &**c,
+                Change::Entry { leaf: false, .. } | Change::Attempted { .. }
+            ) {
                 state.0 = false;
             }
             state.1 = matches!(&**c, Change::Deleted { .. });
@@ -642,6 +664,7 @@ mod tests {
             dn: dn(d),
             classes: classes.iter().map(|c| (*c).to_owned()).collect(),
             leaf,
+            uuid: None,
         }
     }
 

@@ -67,8 +67,24 @@ const UUID: &str = "entryUUID";
 const MEMBER_OF: &str = "memberOf";
 /// The attributes a user's get reads (`Users::get`).
 pub(crate) const GET_ATTRS: [&str; 4] = ["*", "pwdAccountLockedTime", CSN, MEMBER_OF];
-/// How long after an attempt that could not be completed the copy is tried again.
+/// How long after an attempt that failed (the directory's error) the copy is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How long after finding more users than it may hold the copy is tried again.
+const RETRY_TOO_MANY: Duration = Duration::from_secs(600);
+/// The least time between the starts of two builds: a directory whose changes keep
+/// asking for the copy to be made again (renames, more changes than the log holds while
+/// it is made) gets the cache of reads meanwhile, not one full search after another.
+const BUILDS_APART: Duration = Duration::from_secs(30);
+
+/// How an attempt to make the copy ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Built {
+    Made,
+    /// No logged marker yet (the change watch is not live).
+    Unlogged,
+    /// More users than it may hold, or one it cannot follow (no entryUUID).
+    TooMany,
+}
 
 /// What the copy of users has done so far ([`Heracles::user_replica_stats`]).
 ///
@@ -109,7 +125,8 @@ impl Index {
                     let first = *x;
                     *o.get_mut() = Ids::Many(vec![first, id]);
                 }
-                Ids::Many(v) if v.contains(&id) => {}
+                // A record's keys are deduplicated and it is added once: no search of a
+                // large group's bucket.
                 Ids::Many(v) => v.push(id),
             },
         }
@@ -154,6 +171,8 @@ impl Index {
 #[derive(Debug)]
 struct Rec {
     dn: Box<str>,
+    /// The DN's normal form.
+    norm: Box<str>,
     /// It holds DN-valued attributes other than `memberOf`: its gets read the directory.
     ask: bool,
     attrs: Box<[u8]>,
@@ -227,7 +246,20 @@ struct Mirror {
     by_uuid: Index,
     /// Users by the groups their `memberOf` names.
     member_of: Index,
+    /// Users with a uid value that has no normal form: a uid found nowhere in the index
+    /// may still be theirs, so "no such user" is not answered from the copy.
+    unindexed: usize,
     hasher: RandomState,
+}
+
+/// The keys a user is indexed under.
+struct Keys {
+    dn: u64,
+    uids: Vec<u64>,
+    uuids: Vec<u64>,
+    groups: Vec<u64>,
+    /// A uid value had no normal form.
+    unindexed: bool,
 }
 
 /// The normal form of a DN given as text (`None` if it is not one).
@@ -249,6 +281,7 @@ impl Mirror {
             by_uid: Index::default(),
             by_uuid: Index::default(),
             member_of: Index::default(),
+            unindexed: 0,
             hasher: RandomState::new(),
         }
     }
@@ -292,17 +325,22 @@ impl Mirror {
             .collect()
     }
 
-    /// The keys a user is indexed under: DN, uids, entryUUID, groups of `memberOf`.
-    fn keys(&self, rec: &Rec, schema: &Schema) -> (u64, Vec<u64>, Vec<u64>, Vec<u64>) {
-        let dn = Dn::parse(&rec.dn)
-            .map(|d| d.normalized())
-            .unwrap_or_default();
-        let uids = self
-            .values_ci(rec, "uid")
-            .into_iter()
-            .filter_map(|v| schema.normalize_value("uid", v).ok())
-            .map(|v| self.hash(&v))
-            .collect();
+    /// The keys a user (at the DN of normal form `dn`) is indexed under: DN, uids,
+    /// entryUUID, groups of `memberOf`; each list without repeats.
+    fn keys(&self, rec: &Rec, dn: &str, schema: &Schema) -> Keys {
+        let dedup = |mut v: Vec<u64>| {
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut unindexed = false;
+        let mut uids = Vec::new();
+        for v in self.values_ci(rec, "uid") {
+            match schema.normalize_value("uid", v) {
+                Ok(n) => uids.push(self.hash(&n)),
+                Err(_) => unindexed = true,
+            }
+        }
         let uuids = self
             .values_ci(rec, UUID)
             .into_iter()
@@ -314,22 +352,19 @@ impl Mirror {
             .filter_map(norm_dn)
             .map(|g| self.hash(g.as_bytes()))
             .collect();
-        (self.hash(dn.as_bytes()), uids, uuids, groups)
+        Keys {
+            dn: self.hash(dn.as_bytes()),
+            uids: dedup(uids),
+            uuids: dedup(uuids),
+            groups: dedup(groups),
+            unindexed,
+        }
     }
 
-    /// Keeps `e` (in place of the entry at its DN, and of the one with its entryUUID: a
-    /// rename by another client).
-    fn insert(&mut self, e: &Entry, schema: &Schema) -> std::result::Result<(), Unkept> {
-        let Some(uuid) = e.get(UUID).first() else {
-            return Err(Unkept);
-        };
-        let uuid = uuid.to_ascii_lowercase();
-        if let Some(old) = self.find_dn(&e.dn.normalized()) {
-            self.remove(old, schema);
-        }
-        let same: Vec<u32> = self
-            .by_uuid
-            .get(self.hash(&uuid))
+    /// The users whose entryUUID is `uuid` (lower case).
+    fn by_uuid(&self, uuid: &[u8]) -> Vec<u32> {
+        self.by_uuid
+            .get(self.hash(uuid))
             .iter()
             .copied()
             .filter(|&id| {
@@ -339,12 +374,26 @@ impl Mirror {
                         .any(|v| v.to_ascii_lowercase() == uuid)
                 })
             })
-            .collect();
-        for id in same {
+            .collect()
+    }
+
+    /// Keeps `e` (in place of the entry at its DN, and of the one with its entryUUID: a
+    /// rename by another client). `ask`: its gets read the directory whatever it holds
+    /// (the schema cannot tell whether it is a user).
+    fn insert(&mut self, e: &Entry, ask: bool, schema: &Schema) -> std::result::Result<(), Unkept> {
+        let Some(uuid) = e.get(UUID).first() else {
+            return Err(Unkept);
+        };
+        let uuid = uuid.to_ascii_lowercase();
+        let dn = e.dn.normalized();
+        if let Some(old) = self.find_dn(&dn) {
+            self.remove(old, schema);
+        }
+        for id in self.by_uuid(&uuid) {
             self.remove(id, schema);
         }
         let mut buf = Vec::new();
-        let mut ask = false;
+        let mut ask = ask;
         for a in e.attrs.iter() {
             let name = a.name();
             if !name.eq_ignore_ascii_case(MEMBER_OF)
@@ -363,10 +412,11 @@ impl Mirror {
         }
         let rec = Rec {
             dn: e.dn.to_string().into(),
+            norm: dn.as_str().into(),
             ask,
             attrs: buf.into_boxed_slice(),
         };
-        let (dn, uids, uuids, groups) = self.keys(&rec, schema);
+        let keys = self.keys(&rec, &dn, schema);
         let id = if let Some(id) = self.free.pop() {
             id
         } else {
@@ -378,34 +428,42 @@ impl Mirror {
             *slot = Some(rec);
         }
         self.live += 1;
-        self.by_dn.add(dn, id);
-        for k in uids {
-            self.by_uid.add(k, id);
-        }
-        for k in uuids {
-            self.by_uuid.add(k, id);
-        }
-        for k in groups {
-            self.member_of.add(k, id);
-        }
+        self.index(&keys, id, true);
         Ok(())
+    }
+
+    /// Adds (or removes) a user's keys.
+    fn index(&mut self, keys: &Keys, id: u32, add: bool) {
+        let indexes = [
+            (&mut self.by_dn, std::slice::from_ref(&keys.dn)),
+            (&mut self.by_uid, keys.uids.as_slice()),
+            (&mut self.by_uuid, keys.uuids.as_slice()),
+            (&mut self.member_of, keys.groups.as_slice()),
+        ];
+        for (index, ks) in indexes {
+            for &k in ks {
+                if add {
+                    index.add(k, id);
+                } else {
+                    index.remove(k, id);
+                }
+            }
+        }
+        if keys.unindexed {
+            if add {
+                self.unindexed += 1;
+            } else {
+                self.unindexed = self.unindexed.saturating_sub(1);
+            }
+        }
     }
 
     fn remove(&mut self, id: u32, schema: &Schema) {
         let Some(rec) = self.recs.get_mut(id as usize).and_then(Option::take) else {
             return;
         };
-        let (dn, uids, uuids, groups) = self.keys(&rec, schema);
-        self.by_dn.remove(dn, id);
-        for k in uids {
-            self.by_uid.remove(k, id);
-        }
-        for k in uuids {
-            self.by_uuid.remove(k, id);
-        }
-        for k in groups {
-            self.member_of.remove(k, id);
-        }
+        let keys = self.keys(&rec, &rec.norm, schema);
+        self.index(&keys, id, false);
         self.free.push(id);
         self.live -= 1;
     }
@@ -416,11 +474,7 @@ impl Mirror {
             .get(self.hash(norm.as_bytes()))
             .iter()
             .copied()
-            .find(|&id| {
-                self.rec(id)
-                    .and_then(|r| Dn::parse(&r.dn).ok())
-                    .is_some_and(|d| d.normalized() == norm)
-            })
+            .find(|&id| self.rec(id).is_some_and(|r| &*r.norm == norm))
     }
 
     /// The users whose `memberOf` names the group of normal form `group`.
@@ -483,16 +537,37 @@ impl Mirror {
         for c in changes {
             match &**c {
                 Change::Unknown => return Plan::Rebuild,
-                Change::Entry { dn, classes, leaf } => {
+                Change::Entry {
+                    dn,
+                    classes,
+                    leaf,
+                    uuid,
+                } => {
                     if !leaf {
                         return Plan::Rebuild;
                     }
                     if may_be_person(classes, schema) || self.find_dn(&dn.normalized()).is_some() {
                         reread.entry(dn);
                     }
+                    // Renamed by another client: notified under its new DN only; the old
+                    // one is read again too (and found gone), even if the entry is deleted
+                    // or moved again before the copy reads it.
+                    if let Some(uuid) = uuid {
+                        for id in self.by_uuid(uuid.as_bytes()) {
+                            if let Some(d) = self.dn_of(id) {
+                                reread.entry(&d);
+                            }
+                        }
+                    }
                     if may_hold_members(classes, schema) {
                         reread.group(dn);
                     }
+                }
+                // Maybe added, deleted or modified: whatever it is now, and whatever a
+                // group's add or delete did to its members' `memberOf`.
+                Change::Attempted { dn } => {
+                    reread.entry(dn);
+                    reread.group(dn);
                 }
                 Change::Written {
                     dn,
@@ -581,8 +656,8 @@ pub(crate) struct Replica {
     /// Held while the copy is brought up to date or put in place once made.
     turn: tokio::sync::Mutex<()>,
     building: AtomicBool,
-    /// When the last attempt to make the copy could not complete.
-    gave_up: Mutex<Option<Instant>>,
+    /// The copy is not made again before this.
+    not_before: Mutex<Option<Instant>>,
     answered: AtomicU64,
     reread: AtomicU64,
     builds: AtomicU64,
@@ -595,7 +670,7 @@ impl Default for Replica {
             mirror: RwLock::new(None),
             turn: tokio::sync::Mutex::new(()),
             building: AtomicBool::new(false),
-            gave_up: Mutex::new(None),
+            not_before: Mutex::new(None),
             answered: AtomicU64::new(0),
             reread: AtomicU64::new(0),
             builds: AtomicU64::new(0),
@@ -629,21 +704,20 @@ impl Replica {
         }
     }
 
-    fn give_up(&self) {
-        *self.write() = None;
-        *self.gave_up.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+    fn not_before(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Starts making the copy in the background, unless it is being made or an attempt
-    /// failed less than [`RETRY_AFTER`] ago.
+    /// Starts making the copy in the background, unless it is being made or may not be
+    /// made yet (see [`BUILDS_APART`], [`RETRY_AFTER`], [`RETRY_TOO_MANY`]).
     fn start_build(&self, h: &Heracles) {
         if self.limit.load(Ordering::Relaxed) == 0 {
             return;
         }
-        if let Some(at) = *self.gave_up.lock().unwrap_or_else(PoisonError::into_inner) {
-            if at.elapsed() < RETRY_AFTER {
-                return;
-            }
+        if self.not_before().is_some_and(|at| Instant::now() < at) {
+            return;
         }
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
@@ -651,25 +725,26 @@ impl Replica {
         if self.building.swap(true, Ordering::AcqRel) {
             return;
         }
+        let started = Instant::now();
         let h = h.clone();
         rt.spawn(async move {
             let r = h.replica();
-            match r.build(&h).await {
-                Ok(true) => {
-                    *r.gave_up.lock().unwrap_or_else(PoisonError::into_inner) = None;
-                }
-                Ok(false) | Err(_) => r.give_up(),
-            }
+            let next = match r.build(&h).await {
+                Ok(Built::Made) => started + BUILDS_APART,
+                Ok(Built::Unlogged) => Instant::now() + Duration::from_secs(1),
+                Ok(Built::TooMany) => Instant::now() + RETRY_TOO_MANY,
+                Err(_) => Instant::now() + RETRY_AFTER,
+            };
+            *r.not_before() = Some(next);
             r.building.store(false, Ordering::Release);
         });
     }
 
-    /// Makes the copy: `Ok(false)` when it cannot be made (no logged marker, too many
-    /// users, an entry without entryUUID).
-    async fn build(&self, h: &Heracles) -> Result<bool> {
+    /// Makes the copy (see [`Built`]).
+    async fn build(&self, h: &Heracles) -> Result<Built> {
         *self.write() = None;
         let Some(marker) = logged_marker(h).await? else {
-            return Ok(false);
+            return Ok(Built::Unlogged);
         };
         let limit = self.limit.load(Ordering::Relaxed);
         let schema = h.schema();
@@ -687,7 +762,7 @@ impl Replica {
         let outcome = h
             .directory()
             .search_each(&req, &mut |e| {
-                if mirror.live >= limit || mirror.insert(&e, schema).is_err() {
+                if mirror.live >= limit || mirror.insert(&e, false, schema).is_err() {
                     kept = false;
                     return Err(Error::new(
                         ErrorCode::SizeLimitExceeded,
@@ -702,7 +777,7 @@ impl Replica {
                 limit,
                 "copy of users: not made (more users than user_replica, or one without entryUUID)"
             );
-            return Ok(false);
+            return Ok(Built::TooMany);
         }
         if let Err(e) = outcome {
             tracing::warn!(code = %e.code(), error = %e.message(), "copy of users: not made");
@@ -727,6 +802,47 @@ impl Replica {
         let _turn = self.turn.lock().await;
         *self.write() = Some(mirror);
         super::lists::keep_up(h);
+        Ok(Built::Made)
+    }
+
+    /// For a group whose members changed: its members now that do not list it in
+    /// `memberOf`, and the users that list it but are no longer members, are to be read
+    /// again. `Ok(false)` when the copy is gone meanwhile.
+    async fn members_changed(&self, h: &Heracles, g: &Dn, reread: &mut Reread) -> Result<bool> {
+        let now: HashSet<String> = match h.directory().get(g, &["member", "uniqueMember"]).await? {
+            Some(e) => e
+                .get("member")
+                .iter()
+                .chain(e.get("uniqueMember"))
+                .filter_map(|v| norm_dn(v))
+                .collect(),
+            None => HashSet::new(),
+        };
+        let group = g.normalized();
+        let holders: Vec<(String, Dn)> = {
+            let guard = self.read();
+            let Some(m) = guard.as_ref() else {
+                return Ok(false);
+            };
+            m.holders(&group)
+                .into_iter()
+                .filter_map(|id| m.dn_of(id))
+                .map(|d| (d.normalized(), d))
+                .collect()
+        };
+        let held: HashSet<&str> = holders.iter().map(|(n, _)| n.as_str()).collect();
+        for (n, d) in &holders {
+            if !now.contains(n) {
+                reread.entry(d);
+            }
+        }
+        for n in &now {
+            if !held.contains(n.as_str()) {
+                if let Ok(d) = Dn::parse(n) {
+                    reread.entry(&d);
+                }
+            }
+        }
         Ok(true)
     }
 
@@ -735,12 +851,22 @@ impl Replica {
     async fn catch_up(&self, h: &Heracles, to: &Marker) -> Result<bool> {
         let turn = self.turn.lock().await;
         let schema = h.schema();
+        let mut to = to.clone();
+        let epoch = self.read().as_ref().map(|m| m.marker.epoch().to_owned());
+        if epoch.as_deref().is_some_and(|e| e != to.epoch()) {
+            // A caller's marker of another epoch (the change watch restarted between its
+            // read and now): the directory's current one says whether the copy is lost.
+            match logged_marker(h).await? {
+                Some(now) if Some(now.epoch()) == epoch.as_deref() => to = now,
+                _ => {}
+            }
+        }
         let plan = {
             let guard = self.read();
             let Some(m) = guard.as_ref() else {
                 return Ok(false);
             };
-            if m.current_at(to) {
+            if m.current_at(&to) {
                 return Ok(true);
             }
             match to.changes_since(&m.marker) {
@@ -757,43 +883,9 @@ impl Replica {
             }
             Plan::Reread(r) => r,
         };
-        // A group's members changed: its members now that do not list it in `memberOf`,
-        // and the users that list it but are no longer members.
         for g in std::mem::take(&mut reread.groups) {
-            let now: HashSet<String> =
-                match h.directory().get(&g, &["member", "uniqueMember"]).await? {
-                    Some(e) => e
-                        .get("member")
-                        .iter()
-                        .chain(e.get("uniqueMember"))
-                        .filter_map(|v| norm_dn(v))
-                        .collect(),
-                    None => HashSet::new(),
-                };
-            let group = g.normalized();
-            let holders: Vec<(String, Dn)> = {
-                let guard = self.read();
-                let Some(m) = guard.as_ref() else {
-                    return Ok(false);
-                };
-                m.holders(&group)
-                    .into_iter()
-                    .filter_map(|id| m.dn_of(id))
-                    .map(|d| (d.normalized(), d))
-                    .collect()
-            };
-            let held: HashSet<&str> = holders.iter().map(|(n, _)| n.as_str()).collect();
-            for (n, d) in &holders {
-                if !now.contains(n) {
-                    reread.entry(d);
-                }
-            }
-            for n in &now {
-                if !held.contains(n.as_str()) {
-                    if let Ok(d) = Dn::parse(n) {
-                        reread.entry(&d);
-                    }
-                }
+            if !self.members_changed(h, &g, &mut reread).await? {
+                return Ok(false);
             }
         }
         let found = if reread.entries.is_empty() {
@@ -814,11 +906,16 @@ impl Replica {
                 m.remove(id, schema);
             }
         }
-        for e in &found {
+        for e in found
+            .iter()
+            .filter(|e| e.dn.is_descendant_or_self(h.base()))
+        {
+            // A class the schema does not know may make it a user or not: kept, but its
+            // gets read the directory.
             let kept = match is_person(e, schema) {
-                Some(true) => m.insert(e, schema).is_ok(),
+                Some(true) => m.insert(e, false, schema).is_ok(),
                 Some(false) => true,
-                None => false,
+                None => m.insert(e, true, schema).is_ok(),
             };
             if !kept || m.live > limit {
                 *guard = None;
@@ -828,7 +925,7 @@ impl Replica {
                 return Ok(false);
             }
         }
-        m.marker = to.clone();
+        m.marker = to;
         Ok(true)
     }
 }
@@ -864,7 +961,7 @@ pub(crate) async fn users_by_uid(h: &Heracles, uid: &str) -> Option<Vec<Entry>> 
                 Some(m) if m.current_at(&marker) => {
                     let ids = m.by_uid(&key, h.schema());
                     let found = match ids.as_slice() {
-                        [] => Vec::new(),
+                        [] if m.unindexed == 0 => Vec::new(),
                         [id] if m.rec(*id).is_some_and(|rec| !rec.ask) => vec![m.entry(*id)?],
                         _ => return None,
                     };
@@ -930,8 +1027,8 @@ mod tests {
         let devs = "cn=devs,ou=groups,dc=example,dc=com";
         let a = user("Alice", "0000-a", &[devs]);
         let b = user("bob", "0000-b", &[]);
-        m.insert(&a, &schema).unwrap();
-        m.insert(&b, &schema).unwrap();
+        m.insert(&a, false, &schema).unwrap();
+        m.insert(&b, false, &schema).unwrap();
         assert_eq!(m.live, 2);
         let key = |u: &str| schema.normalize_value("uid", u.as_bytes()).unwrap();
         let ids = m.by_uid(&key("ALICE"), &schema);
@@ -944,18 +1041,18 @@ mod tests {
         // Renamed by another client: the same entryUUID under a new DN replaces it.
         let mut moved = user("alice2", "0000-A", &[]);
         moved.dn = Dn::parse("uid=alice2,ou=staff,dc=example,dc=com").unwrap();
-        m.insert(&moved, &schema).unwrap();
+        m.insert(&moved, false, &schema).unwrap();
         assert_eq!(m.live, 2);
         assert!(m.by_uid(&key("alice"), &schema).is_empty());
         assert_eq!(m.by_uid(&key("alice2"), &schema).len(), 1);
         assert!(m.holders(&Dn::parse(devs).unwrap().normalized()).is_empty());
         // Written again at its DN: one record still, the slot reused.
-        m.insert(&b, &schema).unwrap();
+        m.insert(&b, false, &schema).unwrap();
         assert_eq!((m.live, m.recs.len()), (2, 2));
         // An entry without entryUUID cannot be followed through renames.
         let mut no_uuid = user("dave", "x", &[]);
         no_uuid.attrs.remove(UUID);
-        assert!(m.insert(&no_uuid, &schema).is_err());
+        assert!(m.insert(&no_uuid, false, &schema).is_err());
     }
 
     #[test]
@@ -965,7 +1062,7 @@ mod tests {
         let mut m = Mirror::new(Marker::logged("t", &log));
         let devs = Dn::parse("cn=devs,ou=groups,dc=example,dc=com").unwrap();
         let a = user("alice", "a", &[&devs.to_string()]);
-        m.insert(&a, &schema).unwrap();
+        m.insert(&a, false, &schema).unwrap();
         let session = Dn::parse("cn=s1,ou=sessions,ou=heracles,dc=example,dc=com").unwrap();
         let changes = |cs: Vec<Change>| cs.into_iter().map(std::sync::Arc::new).collect::<Vec<_>>();
         let plan = |cs: Vec<Change>| match m.plan(&changes(cs), &schema) {
@@ -994,6 +1091,7 @@ mod tests {
                     dn: bob.clone(),
                     classes: vec![PERSON.into()],
                     leaf: true,
+                    uuid: Some("b".into()),
                 },
             ]),
             Some((vec![a.dn.clone(), bob], vec![]))
@@ -1021,8 +1119,32 @@ mod tests {
                 dn: Dn::parse("ou=people,dc=example,dc=com").unwrap(),
                 classes: vec!["organizationalUnit".into()],
                 leaf: false,
+                uuid: None,
             }]),
             None
+        );
+        // Renamed by another client, then deleted before the copy read it: the old DN is
+        // read again as well (and found gone).
+        let moved = Dn::parse("uid=alice,ou=gone,dc=example,dc=com").unwrap();
+        assert_eq!(
+            plan(vec![
+                Change::Entry {
+                    dn: moved.clone(),
+                    classes: vec![PERSON.into()],
+                    leaf: true,
+                    uuid: Some("a".into()),
+                },
+                Change::Deleted {
+                    dn: moved.clone(),
+                    cascade: false,
+                },
+            ]),
+            Some((vec![moved, a.dn.clone()], vec![]))
+        );
+        // A write that failed or timed out: the entry, and its members' side.
+        assert_eq!(
+            plan(vec![Change::Attempted { dn: devs.clone() }]),
+            Some((vec![devs.clone()], vec![devs.clone()]))
         );
     }
 }

@@ -246,7 +246,7 @@ async fn change_watch_sees_other_clients_and_recovers() {
     let watched = person(&people, "watched").dn;
     assert!(m2.changed_since(&m1, |c| matches!(
         c,
-        Change::Entry { dn, classes, leaf: true }
+        Change::Entry { dn, classes, leaf: true, uuid: Some(_) }
             if dn == &watched && classes.iter().any(|c| c.eq_ignore_ascii_case("inetOrgPerson"))
     )));
     assert!(!m2.changed_since(&m1, |c| matches!(c, Change::Unknown)));

@@ -172,8 +172,12 @@ impl LdapDirectory {
         }
         let outcome = self.run(op, dn, false, Loan::Shared, f).await;
         if outcome.is_err() && (adds || matches!(change, Change::Deleted { .. })) {
-            // Not added or deleted — or, after a timeout, maybe: say nothing certain.
-            self.watches.changed(&Change::Unknown);
+            // Not added or deleted — or, after a timeout, maybe: say nothing certain of
+            // that entry.
+            let maybe = change
+                .dn()
+                .map_or(Change::Unknown, |dn| Change::Attempted { dn: dn.clone() });
+            self.watches.changed(&maybe);
         } else {
             self.watches.changed(&change);
         }
@@ -196,6 +200,23 @@ impl LdapDirectory {
         Fut: Future<Output = Result<T, OpError>>,
     {
         let limit = self.pool.config().operation_timeout;
+        self.run_within(limit, op, dn, idempotent, loan, f).await
+    }
+
+    /// [`LdapDirectory::run`] with another time limit.
+    async fn run_within<T, F, Fut>(
+        &self,
+        limit: std::time::Duration,
+        op: LdapOperation,
+        dn: &str,
+        idempotent: bool,
+        loan: Loan,
+        f: F,
+    ) -> Result<T>
+    where
+        F: Fn(Ldap) -> Fut,
+        Fut: Future<Output = Result<T, OpError>>,
+    {
         let deadline = tokio::time::Instant::now() + limit;
         let mut attempt = 0;
         loop {
@@ -319,6 +340,9 @@ async fn paged_search(
         _ => Err(OpError::Ldap(LdapError::from(res))),
     }
 }
+
+/// How many operation timeouts a [`Directory::search_each`] may take in all.
+const SEARCH_EACH_TIMEOUTS: u32 = 30;
 
 /// A paged search handing each entry to `each` as it arrives (see
 /// [`Directory::search_each`]).
@@ -509,10 +533,18 @@ impl Directory for LdapDirectory {
         let each = std::sync::Mutex::new(each);
         let (base_ref, filter_ref, attrs_ref, each_ref) =
             (base.as_str(), filter.as_str(), &req.attributes, &each);
-        // slapd keeps one paging state per connection: a paged search runs alone.
-        self.run(LdapOperation::Search, &base, true, Loan::Alone, |ldap| {
-            paged_each(ldap, base_ref, scope, filter_ref, attrs_ref, page, each_ref)
-        })
+        // slapd keeps one paging state per connection: a paged search runs alone. Made to
+        // stream many entries (a copy of every user), it may take up to 30 operation
+        // timeouts in all.
+        let limit = self.pool.config().operation_timeout * SEARCH_EACH_TIMEOUTS;
+        self.run_within(
+            limit,
+            LdapOperation::Search,
+            &base,
+            true,
+            Loan::Alone,
+            |ldap| paged_each(ldap, base_ref, scope, filter_ref, attrs_ref, page, each_ref),
+        )
         .await
     }
 

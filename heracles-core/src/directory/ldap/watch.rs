@@ -5,9 +5,9 @@
 //! and says nothing of *what* changed. Instead, where the server offers the content
 //! synchronization control (RFC 4533; slapd's syncprov overlay), one **persistent search**
 //! per naming context (refreshAndPersist, on a connection of its own, asking only for
-//! `objectClass` and `hasSubordinates`) is told of each change as it commits, and logs it
-//! in a [`ChangeLog`]: the entry's DN, object classes and whether it is a leaf, or that it
-//! was deleted. The marker is the log's position, and caches ask the log whether what
+//! `objectClass`, `hasSubordinates` and `entryUUID`) is told of each change as it commits,
+//! and logs it in a [`ChangeLog`]: the entry's DN, object classes, whether it is a leaf
+//! and its entryUUID (which follows it through renames), or that it was deleted. The marker is the log's position, and caches ask the log whether what
 //! changed since they were filled can matter to them ([`Marker::changed_since`]):
 //!
 //! - The search starts from a cookie made of the current `contextCSN`, so the server sends
@@ -165,7 +165,7 @@ pub(super) async fn run(mut ldap: Ldap, context: String, csns: Vec<String>, watc
             &context,
             ldap3::Scope::Subtree,
             "(objectClass=*)",
-            vec!["objectClass", "hasSubordinates"],
+            vec!["objectClass", "hasSubordinates", "entryUUID"],
         )
         .await;
     let mut stream = match search {
@@ -250,10 +250,12 @@ fn notified(item: ldap3::ResultEntry) -> Change {
             let leaf = entry
                 .first_str("hasSubordinates")
                 .is_some_and(|v| v.eq_ignore_ascii_case("FALSE"));
+            let uuid = entry.first_str("entryUUID").map(str::to_ascii_lowercase);
             Change::Entry {
                 dn: entry.dn,
                 classes,
                 leaf,
+                uuid,
             }
         }
         _ => Change::Unknown,
