@@ -5,37 +5,69 @@
 //! it has been made: with gets spread over 100 000 users, most of them miss. On an LDAP
 //! server that keeps `memberOf` (slapd's memberof overlay), the first get of a user starts
 //! one paged search, in the background, for every `inetOrgPerson` below the base with the
-//! attributes a get reads, and keeps them packed (about 0.6 KiB a user). Until it is done,
-//! gets read the directory as before.
+//! attributes a get reads and its `entryUUID`, and keeps them packed (about 0.8 KiB a user
+//! with the indexes). Until it is done, gets go through the cache of reads.
 //!
 //! The copy stands at a [`Marker`] of the directory's change log. A get that finds the log
 //! further on first brings the copy up to date: each change logged since says which
 //! entries it may have changed, and only those are read again, in one fetch:
 //! - a write through Heracles or an entry the server notified (any client's add, modify,
 //!   delete or rename, the password policy's lock-outs) reads that entry again, when it
-//!   is in the copy or may now be a user;
+//!   is in the copy or may now be a user; a notified entry's `entryUUID` names the entry
+//!   it was before a rename, whose old DN is read again too (found gone, even when the
+//!   entry was deleted or moved on before the copy read it);
+//! - a write through Heracles that failed or timed out ([`Change::Attempted`]) reads that
+//!   entry again, and its members' side if it was a group;
 //! - a change of a group's members (through Heracles, or notified) reads again the users
 //!   whose `memberOf` it changes: the group's members now that do not list it, and the
 //!   users that list it but are no longer members (slapd's memberof rewrites `memberOf`
 //!   in the same operation, without a notification of its own);
 //! - a delete reads again the users whose `memberOf` names the deleted entry;
-//! - a rename of a branch, a change of which too little is known, or changes the log no
-//!   longer holds: the copy is made again from scratch, and gets read the directory
-//!   meanwhile.
+//! - a rename through Heracles, a rename of a branch, a change of which too little is
+//!   known, or changes the log no longer holds: the copy is made again from scratch (at
+//!   most once every [`BUILDS_APART`]), and gets use the cache of reads meanwhile.
 //!
-//! A user whose entry holds DN-valued attributes other than `memberOf` (`manager`,
-//! `seeAlso`, ...) is kept, but its gets read the directory: slapd's refint rewrites those
-//! later, in the background, and unnotified. A get whose uid matches several users reads
-//! the directory too (which reports the clash). The lists' keep-up task brings the copy
-//! up to date four times a second, so that a busy spell of writes does not push what it
-//! needs out of the log.
+//! Entries read again outside the base never enter the copy. A user whose entry holds
+//! DN-valued attributes other than `memberOf` (`manager`, `seeAlso`, ...) is kept, but its
+//! gets read the directory: slapd's refint rewrites those later, in the background, and
+//! unnotified. So do a get whose uid matches several users (the directory reports the
+//! clash), a user of a class the schema does not know, and — while any user has a uid
+//! without a normal form — a get of a uid the copy does not hold. The lists' keep-up task
+//! brings the copy up to date four times a second, so that a busy spell of writes does not
+//! push what it needs out of the log. `memberOf` values computed at search time (slapd's
+//! dynlist) are not followed.
 //!
 //! The copy is off until [`Heracles::set_user_replica`] says how many users it may hold at
 //! most: a long-running server turns it on (`heracles-server`'s `user_replica`, default
 //! [`DEFAULT_USER_REPLICA`]), a short script that reads a few users would only pay for
 //! copying them all. With more users below the base it is not made, and gets use the
-//! cache of reads alone. It is made again a minute after an attempt that could not be
-//! completed.
+//! cache of reads alone (tried again after [`RETRY_TOO_MANY`]; after an error of the
+//! directory, after [`RETRY_AFTER`]). The embedded directory, whose searches are in memory
+//! already, keeps no `memberOf` and gets no copy:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use heracles_core::directory::EmbeddedDirectory;
+//! use heracles_core::dn::Dn;
+//! use heracles_core::service::replica::{ReplicaStats, DEFAULT_USER_REPLICA};
+//! use heracles_core::service::{Heracles, Principal};
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let folder = tempfile::tempdir().unwrap();
+//! let base = Dn::parse("dc=example,dc=com")?;
+//! let h = Heracles::new(Arc::new(EmbeddedDirectory::open(folder.path(), &base)?), base.clone());
+//! h.set_user_replica(DEFAULT_USER_REPLICA); // as the server does
+//! h.bootstrap(Some("An-admin-passw0rd")).await?;
+//! let admin = Principal::system(&base);
+//! let body = serde_json::json!({"uid": "jdoe", "cn": "Jane Doe", "sn": "Doe"});
+//! h.users().create(&admin, body.as_object().unwrap()).await?;
+//! assert_eq!(h.users().get(&admin, "jdoe").await?.uid, "jdoe");
+//! assert_eq!(h.user_replica_stats(), ReplicaStats::default()); // nothing copied here
+//! # Ok::<(), heracles_core::Error>(()) }).unwrap();
+//! ```
+//!
+//! On slapd, `cargo run -p heracles-examples --example paging` (with `HERACLES_LDAP_URL` &
+//! co.) shows the copy made, 100 gets answered from it, and one entry read again after a
+//! change.
 //!
 //! [`Heracles::set_user_replica`]: super::Heracles::set_user_replica
 
@@ -68,13 +100,13 @@ const MEMBER_OF: &str = "memberOf";
 /// The attributes a user's get reads (`Users::get`).
 pub(crate) const GET_ATTRS: [&str; 4] = ["*", "pwdAccountLockedTime", CSN, MEMBER_OF];
 /// How long after an attempt that failed (the directory's error) the copy is tried again.
-const RETRY_AFTER: Duration = Duration::from_secs(60);
+pub const RETRY_AFTER: Duration = Duration::from_secs(60);
 /// How long after finding more users than it may hold the copy is tried again.
-const RETRY_TOO_MANY: Duration = Duration::from_secs(600);
+pub const RETRY_TOO_MANY: Duration = Duration::from_secs(600);
 /// The least time between the starts of two builds: a directory whose changes keep
 /// asking for the copy to be made again (renames, more changes than the log holds while
 /// it is made) gets the cache of reads meanwhile, not one full search after another.
-const BUILDS_APART: Duration = Duration::from_secs(30);
+pub const BUILDS_APART: Duration = Duration::from_secs(30);
 
 /// How an attempt to make the copy ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
