@@ -37,6 +37,7 @@ pub mod groups;
 mod ids;
 pub mod lists;
 pub mod memberships;
+mod pack;
 pub mod reads;
 pub mod replica;
 pub mod sessions;

@@ -55,6 +55,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::lists::Fresh;
+use super::pack::{put_bytes, put_len, take_bytes, take_len};
 use super::Heracles;
 use crate::directory::{Entry, Marker, Scope, SearchRequest};
 use crate::dn::Dn;
@@ -90,10 +91,10 @@ impl Packed {
     fn new(e: &Entry) -> Packed {
         let mut buf = Vec::new();
         for a in e.attrs.iter() {
-            put(&mut buf, a.name().as_bytes());
-            put(&mut buf, &(a.values().len() as u64).to_le_bytes());
+            put_bytes(&mut buf, a.name().as_bytes());
+            put_len(&mut buf, a.values().len());
             for v in a.values() {
-                put(&mut buf, v);
+                put_bytes(&mut buf, v);
             }
         }
         Packed {
@@ -107,31 +108,16 @@ impl Packed {
         let mut e = Entry::new(self.dn.clone());
         let mut rest: &[u8] = &self.attrs;
         while !rest.is_empty() {
-            let name = String::from_utf8(take(&mut rest)?.to_vec()).ok()?;
-            let n = u64::from_le_bytes(take(&mut rest)?.try_into().ok()?);
-            let mut values = Vec::with_capacity(usize::try_from(n).ok()?.min(rest.len()));
+            let name = String::from_utf8(take_bytes(&mut rest)?.to_vec()).ok()?;
+            let n = take_len(&mut rest)?;
+            let mut values = Vec::with_capacity(n.min(rest.len()));
             for _ in 0..n {
-                values.push(take(&mut rest)?.to_vec());
+                values.push(take_bytes(&mut rest)?.to_vec());
             }
             e.attrs.push_values(name, values);
         }
         Some(e)
     }
-}
-
-/// Appends `bytes` with their length.
-fn put(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-    buf.extend_from_slice(bytes);
-}
-
-/// Takes one length-prefixed run of bytes off the front of `rest`.
-fn take<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let (len, tail) = rest.split_first_chunk::<8>()?;
-    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
-    let (bytes, tail) = (tail.get(..len)?, tail.get(len..)?);
-    *rest = tail;
-    Some(bytes)
 }
 
 /// The entries of one read.

@@ -78,6 +78,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use super::pack::{put_len, take_len};
 use super::version::CSN;
 use super::Heracles;
 use crate::directory::{
@@ -208,33 +209,6 @@ struct Rec {
     /// It holds DN-valued attributes other than `memberOf`: its gets read the directory.
     ask: bool,
     attrs: Box<[u8]>,
-}
-
-/// Appends `n` as a LEB128 varint.
-fn put_len(buf: &mut Vec<u8>, mut n: usize) {
-    loop {
-        let low = u8::try_from(n & 0x7f).unwrap_or(0);
-        n >>= 7;
-        if n == 0 {
-            buf.push(low);
-            return;
-        }
-        buf.push(low | 0x80);
-    }
-}
-
-/// Takes a varint off the front of `rest`.
-fn take_len(rest: &mut &[u8]) -> Option<usize> {
-    let mut n = 0usize;
-    for shift in (0..64).step_by(7) {
-        let (&b, tail) = rest.split_first()?;
-        *rest = tail;
-        n |= usize::from(b & 0x7f).checked_shl(shift)?;
-        if b & 0x80 == 0 {
-            return Some(n);
-        }
-    }
-    None
 }
 
 /// Attributes unpacked: (name index, values).
@@ -1037,18 +1011,6 @@ mod tests {
             .with("jpegPhoto", [vec![0u8, 255, 1, 0]])
             .with(UUID, [uuid])
             .with(MEMBER_OF, groups)
-    }
-
-    #[test]
-    fn varints_come_back() {
-        for n in [0usize, 1, 127, 128, 300, 16_383, 16_384, usize::MAX] {
-            let mut buf = Vec::new();
-            put_len(&mut buf, n);
-            let mut rest = buf.as_slice();
-            assert_eq!(take_len(&mut rest), Some(n));
-            assert!(rest.is_empty());
-        }
-        assert_eq!(take_len(&mut [0x80u8].as_slice()), None, "cut short");
     }
 
     #[test]
