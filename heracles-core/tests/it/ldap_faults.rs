@@ -840,8 +840,25 @@ async fn the_user_copy_follows_every_change() {
         answered,
         "read from the directory"
     );
-    get("cp2").await.unwrap();
+    let cp2 = get("cp2").await.unwrap();
     assert_eq!(h.user_replica_stats().answered, answered + 1);
+    // slapd's password policy locks cp2 after five failed binds: its own writes to the
+    // entry, notified like any other.
+    assert!(!cp2.locked);
+    for _ in 0..5 {
+        assert!(!other
+            .check_password(&cp2.dn, "Wrong-Passw0rd")
+            .await
+            .unwrap());
+    }
+    until(
+        &h,
+        &admin,
+        "cp2",
+        "a lock-out by the password policy",
+        |u| u.is_some_and(|u| u.locked),
+    )
+    .await;
     let s = h.user_replica_stats();
     assert_eq!(s.builds, 1, "followed, never made again: {s:?}");
     assert_eq!(s.users, 3);
