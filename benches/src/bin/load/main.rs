@@ -300,6 +300,8 @@ struct RunResult {
     rows: Vec<Row>,
     /// How long slapd was left busy by a row (more than a second): (row, connections, s).
     settled: Vec<(String, usize, f64)>,
+    /// What the server logged of its copy of users (made, with its size and time).
+    replica_log: Vec<String>,
 }
 
 impl RunResult {
@@ -570,6 +572,7 @@ fn run_backend(
     let (rows, total, settled) = rows;
     let (_, peak_kib) = server.memory_kib();
     let logged_5xx = server.logged_server_errors();
+    let replica_log = server.logged("copy of users:");
     drop(server);
     drop(slapd);
     Ok(RunResult {
@@ -584,6 +587,7 @@ fn run_backend(
         logged_5xx,
         rows,
         settled,
+        replica_log,
     })
 }
 
@@ -815,6 +819,13 @@ fn table(r: &RunResult, opts: &Options) -> String {
             Some(n) => format!("at most {n} users"),
         }
     );
+    if !r.replica_log.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nThe server's log of its copy of users: `{}`.",
+            r.replica_log.join("`; `")
+        );
+    }
     if !r.settled.is_empty() {
         let waits: Vec<String> = r
             .settled

@@ -342,6 +342,15 @@ impl Server {
     }
 
     /// Counts the access log's lines with a 5xx status (the server's own view of errors).
+    /// The server's log lines holding `needle`, from it on.
+    pub fn logged(&self, needle: &str) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.find(needle).map(|at| l[at..].to_owned()))
+            .collect()
+    }
+
     pub fn logged_server_errors(&self) -> usize {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
