@@ -766,30 +766,43 @@ fn validate(m: &Layer, env_password: Option<Raw>) -> Result<Config, ConfigError>
 
 /// Parses `read_cache`: a number of entries (0 turns the cache off).
 fn read_cache(raw: Option<&Raw>) -> Result<usize, ConfigError> {
-    let Some(raw) = raw else {
-        return Ok(heracles_core::service::reads::DEFAULT_READ_CACHE);
-    };
-    match raw.value.trim().parse::<usize>() {
-        Ok(n) if n <= READ_CACHE_LIMIT => Ok(n),
-        _ => Err(bad(
-            "read_cache",
-            raw,
-            "expected a number of entries between 0 (off) and 10000000",
-        )),
-    }
+    size_or_off(
+        raw,
+        "read_cache",
+        heracles_core::service::reads::DEFAULT_READ_CACHE,
+        READ_CACHE_LIMIT,
+        "entries",
+    )
 }
 
 /// Parses `user_replica`: a number of users (0 turns the copy off).
 fn user_replica(raw: Option<&Raw>) -> Result<usize, ConfigError> {
+    size_or_off(
+        raw,
+        "user_replica",
+        heracles_core::service::replica::DEFAULT_USER_REPLICA,
+        USER_REPLICA_LIMIT,
+        "users",
+    )
+}
+
+/// A cache's size: a number of `what` from 0 (off) to `limit`; `default` when not given.
+fn size_or_off(
+    raw: Option<&Raw>,
+    key: &str,
+    default: usize,
+    limit: usize,
+    what: &str,
+) -> Result<usize, ConfigError> {
     let Some(raw) = raw else {
-        return Ok(heracles_core::service::replica::DEFAULT_USER_REPLICA);
+        return Ok(default);
     };
     match raw.value.trim().parse::<usize>() {
-        Ok(n) if n <= USER_REPLICA_LIMIT => Ok(n),
+        Ok(n) if n <= limit => Ok(n),
         _ => Err(bad(
-            "user_replica",
+            key,
             raw,
-            "expected a number of users between 0 (off) and 100000000",
+            format!("expected a number of {what} between 0 (off) and {limit}"),
         )),
     }
 }

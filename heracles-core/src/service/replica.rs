@@ -274,6 +274,22 @@ fn norm_dn(value: &[u8]) -> Option<String> {
     Dn::parse(s).ok().map(|d| d.normalized())
 }
 
+/// The normal form of a value under one attribute's equality (`None`: it has none).
+type Norm<'a> = &'a dyn Fn(&[u8]) -> Option<Vec<u8>>;
+
+/// A uid's normal form (`caseIgnoreMatch`, as the directory compares it).
+fn norm_uid(schema: &Schema, value: &[u8]) -> Option<Vec<u8>> {
+    schema.normalize_value("uid", value).ok()
+}
+
+/// An entryUUID's normal form: lower case.
+const NORM_UUID: Norm<'static> = &|value| Some(value.to_ascii_lowercase());
+
+/// A `memberOf` value's normal form: the group's normalised DN.
+fn norm_group(value: &[u8]) -> Option<Vec<u8>> {
+    norm_dn(value).map(String::into_bytes)
+}
+
 impl Mirror {
     fn new(marker: Marker) -> Mirror {
         Mirror {
@@ -331,56 +347,63 @@ impl Mirror {
             .collect()
     }
 
+    /// The normal forms of a user's values of `attr` under `norm`, and whether a value
+    /// had none.
+    fn normal_values(&self, rec: &Rec, attr: &str, norm: Norm<'_>) -> (Vec<Vec<u8>>, bool) {
+        let mut missed = false;
+        let values = self
+            .values_ci(rec, attr)
+            .into_iter()
+            .filter_map(|v| {
+                let n = norm(v);
+                missed |= n.is_none();
+                n
+            })
+            .collect();
+        (values, missed)
+    }
+
     /// The keys a user (at the DN of normal form `dn`) is indexed under: DN, uids,
     /// entryUUID, groups of `memberOf`; each list without repeats.
     fn keys(&self, rec: &Rec, dn: &str, schema: &Schema) -> Keys {
-        let dedup = |mut v: Vec<u64>| {
-            v.sort_unstable();
-            v.dedup();
-            v
+        let hashed = |attr: &str, norm: Norm<'_>| {
+            let (values, missed) = self.normal_values(rec, attr, norm);
+            let mut keys: Vec<u64> = values.iter().map(|v| self.hash(v)).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            (keys, missed)
         };
-        let mut unindexed = false;
-        let mut uids = Vec::new();
-        for v in self.values_ci(rec, "uid") {
-            match schema.normalize_value("uid", v) {
-                Ok(n) => uids.push(self.hash(&n)),
-                Err(_) => unindexed = true,
-            }
-        }
-        let uuids = self
-            .values_ci(rec, UUID)
-            .into_iter()
-            .map(|v| self.hash(&v.to_ascii_lowercase()))
-            .collect();
-        let groups = self
-            .values_ci(rec, MEMBER_OF)
-            .into_iter()
-            .filter_map(norm_dn)
-            .map(|g| self.hash(g.as_bytes()))
-            .collect();
+        let (uids, unindexed) = hashed("uid", &|v| norm_uid(schema, v));
         Keys {
             dn: self.hash(dn.as_bytes()),
-            uids: dedup(uids),
-            uuids: dedup(uuids),
-            groups: dedup(groups),
+            uids,
+            uuids: hashed(UUID, NORM_UUID).0,
+            groups: hashed(MEMBER_OF, &norm_group).0,
             unindexed,
         }
     }
 
-    /// The users whose entryUUID is `uuid` (lower case).
-    fn by_uuid(&self, uuid: &[u8]) -> Vec<u32> {
-        self.by_uuid
-            .get(self.hash(uuid))
+    /// The users `index` holds under `key` whose `attr` has a value of that normal form
+    /// under `norm` (the index's hashes checked against the values themselves).
+    fn lookup(&self, index: &Index, attr: &str, key: &[u8], norm: Norm<'_>) -> Vec<u32> {
+        index
+            .get(self.hash(key))
             .iter()
             .copied()
             .filter(|&id| {
                 self.rec(id).is_some_and(|r| {
-                    self.values_ci(r, UUID)
+                    self.normal_values(r, attr, norm)
+                        .0
                         .iter()
-                        .any(|v| v.to_ascii_lowercase() == uuid)
+                        .any(|v| v.as_slice() == key)
                 })
             })
             .collect()
+    }
+
+    /// The users whose entryUUID is `uuid` (lower case).
+    fn by_uuid(&self, uuid: &[u8]) -> Vec<u32> {
+        self.lookup(&self.by_uuid, UUID, uuid, NORM_UUID)
     }
 
     /// Keeps `e` (in place of the entry at its DN, and of the one with its entryUUID: a
@@ -485,35 +508,12 @@ impl Mirror {
 
     /// The users whose `memberOf` names the group of normal form `group`.
     fn holders(&self, group: &str) -> Vec<u32> {
-        self.member_of
-            .get(self.hash(group.as_bytes()))
-            .iter()
-            .copied()
-            .filter(|&id| {
-                self.rec(id).is_some_and(|r| {
-                    self.values_ci(r, MEMBER_OF)
-                        .into_iter()
-                        .filter_map(norm_dn)
-                        .any(|g| g == group)
-                })
-            })
-            .collect()
+        self.lookup(&self.member_of, MEMBER_OF, group.as_bytes(), &norm_group)
     }
 
     /// The users whose uid has the normal form `uid`.
     fn by_uid(&self, uid: &[u8], schema: &Schema) -> Vec<u32> {
-        self.by_uid
-            .get(self.hash(uid))
-            .iter()
-            .copied()
-            .filter(|&id| {
-                self.rec(id).is_some_and(|r| {
-                    self.values_ci(r, "uid")
-                        .into_iter()
-                        .any(|v| schema.normalize_value("uid", v).is_ok_and(|n| n == uid))
-                })
-            })
-            .collect()
+        self.lookup(&self.by_uid, "uid", uid, &|v| norm_uid(schema, v))
     }
 
     /// A user's entry as a get reads it (without the entryUUID kept for renames).

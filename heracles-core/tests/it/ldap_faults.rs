@@ -309,6 +309,49 @@ async fn two_clients(own: &OwnSlapd) -> (LdapDirectory, LdapDirectory) {
     (connect().await.unwrap(), connect().await.unwrap())
 }
 
+/// Services over `own` with the change watch live, bootstrapped, acting as the owner; and
+/// another client of the same slapd.
+async fn watched_services(
+    own: &OwnSlapd,
+) -> (
+    heracles_core::service::Heracles,
+    LdapDirectory,
+    heracles_core::service::Principal,
+) {
+    let base = own.env.base();
+    let (dir, other) = two_clients(own).await;
+    live_within(&dir, &base, Duration::from_secs(5)).await;
+    let h = heracles_core::service::Heracles::new(std::sync::Arc::new(dir), base.clone());
+    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
+    (h, other, heracles_core::service::Principal::system(&base))
+}
+
+/// Waits (2 s at most) until the get of `uid` — `None`: no such user — satisfies `ok`.
+async fn until_user(
+    h: &heracles_core::service::Heracles,
+    admin: &heracles_core::service::Principal,
+    uid: &str,
+    what: &str,
+    ok: impl Fn(Option<&heracles_core::service::users::User>) -> bool,
+) {
+    let t = Instant::now();
+    loop {
+        let u = match h.users().get(admin, uid).await {
+            Ok(u) => Some(u),
+            Err(e) if e.code() == ErrorCode::UserNotFound => None,
+            Err(e) => panic!("{what}: {e}"),
+        };
+        if ok(u.as_ref()) {
+            return;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{what} not seen: {u:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Changes no user list or user read shows: a login of `uid` (a session, an audit event),
 /// a failed login of a user that does not exist, a new posix group `cn`.
 async fn changes_of_no_user(
@@ -384,17 +427,12 @@ async fn size_limited_searches_beyond_the_server_limit() {
 #[tokio::test]
 async fn lists_rescan_only_for_changes_that_matter() {
     use heracles_core::page::PageRequest;
-    use heracles_core::service::{Heracles, ListQuery, Principal};
-    use std::sync::Arc;
+    use heracles_core::service::{Heracles, ListQuery};
 
     let own = OwnSlapd::start();
     let base = own.env.base();
     let people = base.child(heracles_core::dn::Rdn::new("ou", "people").unwrap());
-    let (dir, other) = two_clients(&own).await;
-    live_within(&dir, &base, Duration::from_secs(5)).await;
-    let h = Heracles::new(Arc::new(dir), base.clone());
-    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
-    let admin = Principal::system(&base);
+    let (h, other, admin) = watched_services(&own).await;
     for uid in ["lr1", "lr2", "lr3"] {
         let body = serde_json::json!({"uid": uid, "cn": "C", "sn": "S",
                                       "userPassword": "Login-Passw0rd-1"});
@@ -524,16 +562,10 @@ async fn reads_stay_cached_until_their_entries_change() {
     use heracles_core::directory::Modification;
     use heracles_core::page::PageRequest;
     use heracles_core::service::groups::GroupType;
-    use heracles_core::service::{Heracles, ListQuery, Principal};
-    use std::sync::Arc;
+    use heracles_core::service::ListQuery;
 
     let own = OwnSlapd::start();
-    let base = own.env.base();
-    let (dir, other) = two_clients(&own).await;
-    live_within(&dir, &base, Duration::from_secs(5)).await;
-    let h = Heracles::new(Arc::new(dir), base.clone());
-    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
-    let admin = Principal::system(&base);
+    let (h, other, admin) = watched_services(&own).await;
     let body = serde_json::json!({"uid": "rc1", "cn": "Read Cache", "sn": "S",
                                   "userPassword": "Login-Passw0rd-1"});
     h.users()
@@ -571,34 +603,16 @@ async fn reads_stay_cached_until_their_entries_change() {
     );
 
     // Another client's changes to the user: seen within moments.
-    async fn until(
-        h: &Heracles,
-        admin: &Principal,
-        what: &str,
-        ok: impl Fn(&heracles_core::service::users::User) -> bool,
-    ) {
-        let t = Instant::now();
-        loop {
-            let u = h.users().get(admin, "rc1").await.unwrap();
-            if ok(&u) {
-                break;
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(2),
-                "{what} not seen: {}",
-                serde_json::to_string(&u).unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
     other
         .modify(&dn, &[Modification::replace("description", ["theirs"])])
         .await
         .unwrap();
-    until(&h, &admin, "another client's description", |u| {
-        u.attributes
-            .get("description")
-            .is_some_and(|d| d.to_string().contains("theirs"))
+    until_user(&h, &admin, "rc1", "another client's description", |u| {
+        u.is_some_and(|u| {
+            u.attributes
+                .get("description")
+                .is_some_and(|d| d.to_string().contains("theirs"))
+        })
     })
     .await;
     // memberOf, written by slapd's memberof overlay on the user's entry.
@@ -612,15 +626,23 @@ async fn reads_stay_cached_until_their_entries_change() {
         )
         .await
         .unwrap();
-    until(&h, &admin, "a group joined through another client", |u| {
-        u.groups == ["rcg", "rcg2"]
-    })
+    until_user(
+        &h,
+        &admin,
+        "rc1",
+        "a group joined through another client",
+        |u| u.is_some_and(|u| u.groups == ["rcg", "rcg2"]),
+    )
     .await;
     // The group deleted by another client: memberof takes memberOf away, unnotified too.
     other.delete(&group_dn).await.unwrap();
-    until(&h, &admin, "a group deleted by another client", |u| {
-        u.groups == ["rcg"]
-    })
+    until_user(
+        &h,
+        &admin,
+        "rc1",
+        "a group deleted by another client",
+        |u| u.is_some_and(|u| u.groups == ["rcg"]),
+    )
     .await;
 
     // A list page likewise.
@@ -656,18 +678,13 @@ async fn the_user_copy_follows_every_change() {
     use heracles_core::dn::Rdn;
     use heracles_core::error::ErrorCode;
     use heracles_core::service::groups::GroupType;
-    use heracles_core::service::users::User;
-    use heracles_core::service::{Heracles, Principal};
+    use heracles_core::service::Heracles;
     use std::sync::Arc;
 
     let own = OwnSlapd::start();
     let base = own.env.base();
-    let (dir, other) = two_clients(&own).await;
-    live_within(&dir, &base, Duration::from_secs(5)).await;
-    let h = Heracles::new(Arc::new(dir), base.clone());
+    let (h, other, admin) = watched_services(&own).await;
     h.set_user_replica(heracles_core::service::replica::DEFAULT_USER_REPLICA);
-    h.bootstrap(Some("Bootstrap-Passw0rd")).await.unwrap();
-    let admin = Principal::system(&base);
     for uid in ["cp1", "cp2"] {
         let body = serde_json::json!({"uid": uid, "cn": "Copied", "sn": "S",
                                       "userPassword": "Login-Passw0rd-1"});
@@ -720,36 +737,12 @@ async fn the_user_copy_follows_every_change() {
     let u = get("cp1").await.unwrap();
     assert!(u.attributes["description"].to_string().contains("ours"));
 
-    async fn until(
-        h: &Heracles,
-        admin: &Principal,
-        uid: &str,
-        what: &str,
-        ok: impl Fn(Option<&User>) -> bool,
-    ) {
-        let t = Instant::now();
-        loop {
-            let u = match h.users().get(admin, uid).await {
-                Ok(u) => Some(u),
-                Err(e) if e.code() == ErrorCode::UserNotFound => None,
-                Err(e) => panic!("{what}: {e}"),
-            };
-            if ok(u.as_ref()) {
-                return;
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(2),
-                "{what} not seen: {u:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
     // Another client's writes.
     other
         .modify(&dn, &[Modification::replace("description", ["theirs"])])
         .await
         .unwrap();
-    until(&h, &admin, "cp1", "a description", |u| {
+    until_user(&h, &admin, "cp1", "a description", |u| {
         u.is_some_and(|u| u.attributes["description"].to_string().contains("theirs"))
     })
     .await;
@@ -766,7 +759,7 @@ async fn the_user_copy_follows_every_change() {
         )
         .await
         .unwrap();
-    until(&h, &admin, "cp1", "a group joined", |u| {
+    until_user(&h, &admin, "cp1", "a group joined", |u| {
         u.is_some_and(|u| u.groups == ["cpg1", "cpg2"])
     })
     .await;
@@ -781,12 +774,12 @@ async fn the_user_copy_follows_every_change() {
         )
         .await
         .unwrap();
-    until(&h, &admin, "cp1", "a group left", |u| {
+    until_user(&h, &admin, "cp1", "a group left", |u| {
         u.is_some_and(|u| u.groups == ["cpg2"])
     })
     .await;
     other.delete(&g2).await.unwrap();
-    until(&h, &admin, "cp1", "a group deleted", |u| {
+    until_user(&h, &admin, "cp1", "a group deleted", |u| {
         u.is_some_and(|u| u.groups.is_empty())
     })
     .await;
@@ -803,15 +796,15 @@ async fn the_user_copy_follows_every_change() {
         )
         .await
         .unwrap();
-    until(&h, &admin, "cp3", "a user added", |u| u.is_some()).await;
+    until_user(&h, &admin, "cp3", "a user added", |u| u.is_some()).await;
     let renamed = other
         .rename(&theirs, &Rdn::new("uid", "cp4").unwrap(), true, None)
         .await
         .unwrap();
-    until(&h, &admin, "cp4", "a user renamed", |u| u.is_some()).await;
-    until(&h, &admin, "cp3", "the old uid gone", |u| u.is_none()).await;
+    until_user(&h, &admin, "cp4", "a user renamed", |u| u.is_some()).await;
+    until_user(&h, &admin, "cp3", "the old uid gone", |u| u.is_none()).await;
     other.delete(&renamed).await.unwrap();
-    until(&h, &admin, "cp4", "a user deleted", |u| u.is_none()).await;
+    until_user(&h, &admin, "cp4", "a user deleted", |u| u.is_none()).await;
     // Created and deleted through Heracles: at once.
     let body = serde_json::json!({"uid": "cp5", "cn": "Made", "sn": "M"});
     h.users()
@@ -829,7 +822,7 @@ async fn the_user_copy_follows_every_change() {
         .modify(&dn, &[Modification::replace("manager", [g1.to_string()])])
         .await
         .unwrap();
-    until(&h, &admin, "cp1", "a manager", |u| {
+    until_user(&h, &admin, "cp1", "a manager", |u| {
         u.is_some_and(|u| u.attributes.contains_key("manager"))
     })
     .await;
@@ -851,7 +844,7 @@ async fn the_user_copy_follows_every_change() {
             .await
             .unwrap());
     }
-    until(
+    until_user(
         &h,
         &admin,
         "cp2",
