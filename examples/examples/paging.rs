@@ -195,7 +195,7 @@ async fn user_copy(ldap: LdapDirectory, base: &Dn) -> Result<(), Box<dyn std::er
 }
 
 /// Writes that cannot change the list leave it cached (the directory logs what each write
-/// changed: here a device, not a person); a new user makes one new scan.
+/// changed: here a device, not a person); a new user is read and put in its place.
 async fn only_relevant_writes_rescan(
     h: &Heracles,
     dir: &EmbeddedDirectory,
@@ -211,6 +211,7 @@ async fn only_relevant_writes_rescan(
     )
     .await?;
     let total = h.users().list(admin, &q).await?.pagination.total;
+    let devices_total = total;
     println!(
         "after adding a device: total={total}, new scans: {}",
         h.list_cache_scans() - before
@@ -228,12 +229,22 @@ async fn only_relevant_writes_rescan(
                 .ok_or("not an object")?,
         )
         .await?;
-    let total = h.users().list(admin, &q).await?.pagination.total;
+    let patches = h.list_cache_patches();
+    let page = h.users().list(admin, &q).await?;
+    let total = page.pagination.total;
     println!(
-        "after adding a user: total={total}, new scans: {}",
-        h.list_cache_scans() - before
+        "after adding a user: total={total}, new scans: {}, lists patched: {}",
+        h.list_cache_scans() - before,
+        h.list_cache_patches() - patches
     );
-    assert_eq!(h.list_cache_scans(), before + 1, "a new user is listed");
+    // The new user was read once and put in its place: no scan.
+    assert_eq!(total, devices_total + 1, "listed");
+    assert_eq!(
+        h.list_cache_scans(),
+        before,
+        "a new user is read, not scanned"
+    );
+    assert_eq!(h.list_cache_patches(), patches + 1);
     Ok(())
 }
 

@@ -53,7 +53,7 @@
 //! # Ok::<(), heracles_core::Error>(())
 //! ```
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::tri::Tri;
@@ -272,70 +272,153 @@ impl Change {
     }
 }
 
-/// What `changes` (oldest first) did to `req`'s matches, as far as they tell without
-/// reading the directory: `Some(removed)` — the matches now are those before without the
-/// DNs in `removed` (none: unchanged) — or `None` when they may have changed otherwise.
+/// What a list's changes did to its matches, as far as the log tells (see
+/// [`net_changes`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetChanges {
+    /// Listed entries that are no longer among the matches.
+    pub removed: HashSet<Dn>,
+    /// Entries that may have come in, gone out or moved in the order: reading each again
+    /// (a search of the list's request at that DN) tells what the matches are now.
+    pub reread: BTreeSet<Dn>,
+    /// Entries added through this directory whose later notifications (the server's
+    /// echo of the add, other clients' modifications) are of that entry: pass them to
+    /// the next call as `added`.
+    pub added: BTreeSet<Dn>,
+}
+
+impl NetChanges {
+    /// Nothing changed the matches.
+    pub fn is_empty(&self) -> bool {
+        self.removed.is_empty() && self.reread.is_empty()
+    }
+}
+
+/// What `changes` (oldest first) did to `req`'s matches, as far as they tell: the
+/// matches now are those before without the DNs in `removed`, and with each DN in
+/// `reread` in or out as reading it again says. `None` when the changes may have done
+/// more than that (a rename, a change not known, a failed write...): the matches must be
+/// found again. `added` are the DNs a previous call returned as added.
 ///
-/// Each change that [may affect](Change::may_affect) `req` must be a delete of a listed
-/// entry ([`Change::removed_from`]), or part of the whole life of an entry added through
-/// this directory and deleted again since (a user created and deleted): it was not among
-/// the matches before and is not now. That holds when its first logged change is that add
-/// (so no other entry was renamed to its DN before), its last is a delete, it stayed a
-/// leaf, and `req` sees no DN-valued attribute (which the server's overlays may have
-/// changed elsewhere on its add or delete).
-pub fn net_removals(
+/// Each change that [may affect](Change::may_affect) `req` must be one of:
+/// - a delete of a listed entry ([`Change::removed_from`]);
+/// - part of the whole life of an entry added through this directory and deleted again
+///   since (a user created and deleted): it was not among the matches before and is not
+///   now. That holds when its first logged change is that add (so no other entry was
+///   renamed to its DN before), its last is a delete, and it stayed a leaf;
+/// - a change of one entry known by its DN, which reading that DN again settles: an add
+///   through this directory; or a modification through this directory, or a server's
+///   notification of a leaf, of an entry that was listed, or added through this
+///   directory, and is not deleted since. A notification for any other DN may be that
+///   of a rename by another client, with the old DN still listed; a write that may or
+///   may not have been made ([`Change::Attempted`]) may have met such an entry.
+///
+/// Only the first applies when `req` sees a DN-valued attribute, which the server's
+/// overlays may have changed in other entries with any of these.
+pub fn net_changes(
     changes: &[Arc<Change>],
     req: &SearchRequest,
     listed: &dyn Fn(&Dn) -> bool,
+    added: &BTreeSet<Dn>,
     schema: &Schema,
-) -> Option<HashSet<Dn>> {
-    let mut lived: HashSet<&Dn> = HashSet::new();
-    if !mentions_dn_valued(req, schema) {
-        // Per DN: (whether its life so far can be left out, whether its last change is a
-        // delete).
-        let mut life: HashMap<&Dn, (bool, bool)> = HashMap::new();
-        for c in changes {
-            let Some(dn) = c.dn() else { continue };
-            let state = life.entry(dn).or_insert_with(|| {
-                (
-                    matches!(
-                        &**c,
-                        Change::Written {
-                            classes: Some(_),
-                            ..
-                        }
-                    ) && !listed(dn),
-                    false,
-                )
-            });
-            // A write that may or may not have been made (an add refused because the
-            // entry existed) leaves its life unknown.
-            if matches!(
-                &**c,
-                Change::Entry { leaf: false, .. } | Change::Attempted { .. }
-            ) {
-                state.0 = false;
+) -> Option<NetChanges> {
+    let dn_valued = mentions_dn_valued(req, schema);
+    let lived = if dn_valued {
+        HashSet::new()
+    } else {
+        whole_lives(changes, listed)
+    };
+    let mut net = NetChanges {
+        added: added.clone(),
+        ..NetChanges::default()
+    };
+    // DNs deleted (or moved with a branch) since: whatever is there now is another entry.
+    let mut vacated: HashSet<&Dn> = HashSet::new();
+    for c in changes {
+        let dn = c.dn();
+        if c.may_affect(req, listed, schema) && !dn.is_some_and(|dn| lived.contains(dn)) {
+            if let Some(gone) = c.removed_from(req, listed, schema) {
+                net.removed.insert(gone.clone());
+            } else {
+                let dn = dn?;
+                let known = net.added.contains(dn) || (listed(dn) && !vacated.contains(dn));
+                let settles = match &**c {
+                    Change::Written {
+                        classes: Some(_), ..
+                    } => true,
+                    Change::Written { classes: None, .. } | Change::Entry { leaf: true, .. } => {
+                        known
+                    }
+                    _ => false,
+                };
+                if dn_valued || !settles {
+                    return None;
+                }
+                net.reread.insert(dn.clone());
+                if matches!(
+                    &**c,
+                    Change::Written {
+                        classes: Some(_),
+                        ..
+                    }
+                ) {
+                    net.added.insert(dn.clone());
+                }
             }
-            state.1 = matches!(&**c, Change::Deleted { .. });
         }
-        lived = life
-            .into_iter()
-            .filter(|(_, (whole, deleted))| *whole && *deleted)
-            .map(|(dn, _)| dn)
-            .collect();
-    }
-    let mut removed = HashSet::new();
-    for c in changes.iter().filter(|c| c.may_affect(req, listed, schema)) {
-        if c.dn().is_some_and(|dn| lived.contains(dn)) {
-            continue;
+        if let Some(dn) = dn.filter(|_| {
+            matches!(
+                &**c,
+                Change::Deleted { .. }
+                    | Change::Entry { leaf: false, .. }
+                    | Change::Attempted { .. }
+            )
+        }) {
+            net.added.remove(dn);
+            vacated.insert(dn);
         }
-        removed.insert(c.removed_from(req, listed, schema)?.clone());
     }
-    Some(removed)
+    Some(net)
+}
+
+/// The DNs whose whole life `changes` hold: added through this directory (not listed
+/// before), a leaf all along, and deleted again.
+fn whole_lives<'c>(changes: &'c [Arc<Change>], listed: &dyn Fn(&Dn) -> bool) -> HashSet<&'c Dn> {
+    // Per DN: (whether its life so far can be left out, whether its last change is a
+    // delete).
+    let mut life: HashMap<&Dn, (bool, bool)> = HashMap::new();
+    for c in changes {
+        let Some(dn) = c.dn() else { continue };
+        let state = life.entry(dn).or_insert_with(|| {
+            (
+                matches!(
+                    &**c,
+                    Change::Written {
+                        classes: Some(_),
+                        ..
+                    }
+                ) && !listed(dn),
+                false,
+            )
+        });
+        // A write that may or may not have been made (an add refused because the entry
+        // existed) leaves its life unknown.
+        if matches!(
+            &**c,
+            Change::Entry { leaf: false, .. } | Change::Attempted { .. }
+        ) {
+            state.0 = false;
+        }
+        state.1 = matches!(&**c, Change::Deleted { .. });
+    }
+    life.into_iter()
+        .filter(|(_, (whole, deleted))| *whole && *deleted)
+        .map(|(dn, _)| dn)
+        .collect()
 }
 
 /// `dn` is in the scope of `req`.
-fn in_scope(dn: &Dn, req: &SearchRequest) -> bool {
+pub(crate) fn in_scope(dn: &Dn, req: &SearchRequest) -> bool {
     match req.scope {
         Scope::Base => dn == &req.base,
         Scope::One => dn.parent().is_some_and(|p| p == req.base),
@@ -759,9 +842,11 @@ mod tests {
         let schema = Schema::builtin();
         let s = people();
         let listed = |d: &Dn| d == &dn(JDOE);
-        let net = |changes: Vec<Change>| {
+        let removed = |changes: Vec<Change>| {
             let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
-            net_removals(&changes, &s, &listed, &schema)
+            net_changes(&changes, &s, &listed, &BTreeSet::new(), &schema)
+                .filter(|n| n.reread.is_empty())
+                .map(|n| n.removed)
         };
         let add = Change::Written {
             dn: dn(NEW),
@@ -775,26 +860,22 @@ mod tests {
         let notified = entry(NEW, &["inetOrgPerson"], true);
         // Added here, notified, deleted here, notified: nothing to do.
         assert_eq!(
-            net(vec![add.clone(), notified.clone(), del(NEW), del(NEW)]),
+            removed(vec![add.clone(), notified.clone(), del(NEW), del(NEW)]),
             Some(HashSet::new())
         );
         // With a listed entry deleted meanwhile: that one only.
         assert_eq!(
-            net(vec![add.clone(), del(JDOE), del(NEW)]),
+            removed(vec![add.clone(), del(JDOE), del(NEW)]),
             Some(HashSet::from([dn(JDOE)]))
         );
-        // Still there, or notified again after its delete (another entry renamed to its
-        // DN), or first seen in a notification (it may be a rename's new DN): scan.
-        assert_eq!(net(vec![add.clone(), notified.clone()]), None);
-        assert_eq!(net(vec![add.clone(), del(NEW), notified.clone()]), None);
-        assert_eq!(net(vec![notified.clone(), del(NEW)]), None);
         // A branch, or a list that sees DN-valued attributes: scan.
+        let changes: Vec<Arc<Change>> =
+            [add.clone(), entry(NEW, &["inetOrgPerson"], false), del(NEW)]
+                .into_iter()
+                .map(Arc::new)
+                .collect();
         assert_eq!(
-            net(vec![
-                add.clone(),
-                entry(NEW, &["inetOrgPerson"], false),
-                del(NEW)
-            ]),
+            net_changes(&changes, &s, &listed, &BTreeSet::new(), &schema),
             None
         );
         let by_group = SearchRequest::new(
@@ -803,7 +884,73 @@ mod tests {
             Filter::present("memberOf"),
         );
         let changes: Vec<Arc<Change>> = vec![Arc::new(add), Arc::new(del(NEW))];
-        assert_eq!(net_removals(&changes, &by_group, &listed, &schema), None);
+        assert_eq!(
+            net_changes(&changes, &by_group, &listed, &BTreeSet::new(), &schema),
+            None
+        );
+    }
+
+    #[test]
+    fn entries_added_or_changed_here_are_read_again_others_scanned() {
+        const NEW: &str = "uid=new,ou=people,dc=example,dc=com";
+        const OTHER: &str = "uid=other,ou=people,dc=example,dc=com";
+        let schema = Schema::builtin();
+        let s = people();
+        let listed = |d: &Dn| d == &dn(JDOE);
+        let net = |changes: &[Change], added: &BTreeSet<Dn>| {
+            let changes: Vec<Arc<Change>> = changes.iter().cloned().map(Arc::new).collect();
+            net_changes(&changes, &s, &listed, added, &schema)
+        };
+        let reread = |changes: &[Change]| {
+            net(changes, &BTreeSet::new()).map(|n| n.reread.into_iter().collect::<Vec<_>>())
+        };
+        let add = |d: &str| Change::Written {
+            dn: dn(d),
+            classes: Some(vec!["inetOrgPerson".into()]),
+            attributes: vec!["objectClass".into(), "uid".into(), "cn".into()],
+        };
+        let notified = |d: &str| entry(d, &["inetOrgPerson"], true);
+        let del = |d: &str| Change::Deleted {
+            dn: dn(d),
+            cascade: true,
+        };
+        // Added here and kept (logged before it is sent and once done), then its
+        // notification: read once again.
+        assert_eq!(
+            reread(&[add(NEW), add(NEW), notified(NEW)]),
+            Some(vec![dn(NEW)])
+        );
+        let first = net(&[add(NEW)], &BTreeSet::new()).unwrap();
+        assert_eq!(first.added, BTreeSet::from([dn(NEW)]));
+        // Its notification after the list followed the add: still that entry.
+        assert_eq!(
+            net(&[notified(NEW)], &first.added).map(|n| n.reread.len()),
+            Some(1)
+        );
+        // A listed entry modified here, or notified: read again.
+        assert_eq!(reread(&[modified(JDOE, &["uid"])]), Some(vec![dn(JDOE)]));
+        assert_eq!(reread(&[notified(JDOE)]), Some(vec![dn(JDOE)]));
+        // A notification for a DN neither listed nor added here may be the new DN of a
+        // listed entry renamed by another client; so may one for a DN deleted since, or
+        // a modification here of a DN not listed; a write that may or may not have been
+        // made, and a change not known, say too little: scan.
+        assert_eq!(reread(&[notified(OTHER)]), None);
+        assert_eq!(reread(&[del(JDOE), notified(JDOE)]), None);
+        assert_eq!(reread(&[add(NEW), del(NEW), notified(NEW)]), None);
+        assert_eq!(reread(&[modified(OTHER, &["objectClass"])]), None);
+        assert_eq!(reread(&[add(NEW), Change::Attempted { dn: dn(NEW) }]), None);
+        assert_eq!(reread(&[Change::Unknown]), None);
+        // A deleted entry is forgotten as added.
+        let gone = net(&[del(NEW)], &first.added).unwrap();
+        assert!(gone.added.is_empty() && gone.is_empty());
+        // Logins (a session, an audit event) do not count as added.
+        let session = Change::Written {
+            dn: dn("heraclesSessionId=1,ou=sessions,ou=heracles,dc=example,dc=com"),
+            classes: Some(vec!["heraclesSession".into()]),
+            attributes: vec!["heraclesSessionId".into()],
+        };
+        let n = net(&[session], &BTreeSet::new()).unwrap();
+        assert!(n.is_empty() && n.added.is_empty());
     }
 
     #[test]

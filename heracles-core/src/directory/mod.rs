@@ -36,11 +36,15 @@ mod tri;
 
 use async_trait::async_trait;
 
+pub(crate) use self::changes::in_scope;
 pub(crate) use self::changes::{is_dn_valued, is_membership, may_hold_members};
-pub use self::changes::{net_removals, Change, ChangeLog, Marker, LOG_CAPACITY};
+pub use self::changes::{net_changes, Change, ChangeLog, Marker, NetChanges, LOG_CAPACITY};
 pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
 pub use self::ldap::{Bind, LdapConfig, LdapDirectory};
+#[cfg(test)]
+pub(crate) use self::sort::sort_entries;
+pub(crate) use self::sort::Order;
 pub use self::sort::SortKey;
 
 use crate::dn::{Dn, Rdn};
@@ -135,6 +139,19 @@ pub struct Window {
 /// Every match of `req` as DNs in `req.sort` order, fetching no attribute but the sort keys:
 /// what a list needs to count, page and check access without reading every entry.
 pub async fn sorted_dns<D: Directory + ?Sized>(dir: &D, req: &SearchRequest) -> Result<Vec<Dn>> {
+    Ok(sorted_matches(dir, req)
+        .await?
+        .into_iter()
+        .map(|e| e.dn)
+        .collect())
+}
+
+/// Every match of `req` in `req.sort` order, with its sort keys' attributes only (see
+/// [`sorted_dns`]).
+pub(crate) async fn sorted_matches<D: Directory + ?Sized>(
+    dir: &D,
+    req: &SearchRequest,
+) -> Result<Vec<Entry>> {
     let mut scan = req.clone();
     scan.size_limit = None;
     scan.attributes = if req.sort.is_empty() {
@@ -142,7 +159,7 @@ pub async fn sorted_dns<D: Directory + ?Sized>(dir: &D, req: &SearchRequest) -> 
     } else {
         req.sort.iter().map(|k| k.attr.clone()).collect()
     };
-    Ok(dir.search(&scan).await?.into_iter().map(|e| e.dn).collect())
+    dir.search(&scan).await
 }
 
 /// [`Directory::search_window`] by a scan: the DNs and sort keys of every match (see

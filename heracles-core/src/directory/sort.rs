@@ -104,6 +104,65 @@ pub(crate) fn strip_unrequested(found: &mut [Entry], requested: &[String], keys:
     }
 }
 
+/// The order of a sorted search: each key's ordering rule, applied to entries' normalised
+/// sort values ([`Order::values`]). Ties are left to the caller, which breaks them by the
+/// normalised DN as [`sort_entries`] does.
+#[derive(Debug)]
+pub(crate) struct Order<'k> {
+    keys: &'k [SortKey],
+    rules: Vec<MatchingRule>,
+}
+
+impl<'k> Order<'k> {
+    pub(crate) fn new(schema: &Schema, keys: &'k [SortKey]) -> Self {
+        Order {
+            keys,
+            rules: keys
+                .iter()
+                .map(|k| ordering_rule(schema, &k.attr))
+                .collect(),
+        }
+    }
+
+    /// `e`'s normalised sort value per key: its smallest value, `None` without one.
+    pub(crate) fn values(&self, e: &Entry) -> Vec<Option<Vec<u8>>> {
+        self.keys
+            .iter()
+            .zip(&self.rules)
+            .map(|(k, rule)| {
+                e.get(&k.attr)
+                    .iter()
+                    .filter_map(|v| rule.normalize(v).ok())
+                    .min_by(|a, b| rule.compare_normalized(a, b).unwrap_or_else(|| a.cmp(b)))
+            })
+            .collect()
+    }
+
+    /// Compares two entries' sort values (from [`Order::values`]).
+    pub(crate) fn compare<A: AsRef<[u8]>, B: AsRef<[u8]>>(
+        &self,
+        a: &[Option<A>],
+        b: &[Option<B>],
+    ) -> Ordering {
+        for ((k, rule), (va, vb)) in self.keys.iter().zip(&self.rules).zip(a.iter().zip(b)) {
+            let ord = match (va, vb) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(x), Some(y)) => {
+                    let (x, y) = (x.as_ref(), y.as_ref());
+                    rule.compare_normalized(x, y).unwrap_or_else(|| x.cmp(y))
+                }
+            };
+            let ord = if k.descending { ord.reverse() } else { ord };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        Ordering::Equal
+    }
+}
+
 /// An entry's normalised sort value per key, its normalised DN, and its position.
 type Decorated = (Vec<Option<Vec<u8>>>, String, usize);
 
@@ -112,47 +171,14 @@ pub(crate) fn sort_entries(schema: &Schema, entries: &mut Vec<Entry>, keys: &[So
     if keys.is_empty() {
         return;
     }
-    let rules: Vec<MatchingRule> = keys
-        .iter()
-        .map(|k| ordering_rule(schema, &k.attr))
-        .collect();
+    let order = Order::new(schema, keys);
     // Precompute each entry's normalised sort value per key and its DN key.
     let mut decorated: Vec<Decorated> = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| {
-            let vals = keys
-                .iter()
-                .zip(&rules)
-                .map(|(k, rule)| {
-                    let normed: Vec<Vec<u8>> = e
-                        .get(&k.attr)
-                        .iter()
-                        .filter_map(|v| rule.normalize(v).ok())
-                        .collect();
-                    normed
-                        .into_iter()
-                        .min_by(|a, b| rule.compare_normalized(a, b).unwrap_or_else(|| a.cmp(b)))
-                })
-                .collect();
-            (vals, e.dn.normalized(), i)
-        })
+        .map(|(i, e)| (order.values(e), e.dn.normalized(), i))
         .collect();
-    decorated.sort_by(|a, b| {
-        for ((k, rule), (va, vb)) in keys.iter().zip(&rules).zip(a.0.iter().zip(&b.0)) {
-            let ord = match (va, vb) {
-                (None, None) => Ordering::Equal,
-                (None, Some(_)) => Ordering::Greater,
-                (Some(_), None) => Ordering::Less,
-                (Some(x), Some(y)) => rule.compare_normalized(x, y).unwrap_or_else(|| x.cmp(y)),
-            };
-            let ord = if k.descending { ord.reverse() } else { ord };
-            if ord != Ordering::Equal {
-                return ord;
-            }
-        }
-        a.1.cmp(&b.1)
-    });
+    decorated.sort_by(|a, b| order.compare(&a.0, &b.0).then_with(|| a.1.cmp(&b.1)));
     let mut slots: Vec<Option<Entry>> = std::mem::take(entries).into_iter().map(Some).collect();
     *entries = decorated
         .into_iter()

@@ -13,12 +13,16 @@
 //!    against them ([`Marker::changed_since`], [`Change::may_affect`]): if nothing that
 //!    changed since can change which entries match or their order — an audit event or a
 //!    session written by a login does not change a list of users —, the cached list is
-//!    exactly what a new scan would return and it is used; if the only such changes are
-//!    deletes of listed entries, and whole lives of entries added through this directory
-//!    and deleted again ([`net_removals`]), the list without those deleted is used;
-//!    otherwise, or when the
-//!    directory cannot tell what changed, one new scan is made (one per key, however many
-//!    requests wait for it). So a cached answer is never stale.
+//!    exactly what a new scan would return and it is used. If the log tells enough
+//!    ([`net_changes`]), the cached list is patched: deleted listed entries are taken
+//!    out, whole lives of entries added through this directory and deleted again are
+//!    left out, and entries added or modified through this directory (and the server's
+//!    notifications of those, or of listed entries) are read again — one search of the
+//!    list's filter at each DN, for its sort keys — and put in their places or out.
+//!    Otherwise (a rename, a notification of an entry not known, a write that failed, too
+//!    many entries to read again), or when the directory cannot tell what changed, one
+//!    new scan is made (one per key, however many requests wait for it). So a cached
+//!    answer is never stale.
 //! 3. The page is cut out of the list — after dropping the DNs the caller may not read,
 //!    unless its ACL allows the whole base ([`CompiledAcl::allows_subtree`]) — and only
 //!    the page's entries are read ([`Directory::fetch`], one search on LDAP), or taken
@@ -43,9 +47,9 @@
 //! [`Heracles::set_list_cache`]: super::Heracles::set_list_cache
 //! [`Marker::changed_since`]: crate::directory::Marker::changed_since
 //! [`Change::may_affect`]: crate::directory::Change::may_affect
-//! [`net_removals`]: crate::directory::net_removals
+//! [`net_changes`]: crate::directory::net_changes
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -53,13 +57,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::OnceCell;
 
 use super::common::Principal;
+use super::pack;
 use super::Heracles;
 use crate::acl::Permission;
 use crate::directory::{
-    net_removals, sorted_dns, Change, Directory, Entry, Marker, Scope, SearchRequest, SortKey,
+    in_scope, net_changes, sorted_dns, sorted_matches, Change, Directory, Entry, Marker, Order,
+    Scope, SearchRequest, SortKey,
 };
 use crate::dn::Dn;
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 use crate::page::{Page, PageRequest};
 use crate::schema::Schema;
 
@@ -171,30 +177,237 @@ impl<T> Fresh<T> {
     }
 }
 
-/// The sorted DNs of a list, and a set of their hashes to tell quickly whether a DN is
-/// one of them.
+/// Each listed entry's normalised sort values, packed in one buffer: per entry and key, a
+/// varint of the value's length plus one (0: no value), then the value.
+#[derive(Debug, Default)]
+struct Keys {
+    buf: Vec<u8>,
+    /// Where each entry's values end in `buf`.
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    fn push<V: AsRef<[u8]>>(&mut self, values: &[Option<V>]) {
+        for v in values {
+            match v {
+                None => pack::put_len(&mut self.buf, 0),
+                Some(v) => {
+                    let v = v.as_ref();
+                    pack::put_len(&mut self.buf, v.len().saturating_add(1));
+                    self.buf.extend_from_slice(v);
+                }
+            }
+        }
+        self.ends.push(self.buf.len());
+    }
+
+    /// Entry `i`'s values as packed.
+    fn record(&self, i: usize) -> &[u8] {
+        let start = i
+            .checked_sub(1)
+            .and_then(|p| self.ends.get(p))
+            .copied()
+            .unwrap_or(0);
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    fn push_record(&mut self, record: &[u8]) {
+        self.buf.extend_from_slice(record);
+        self.ends.push(self.buf.len());
+    }
+
+    /// Entry `i`'s values.
+    fn values(&self, i: usize) -> Vec<Option<&[u8]>> {
+        let mut rest = self.record(i);
+        let mut out = Vec::new();
+        while let Some(n) = pack::take_len(&mut rest) {
+            let Some(n) = n.checked_sub(1) else {
+                out.push(None);
+                continue;
+            };
+            let (v, tail) = (rest.get(..n).unwrap_or_default(), rest.get(n..));
+            out.push(Some(v));
+            rest = tail.unwrap_or_default();
+        }
+        out
+    }
+}
+
+/// The sorted DNs of a list, a set of their hashes to tell quickly whether a DN is one of
+/// them, and their sort values to put an entry read again in its place.
 #[derive(Debug)]
 struct Sorted {
-    dns: Arc<Vec<Dn>>,
-    hashes: HashSet<u64>,
+    dns: Arc<Vec<Arc<Dn>>>,
+    /// Each DN's hash, in the same order.
+    hashes: Vec<u64>,
+    /// How many DNs have each hash.
+    counts: HashMap<u64, u32>,
+    /// Empty when the list has no sort keys (it then follows the directory's order, where
+    /// no entry can be put in by this side).
+    keys: Keys,
+    /// Entries added through this directory (see [`NetChanges::added`](crate::directory::NetChanges::added)).
+    added: BTreeSet<Dn>,
 }
 
 fn dn_hash(dn: &Dn) -> u64 {
     BuildHasherDefault::<DefaultHasher>::default().hash_one(dn)
 }
 
+/// An entry read again: its DN, its sort values and its normalised DN.
+type Placed = (Dn, Vec<Option<Vec<u8>>>, String);
+
 impl Sorted {
-    fn new(dns: Vec<Dn>) -> Sorted {
-        let hashes = dns.iter().map(dn_hash).collect();
+    /// The matches of a scan ([`sorted_matches`]), in order.
+    fn scanned(schema: &Schema, req: &SearchRequest, matches: Vec<Entry>) -> Sorted {
+        let order = Order::new(schema, &req.sort);
+        let mut keys = Keys::default();
+        if !req.sort.is_empty() {
+            for e in &matches {
+                keys.push(&order.values(e));
+            }
+        }
+        let dns: Vec<Arc<Dn>> = matches.into_iter().map(|e| Arc::new(e.dn)).collect();
+        let hashes: Vec<u64> = dns.iter().map(|dn| dn_hash(dn)).collect();
+        let mut counts: HashMap<u64, u32> = HashMap::with_capacity(hashes.len());
+        for h in &hashes {
+            *counts.entry(*h).or_default() += 1;
+        }
         Sorted {
-            dns: Arc::new(dns),
             hashes,
+            counts,
+            dns: Arc::new(dns),
+            keys,
+            added: BTreeSet::new(),
         }
     }
 
     /// Whether `dn` is (or, rarely, has the hash of) one of the DNs.
     fn lists(&self, dn: &Dn) -> bool {
-        self.hashes.contains(&dn_hash(dn))
+        self.counts.contains_key(&dn_hash(dn))
+    }
+
+    /// Whether listed entry `i` comes before the entry `new`.
+    fn before(&self, order: &Order<'_>, i: usize, new: &Placed) -> bool {
+        let ord = order.compare(&self.keys.values(i), &new.1).then_with(|| {
+            self.dns.get(i).map_or(std::cmp::Ordering::Greater, |dn| {
+                dn.normalized().cmp(&new.2)
+            })
+        });
+        ord == std::cmp::Ordering::Less
+    }
+
+    /// The list without the DNs in `gone`, with the entries in `new` (and their sort
+    /// values) in their places.
+    fn patched(
+        &self,
+        order: &Order<'_>,
+        gone: &HashSet<Dn>,
+        new: Vec<(Dn, Vec<Option<Vec<u8>>>)>,
+        added: BTreeSet<Dn>,
+    ) -> Sorted {
+        let mut new: Vec<Placed> = new
+            .into_iter()
+            .map(|(dn, values)| {
+                let norm = dn.normalized();
+                (dn, values, norm)
+            })
+            .collect();
+        new.sort_by(|a, b| order.compare(&a.1, &b.1).then_with(|| a.2.cmp(&b.2)));
+        // Where each new entry goes among the listed ones (a binary search each).
+        let places: Vec<usize> = new
+            .iter()
+            .map(|n| {
+                let (mut lo, mut hi) = (0, self.dns.len());
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if self.before(order, mid, n) {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo
+            })
+            .collect();
+        let gone_hashes: HashSet<u64> = gone.iter().map(dn_hash).collect();
+        let with_keys = self.keys.ends.len() == self.dns.len();
+        let size = self.dns.len() + new.len();
+        let mut out = Sorted {
+            dns: Arc::new(Vec::new()),
+            hashes: Vec::with_capacity(size),
+            counts: self.counts.clone(),
+            keys: Keys::default(),
+            added,
+        };
+        out.keys.ends.reserve(size);
+        out.keys.buf.reserve(self.keys.buf.len());
+        let mut dns = Vec::with_capacity(size);
+        let mut next = new.into_iter().zip(places).peekable();
+        for (i, (dn, &h)) in self.dns.iter().zip(&self.hashes).enumerate() {
+            while let Some(((dn, values, _), _)) = next.next_if(|(_, at)| *at <= i) {
+                dns.push(out.put(dn, &values));
+            }
+            if gone_hashes.contains(&h) && gone.contains(&**dn) {
+                if let Some(n) = out.counts.get_mut(&h) {
+                    *n -= 1;
+                    if *n == 0 {
+                        out.counts.remove(&h);
+                    }
+                }
+                continue;
+            }
+            if with_keys {
+                out.keys.push_record(self.keys.record(i));
+            }
+            out.hashes.push(h);
+            dns.push(Arc::clone(dn));
+        }
+        for ((dn, values, _), _) in next {
+            dns.push(out.put(dn, &values));
+        }
+        out.dns = Arc::new(dns);
+        out
+    }
+
+    /// Counts a new DN with its sort values, and returns it to be listed.
+    fn put(&mut self, dn: Dn, values: &[Option<Vec<u8>>]) -> Arc<Dn> {
+        let h = dn_hash(&dn);
+        *self.counts.entry(h).or_default() += 1;
+        self.hashes.push(h);
+        self.keys.push(values);
+        Arc::new(dn)
+    }
+}
+
+/// Most entries a list reads again to follow changes, instead of a new scan.
+const MAX_REREADS: usize = 64;
+
+/// Most entries added through this directory a list remembers (see
+/// [`NetChanges::added`](crate::directory::NetChanges::added)); past that it forgets them, and their notifications make it
+/// scan again.
+const MAX_ADDED: usize = 256;
+
+/// Reads `dn` again for `req`: its sort values if it is one of `req`'s matches.
+async fn reread(
+    dir: &dyn Directory,
+    req: &SearchRequest,
+    order: &Order<'_>,
+    dn: &Dn,
+) -> Result<Option<Vec<Option<Vec<u8>>>>> {
+    if !in_scope(dn, req) {
+        return Ok(None);
+    }
+    let attrs: Vec<&str> = if req.sort.is_empty() {
+        vec!["1.1"]
+    } else {
+        req.sort.iter().map(|k| k.attr.as_str()).collect()
+    };
+    let one = SearchRequest::new(dn.clone(), Scope::Base, req.filter.clone()).attributes(attrs);
+    match dir.search(&one).await {
+        Ok(found) => Ok(found.first().map(|e| order.values(e))),
+        Err(e) if e.code() == ErrorCode::EntryNotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -214,6 +427,8 @@ pub(crate) struct ListCache {
     clock: AtomicU64,
     /// Scans made (cache misses), for tests and diagnostics.
     scans: AtomicU64,
+    /// Lists patched from the change log and entries read again, instead of scanned.
+    patches: AtomicU64,
     /// Whether the task keeping the lists checked against the change log runs.
     keeping: AtomicBool,
 }
@@ -225,6 +440,7 @@ impl Default for ListCache {
             slots: Mutex::new(HashMap::new()),
             clock: AtomicU64::new(0),
             scans: AtomicU64::new(0),
+            patches: AtomicU64::new(0),
             keeping: AtomicBool::new(false),
         }
     }
@@ -244,6 +460,10 @@ impl ListCache {
 
     pub(crate) fn scans(&self) -> u64 {
         self.scans.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn patches(&self) -> u64 {
+        self.patches.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Slot>>> {
@@ -301,55 +521,72 @@ impl ListCache {
     }
 
     /// The sorted DNs of `slot` (computed as `sorted`) at `marker`, if the changes since
-    /// they were last checked tell what they are without a scan: unchanged, or without
-    /// deleted entries (the slot is then replaced by one holding the list without them).
-    fn check(
+    /// they were last checked tell what they are without a scan: unchanged, or with
+    /// deleted entries taken out and the few entries that changed read again and put in
+    /// their places (the slot is then replaced by one holding the patched list).
+    async fn check(
         &self,
+        dir: &dyn Directory,
         slot: &Arc<Slot>,
         sorted: &Sorted,
         marker: &Marker,
         schema: &Schema,
-    ) -> Option<Arc<Vec<Dn>>> {
+    ) -> Result<Option<Arc<Vec<Arc<Dn>>>>> {
+        let Some(changes) = slot.fresh.changes_at(marker) else {
+            return Ok(None);
+        };
         let listed = |dn: &Dn| sorted.lists(dn);
-        let removed = net_removals(&slot.fresh.changes_at(marker)?, &slot.req, &listed, schema)?;
-        if removed.is_empty() {
+        let Some(mut net) = net_changes(&changes, &slot.req, &listed, &sorted.added, schema) else {
+            return Ok(None);
+        };
+        if net.is_empty() && net.added == sorted.added {
             slot.fresh.advance(marker);
-            return Some(Arc::clone(&sorted.dns));
+            return Ok(Some(Arc::clone(&sorted.dns)));
         }
-        // Only listed entries were deleted: the list without them, no scan.
-        let kept: Vec<Dn> = sorted
-            .dns
-            .iter()
-            .filter(|d| !removed.contains(*d))
-            .cloned()
-            .collect();
-        let patched = Sorted::new(kept);
+        if !net.reread.is_empty() && (slot.req.sort.is_empty() || net.reread.len() > MAX_REREADS) {
+            return Ok(None);
+        }
+        let order = Order::new(schema, &slot.req.sort);
+        let mut found = Vec::new();
+        for dn in &net.reread {
+            if let Some(values) = reread(dir, &slot.req, &order, dn).await? {
+                found.push((dn.clone(), values));
+            }
+        }
+        if net.added.len() > MAX_ADDED {
+            net.added.clear();
+        }
+        let mut gone = net.removed;
+        gone.extend(net.reread);
+        let patched = sorted.patched(&order, &gone, found, net.added);
         let dns = Arc::clone(&patched.dns);
+        self.patches.fetch_add(1, Ordering::Relaxed);
         self.replace(slot, Fresh::ready(marker.clone(), patched));
-        Some(dns)
+        Ok(Some(dns))
     }
 
     /// Checks every computed list against `marker` (see [`ListCache::check`]), so that
     /// lists not asked for while many changes were logged are still known to hold once
     /// the log has dropped those changes.
-    fn keep_up(&self, marker: &Marker, schema: &Schema) {
+    async fn keep_up(&self, dir: &dyn Directory, marker: &Marker, schema: &Schema) {
         let slots: Vec<Arc<Slot>> = self.lock().values().cloned().collect();
         for slot in slots {
             if let Some(sorted) = slot.fresh.value() {
-                let _ = self.check(&slot, &sorted, marker, schema);
+                // A list that cannot be checked now is scanned again when asked for.
+                let _ = self.check(dir, &slot, &sorted, marker, schema).await;
             }
         }
     }
 
     /// The sorted DNs of `req` at `marker` (scanned again only when something changed
-    /// that may change them).
+    /// that the log does not tell enough of).
     async fn sorted(
         &self,
         dir: &dyn Directory,
         schema: &Schema,
         req: &SearchRequest,
         marker: &Marker,
-    ) -> Result<Arc<Vec<Dn>>> {
+    ) -> Result<Arc<Vec<Arc<Dn>>>> {
         let mut stale = None;
         // A slot made here (scanned after `marker` was read) holds at `marker`; one made
         // meanwhile by another request, under an older marker, may not: a few rounds.
@@ -359,16 +596,23 @@ impl ListCache {
                 .fresh
                 .get(|| async {
                     self.scans.fetch_add(1, Ordering::Relaxed);
-                    sorted_dns(dir, req).await.map(Sorted::new)
+                    let matches = sorted_matches(dir, req).await?;
+                    Ok(Sorted::scanned(schema, req, matches))
                 })
                 .await?;
-            if let Some(dns) = self.check(&slot, &sorted, marker, schema) {
+            if let Some(dns) = self.check(dir, &slot, &sorted, marker, schema).await? {
                 return Ok(dns);
             }
             stale = Some(slot);
         }
         self.scans.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(sorted_dns(dir, req).await?))
+        Ok(Arc::new(
+            sorted_dns(dir, req)
+                .await?
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
+        ))
     }
 }
 
@@ -398,20 +642,31 @@ pub(crate) async fn page(
             let w = dir.search_window(req, page.offset(), page.limit()).await?;
             return Ok(Page::new(w.entries, w.total, page));
         }
-        None => Arc::new(sorted_dns(dir, req).await?),
+        None => Arc::new(
+            sorted_dns(dir, req)
+                .await?
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
+        ),
     };
     let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
     let take = page.limit() as usize;
     let (wanted, total): (Vec<Dn>, usize) = if everything {
         let end = skip.saturating_add(take).min(dns.len());
-        let wanted = dns.get(skip.min(end)..end).unwrap_or_default().to_vec();
+        let wanted = dns
+            .get(skip.min(end)..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|dn| (**dn).clone())
+            .collect();
         (wanted, dns.len())
     } else {
         let mut total = 0usize;
         let mut wanted = Vec::with_capacity(take);
         for dn in dns.iter().filter(|dn| p.allows(read, dn)) {
             if total >= skip && wanted.len() < take {
-                wanted.push(dn.clone());
+                wanted.push((**dn).clone());
             }
             total += 1;
         }
@@ -453,9 +708,105 @@ pub(crate) fn keep_up(h: &Heracles) {
                 Ok(Some(m)) if m.is_logged() => m,
                 _ => continue,
             };
-            h.list_cache().keep_up(&marker, h.schema());
+            h.list_cache()
+                .keep_up(h.directory(), &marker, h.schema())
+                .await;
             super::memberships::keep_up(&h, &marker);
             super::replica::keep_up(&h, &marker).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashSet};
+    use std::sync::Arc;
+
+    use super::{Order, Sorted};
+    use crate::directory::{sort_entries, Entry, Scope, SearchRequest, SortKey};
+    use crate::dn::Dn;
+    use crate::filter::Filter;
+    use crate::schema::Schema;
+
+    fn person(uid: &str, cn: Option<&str>, number: &str) -> Entry {
+        let mut e =
+            Entry::new(Dn::parse(&format!("uid={uid},ou=people,dc=example,dc=com")).unwrap())
+                .with("uid", [uid])
+                .with("uidNumber", [number]);
+        if let Some(cn) = cn {
+            e.set("cn", [cn]);
+        }
+        e
+    }
+
+    fn dns(v: &[Entry]) -> Vec<Arc<Dn>> {
+        v.iter().map(|e| Arc::new(e.dn.clone())).collect()
+    }
+
+    #[test]
+    fn a_patched_list_is_the_list_a_scan_would_give() {
+        let schema = Schema::builtin();
+        let before: Vec<Entry> = [
+            ("a", Some("Zoe"), "5"),
+            ("b", Some("adam"), "12"),
+            ("c", None, "7"),
+            ("d", Some("adam"), "3"),
+            ("e", Some("Mia"), "40"),
+        ]
+        .into_iter()
+        .map(|(u, cn, n)| person(u, cn, n))
+        .collect();
+        // Deleted: b; modified: e (cn now "Bea"), a (now out of the matches); added: f
+        // (ties with d), g (no cn: last ascending, first descending).
+        let e2 = person("e", Some("Bea"), "40");
+        let f = person("f", Some("ADAM"), "1");
+        let g = person("g", None, "99");
+        let after: Vec<Entry> = vec![
+            before[2].clone(),
+            before[3].clone(),
+            e2.clone(),
+            f.clone(),
+            g.clone(),
+        ];
+        for keys in [
+            vec![SortKey::asc("cn")],
+            vec![SortKey::desc("cn"), SortKey::asc("uidNumber")],
+            vec![SortKey::desc("uidNumber")],
+        ] {
+            let req = SearchRequest::new(
+                Dn::parse("dc=example,dc=com").unwrap(),
+                Scope::Subtree,
+                Filter::present("uid"),
+            )
+            .sort(keys.clone());
+            let order = Order::new(&schema, &req.sort);
+            let mut scanned = before.clone();
+            sort_entries(&schema, &mut scanned, &keys);
+            let list = Sorted::scanned(&schema, &req, scanned);
+            let gone: HashSet<Dn> = [&before[0], &before[1], &before[4], &f, &g]
+                .into_iter()
+                .map(|e| e.dn.clone())
+                .collect();
+            let new = [&e2, &f, &g]
+                .into_iter()
+                .map(|e| (e.dn.clone(), order.values(e)))
+                .collect();
+            let patched = list.patched(&order, &gone, new, BTreeSet::new());
+            let mut expect = after.clone();
+            sort_entries(&schema, &mut expect, &keys);
+            assert_eq!(*patched.dns, dns(&expect), "{keys:?}");
+            // Its keys and hashes follow: patched again, it is still right.
+            assert!(patched.lists(&f.dn) && !patched.lists(&before[0].dn));
+            let again = patched.patched(
+                &order,
+                &HashSet::from([f.dn.clone()]),
+                vec![(before[0].dn.clone(), order.values(&before[0]))],
+                BTreeSet::new(),
+            );
+            let mut expect2: Vec<Entry> = expect.into_iter().filter(|e| e.dn != f.dn).collect();
+            expect2.push(before[0].clone());
+            sort_entries(&schema, &mut expect2, &keys);
+            assert_eq!(*again.dns, dns(&expect2), "{keys:?}");
+        }
+    }
 }

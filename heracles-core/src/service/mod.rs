@@ -236,6 +236,13 @@ impl Heracles {
         self.inner.lists.scans()
     }
 
+    /// How many times the lists' cache has followed changes without a scan: deleted
+    /// entries taken out, entries added or modified read again and put in their places
+    /// (see [`lists`]).
+    pub fn list_cache_patches(&self) -> u64 {
+        self.inner.lists.patches()
+    }
+
     pub(crate) fn list_cache(&self) -> &lists::ListCache {
         &self.inner.lists
     }

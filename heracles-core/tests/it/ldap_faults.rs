@@ -551,6 +551,99 @@ async fn lists_rescan_only_for_changes_that_matter() {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+
+    // A user created and kept, and a listed user's sort key changed, through Heracles:
+    // each is read again and put in its place, without a scan — also once slapd's
+    // notifications of those writes arrive.
+    uids(&h).await;
+    let (scans, patches) = (h.list_cache_scans(), h.list_cache_patches());
+    let kept = serde_json::json!({"uid": "lr5", "cn": "Mid", "sn": "S"});
+    h.users()
+        .create(&admin, kept.as_object().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(uids(&h).await, ["lr0", "lr5", "lr9", "total 3"]);
+    assert_eq!(by_cn(&h).await, ["lr9", "lr0", "lr5"]);
+    let cn = serde_json::json!({"cn": "Zz Top"});
+    h.users()
+        .update(&admin, "lr5", cn.as_object().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(by_cn(&h).await, ["lr5", "lr9", "lr0"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(uids(&h).await, ["lr0", "lr5", "lr9", "total 3"]);
+    assert_eq!(by_cn(&h).await, ["lr5", "lr9", "lr0"]);
+    assert_eq!(
+        h.list_cache_scans(),
+        scans,
+        "rescanned for a user created or modified here"
+    );
+    assert!(h.list_cache_patches() >= patches + 2);
+    // The lists agree with a scan.
+    h.set_list_cache(false);
+    assert_eq!(uids(&h).await, ["lr0", "lr5", "lr9", "total 3"]);
+    assert_eq!(by_cn(&h).await, ["lr5", "lr9", "lr0"]);
+}
+
+/// Users created concurrently, each followed by a list page (as a script creating users
+/// and listing them does): every new user is in the next page, the cached list follows
+/// them without a scan — also as slapd's notifications of them arrive —, and ends equal
+/// to a scan.
+#[tokio::test]
+async fn lists_follow_concurrent_creates_without_scans() {
+    use heracles_core::page::PageRequest;
+    use heracles_core::service::ListQuery;
+
+    let own = OwnSlapd::start();
+    let (h, _other, admin) = watched_services(&own).await;
+    let q = ListQuery::default()
+        .filter("uid:starts:cc")
+        .page(PageRequest::new(100, 0).unwrap());
+    async fn listed(
+        h: &heracles_core::service::Heracles,
+        admin: &heracles_core::service::Principal,
+        q: &ListQuery,
+    ) -> Vec<String> {
+        let p = h.users().list(admin, q).await.unwrap();
+        let uids: Vec<String> = p.data.into_iter().map(|u| u.uid).collect();
+        assert_eq!(uids.len() as u64, p.pagination.total);
+        uids
+    }
+    assert!(listed(&h, &admin, &q).await.is_empty());
+    let scans = h.list_cache_scans();
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let (h, admin, q) = (h.clone(), admin.clone(), q.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..8 {
+                let uid = format!("cc{w}x{i}");
+                let body = serde_json::json!({"uid": uid, "cn": "C", "sn": "S"});
+                h.users()
+                    .create(&admin, body.as_object().unwrap())
+                    .await
+                    .unwrap();
+                let uids = listed(&h, &admin, &q).await;
+                assert!(uids.contains(&uid), "{uid} not in {uids:?}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cached = listed(&h, &admin, &q).await;
+    assert_eq!(cached.len(), 64);
+    assert_eq!(
+        h.list_cache_scans(),
+        scans,
+        "rescanned for users created here"
+    );
+    h.set_list_cache(false);
+    assert_eq!(
+        listed(&h, &admin, &q).await,
+        cached,
+        "the cached list is a scan's"
+    );
 }
 
 /// On slapd with its change watch live, a get and a list page are read once and then

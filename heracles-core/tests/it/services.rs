@@ -1016,6 +1016,32 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
         )
         .await
         .unwrap();
+    // A listed user modified on a list already cached: read again and put in its place
+    // (no scan asserted on the embedded directory, which no other test writes to).
+    let scans = h.list_cache_scans();
+    let by_cn = |h: Heracles| {
+        let (admin, q) = (admin.clone(), q(0, Some("cn")));
+        async move { uids(&h.users().list(&admin, &q).await.unwrap()) }
+    };
+    let expect = |order: [u32; 5]| order.map(|i| format!("{tg}{i:02}")).to_vec();
+    assert_eq!(by_cn(h.clone()).await, expect([0, 3, 6, 9, 1]));
+    let dn01 = h.users().get(&admin, &format!("{tg}01")).await.unwrap().dn;
+    for (cn, order) in [("A first", [1, 0, 3, 6, 9]), ("C 1", [0, 3, 6, 9, 1])] {
+        t.dir()
+            .modify(
+                &dn01,
+                &[Modification::Replace {
+                    attr: "cn".into(),
+                    values: vec![cn.as_bytes().to_vec()],
+                }],
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_cn(h.clone()).await, expect(order), "cn {cn}");
+    }
+    if !on_slapd {
+        assert_eq!(h.list_cache_scans(), scans, "rescanned for a modification");
+    }
     // Posix-only memberships are indexed under the marker: a change shows at once.
     let third = format!("{tg}02");
     h.groups()

@@ -41,6 +41,9 @@ pub enum Op {
     ListFiltered,
     /// `POST /users` then `DELETE /users/{uid}` (two samples).
     CreateDelete,
+    /// `POST /users` (kept) then `GET /users?limit=50` (two samples): the list follows a
+    /// new user.
+    CreateList,
     /// `POST /auth/login` as a random seeded user.
     Login,
 }
@@ -67,6 +70,10 @@ impl Op {
             Op::CreateDelete => vec![
                 "`POST /users` (posix, uidNumber allocated)".into(),
                 "`DELETE /users/{uid}`".into(),
+            ],
+            Op::CreateList => vec![
+                "`POST /users` (kept)".into(),
+                "`GET /users?limit=50` (page 1) after it".into(),
             ],
             Op::Login => vec!["`POST /auth/login`".into()],
         }
@@ -375,7 +382,7 @@ impl Worker<'_> {
                     first,
                 );
             }
-            (Op::CreateDelete, Some(client), _) => {
+            (Op::CreateDelete | Op::CreateList, Some(client), _) => {
                 let uid = format!("bench{}-{}-{}", self.run_id, self.index, self.iteration);
                 let body = format!(
                     "{{\"uid\":\"{uid}\",\"cn\":\"Bench User\",\"sn\":\"User\",\
@@ -387,10 +394,15 @@ impl Worker<'_> {
                     .await;
                 if expect(created, 201, since, first) {
                     let since = Instant::now();
-                    let path = format!("/api/v1/users/{uid}");
-                    let deleted = client.send("DELETE", &path, token, None).await;
+                    let (answer, status) = if self.op == Op::CreateList {
+                        let page1 = client.send("GET", &self.paths.page1, token, None).await;
+                        (page1, 200)
+                    } else {
+                        let path = format!("/api/v1/users/{uid}");
+                        (client.send("DELETE", &path, token, None).await, 204)
+                    };
                     let second = samples.get_mut(1).ok_or("no second sample")?;
-                    expect(deleted, 204, since, second);
+                    expect(answer, status, since, second);
                 }
             }
             (Op::Login, Some(client), _) => {

@@ -16,8 +16,9 @@
 //! It logs in as the bootstrap administrator and, at each concurrency (one keep-alive
 //! connection per worker, each repeating one operation for `--seconds`), measures the HTTP
 //! operations — list page 1, a deep page, get one user, a filtered list, create + delete,
-//! login — and, on slapd, the raw LDAP work with ldap3 as the limit: (a) the page's 50
-//! entries alone, (b) that plus a DN-only paged count of every user, and one uid search.
+//! create (kept) + page 1, login — and, on slapd, the raw LDAP work with ldap3 as the
+//! limit: (a) the page's 50 entries alone, (b) that plus a DN-only paged count of every
+//! user, and one uid search.
 //! It prints one markdown table per backend and user count (requests/s, p50/p99 latency,
 //! ratios to raw LDAP, deep page vs page 1, errors), the server's idle and peak RSS, and the
 //! issue's targets. Progress goes to standard error, tables to standard output.
@@ -64,7 +65,8 @@ const USAGE: &str = "usage: load [--users N,N...] [--seconds S] [--connections C
   --connections      concurrent connections (default 1,16,64)
   --backend          slapd, embedded or both (default slapd,embedded)
   --ops              subset of: raw-page raw-count raw-get page1 deep get filtered
-                     create-delete login (default: all; raw-* only on slapd)
+                     create-delete create-list login (default: all; raw-* only on
+                     slapd)
   --ldap-connections raw ldap3 connections, bound as the server's service account
                      (default 8, the server's pool size)
   --server           the heracles-server binary (default: built with cargo in the same
@@ -104,7 +106,7 @@ impl Backend {
     }
 }
 
-const ALL_OPS: [(&str, Op); 9] = [
+const ALL_OPS: [(&str, Op); 10] = [
     ("raw-page", Op::RawPage),
     ("raw-count", Op::RawPageCount),
     ("raw-get", Op::RawGet),
@@ -113,6 +115,7 @@ const ALL_OPS: [(&str, Op); 9] = [
     ("get", Op::GetUser),
     ("filtered", Op::ListFiltered),
     ("create-delete", Op::CreateDelete),
+    ("create-list", Op::CreateList),
     ("login", Op::Login),
 ];
 
@@ -539,7 +542,7 @@ fn run_backend(
                 if samples.iter().any(|s| s.lat_us.is_empty() && s.errors > 0) {
                     failed_at.push((op, conns));
                 }
-                if matches!(op, Op::CreateDelete | Op::Login) {
+                if matches!(op, Op::CreateDelete | Op::CreateList | Op::Login) {
                     if let Some(s) = settle(labels.join(" + "), conns).await {
                         settled.push(s);
                     }

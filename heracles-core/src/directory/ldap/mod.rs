@@ -158,7 +158,7 @@ impl LdapDirectory {
         Fut: Future<Output = Result<(), OpError>>,
     {
         // An add is logged before it is sent as well: whatever the server notifies of the
-        // new entry comes after it in the log (`net_removals` relies on it), and again
+        // new entry comes after it in the log (`net_changes` relies on it), and again
         // once done, for reads made meanwhile.
         let adds = matches!(
             change,
