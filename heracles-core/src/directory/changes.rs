@@ -272,6 +272,9 @@ impl Change {
     }
 }
 
+/// The listed DN of the entry with an `entryUUID` (lower case), for [`net_changes`].
+pub type ByUuid<'a> = &'a dyn Fn(&str) -> Option<Dn>;
+
 /// What a list's changes did to its matches, as far as the log tells (see
 /// [`net_changes`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -313,6 +316,11 @@ impl NetChanges {
 ///   of a rename by another client, with the old DN still listed; a write that may or
 ///   may not have been made ([`Change::Attempted`]) may have met such an entry.
 ///
+/// When the list knows every listed entry's `entryUUID` (`by_uuid` gives the listed DN
+/// of the entry with an entryUUID), a notification that carries one is settled too: the
+/// entry is read again at its DN, and if it was listed under another DN (a rename), that
+/// DN is taken out.
+///
 /// Only the first applies when `req` sees a DN-valued attribute, which the server's
 /// overlays may have changed in other entries with any of these.
 pub fn net_changes(
@@ -320,6 +328,7 @@ pub fn net_changes(
     req: &SearchRequest,
     listed: &dyn Fn(&Dn) -> bool,
     added: &BTreeSet<Dn>,
+    by_uuid: Option<ByUuid<'_>>,
     schema: &Schema,
 ) -> Option<NetChanges> {
     let dn_valued = mentions_dn_valued(req, schema);
@@ -342,13 +351,30 @@ pub fn net_changes(
             } else {
                 let dn = dn?;
                 let known = net.added.contains(dn) || (listed(dn) && !vacated.contains(dn));
-                let settles = match &**c {
-                    Change::Written {
-                        classes: Some(_), ..
-                    } => true,
-                    Change::Written { classes: None, .. } | Change::Entry { leaf: true, .. } => {
-                        known
+                let settles = match (&**c, by_uuid) {
+                    (
+                        Change::Entry {
+                            leaf: true,
+                            uuid: Some(uuid),
+                            ..
+                        },
+                        Some(by_uuid),
+                    ) => {
+                        if let Some(before) = by_uuid(uuid).filter(|before| before != dn) {
+                            net.removed.insert(before);
+                        }
+                        true
                     }
+                    (
+                        Change::Written {
+                            classes: Some(_), ..
+                        },
+                        _,
+                    ) => true,
+                    (
+                        Change::Written { classes: None, .. } | Change::Entry { leaf: true, .. },
+                        _,
+                    ) => known,
                     _ => false,
                 };
                 if dn_valued || !settles {
@@ -844,7 +870,7 @@ mod tests {
         let listed = |d: &Dn| d == &dn(JDOE);
         let removed = |changes: Vec<Change>| {
             let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
-            net_changes(&changes, &s, &listed, &BTreeSet::new(), &schema)
+            net_changes(&changes, &s, &listed, &BTreeSet::new(), None, &schema)
                 .filter(|n| n.reread.is_empty())
                 .map(|n| n.removed)
         };
@@ -875,7 +901,7 @@ mod tests {
                 .map(Arc::new)
                 .collect();
         assert_eq!(
-            net_changes(&changes, &s, &listed, &BTreeSet::new(), &schema),
+            net_changes(&changes, &s, &listed, &BTreeSet::new(), None, &schema),
             None
         );
         let by_group = SearchRequest::new(
@@ -885,7 +911,14 @@ mod tests {
         );
         let changes: Vec<Arc<Change>> = vec![Arc::new(add), Arc::new(del(NEW))];
         assert_eq!(
-            net_changes(&changes, &by_group, &listed, &BTreeSet::new(), &schema),
+            net_changes(
+                &changes,
+                &by_group,
+                &listed,
+                &BTreeSet::new(),
+                None,
+                &schema
+            ),
             None
         );
     }
@@ -899,7 +932,7 @@ mod tests {
         let listed = |d: &Dn| d == &dn(JDOE);
         let net = |changes: &[Change], added: &BTreeSet<Dn>| {
             let changes: Vec<Arc<Change>> = changes.iter().cloned().map(Arc::new).collect();
-            net_changes(&changes, &s, &listed, added, &schema)
+            net_changes(&changes, &s, &listed, added, None, &schema)
         };
         let reread = |changes: &[Change]| {
             net(changes, &BTreeSet::new()).map(|n| n.reread.into_iter().collect::<Vec<_>>())
@@ -940,6 +973,54 @@ mod tests {
         assert_eq!(reread(&[modified(OTHER, &["objectClass"])]), None);
         assert_eq!(reread(&[add(NEW), Change::Attempted { dn: dn(NEW) }]), None);
         assert_eq!(reread(&[Change::Unknown]), None);
+        // With every listed entry's entryUUID known, a notification that carries one is
+        // settled: a listed entry renamed by another client (its old DN taken out), or a
+        // new entry.
+        let uuid_of = |u: &str| (u == "jdoe-uuid").then(|| dn(JDOE));
+        let with_uuid = |d: &str, uuid: &str| Change::Entry {
+            dn: dn(d),
+            classes: vec!["inetOrgPerson".into()],
+            leaf: true,
+            uuid: Some(uuid.into()),
+        };
+        let by_uuid = |changes: &[Change]| {
+            let changes: Vec<Arc<Change>> = changes.iter().cloned().map(Arc::new).collect();
+            net_changes(
+                &changes,
+                &s,
+                &listed,
+                &BTreeSet::new(),
+                Some(&uuid_of),
+                &schema,
+            )
+            .map(|n| (n.removed, n.reread.into_iter().collect::<Vec<_>>()))
+        };
+        assert_eq!(
+            by_uuid(&[with_uuid(OTHER, "jdoe-uuid")]),
+            Some((HashSet::from([dn(JDOE)]), vec![dn(OTHER)]))
+        );
+        assert_eq!(
+            by_uuid(&[with_uuid(OTHER, "new-uuid")]),
+            Some((HashSet::new(), vec![dn(OTHER)]))
+        );
+        assert_eq!(
+            by_uuid(&[with_uuid(JDOE, "jdoe-uuid")]),
+            Some((HashSet::new(), vec![dn(JDOE)]))
+        );
+        // Renamed twice: the first new DN is read again too (and found empty).
+        assert_eq!(
+            by_uuid(&[with_uuid(NEW, "jdoe-uuid"), with_uuid(OTHER, "jdoe-uuid")]),
+            Some((HashSet::from([dn(JDOE)]), vec![dn(NEW), dn(OTHER)]))
+        );
+        // Without them, or a branch: scan.
+        assert_eq!(reread(&[with_uuid(OTHER, "jdoe-uuid")]), None);
+        let branch = Change::Entry {
+            dn: dn(OTHER),
+            classes: vec!["inetOrgPerson".into()],
+            leaf: false,
+            uuid: Some("jdoe-uuid".into()),
+        };
+        assert_eq!(by_uuid(&[branch]), None);
         // A deleted entry is forgotten as added.
         let gone = net(&[del(NEW)], &first.added).unwrap();
         assert!(gone.added.is_empty() && gone.is_empty());

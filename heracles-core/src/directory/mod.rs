@@ -38,7 +38,7 @@ use async_trait::async_trait;
 
 pub(crate) use self::changes::in_scope;
 pub(crate) use self::changes::{is_dn_valued, is_membership, may_hold_members};
-pub use self::changes::{net_changes, Change, ChangeLog, Marker, NetChanges, LOG_CAPACITY};
+pub use self::changes::{net_changes, ByUuid, Change, ChangeLog, Marker, NetChanges, LOG_CAPACITY};
 pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
 pub use self::entry::{Attribute, Attributes, Entry};
 pub use self::ldap::{Bind, LdapConfig, LdapDirectory};
@@ -139,26 +139,31 @@ pub struct Window {
 /// Every match of `req` as DNs in `req.sort` order, fetching no attribute but the sort keys:
 /// what a list needs to count, page and check access without reading every entry.
 pub async fn sorted_dns<D: Directory + ?Sized>(dir: &D, req: &SearchRequest) -> Result<Vec<Dn>> {
-    Ok(sorted_matches(dir, req)
+    Ok(sorted_matches(dir, req, &[])
         .await?
         .into_iter()
         .map(|e| e.dn)
         .collect())
 }
 
-/// Every match of `req` in `req.sort` order, with its sort keys' attributes only (see
-/// [`sorted_dns`]).
+/// Every match of `req` in `req.sort` order, with its sort keys' attributes and `extra`
+/// only (see [`sorted_dns`]).
 pub(crate) async fn sorted_matches<D: Directory + ?Sized>(
     dir: &D,
     req: &SearchRequest,
+    extra: &[&str],
 ) -> Result<Vec<Entry>> {
     let mut scan = req.clone();
     scan.size_limit = None;
-    scan.attributes = if req.sort.is_empty() {
-        vec!["1.1".to_owned()]
-    } else {
-        req.sort.iter().map(|k| k.attr.clone()).collect()
-    };
+    scan.attributes = req
+        .sort
+        .iter()
+        .map(|k| k.attr.clone())
+        .chain(extra.iter().map(|a| (*a).to_owned()))
+        .collect();
+    if scan.attributes.is_empty() {
+        scan.attributes.push("1.1".to_owned());
+    }
     dir.search(&scan).await
 }
 

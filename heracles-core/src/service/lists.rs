@@ -16,13 +16,14 @@
 //!    exactly what a new scan would return and it is used. If the log tells enough
 //!    ([`net_changes`]), the cached list is patched: deleted listed entries are taken
 //!    out, whole lives of entries added through this directory and deleted again are
-//!    left out, and entries added or modified through this directory (and the server's
-//!    notifications of those, or of listed entries) are read again — one search of the
-//!    list's filter at each DN, for its sort keys — and put in their places or out.
-//!    Otherwise (a rename, a notification of an entry not known, a write that failed, too
-//!    many entries to read again), or when the directory cannot tell what changed, one
-//!    new scan is made (one per key, however many requests wait for it). So a cached
-//!    answer is never stale.
+//!    left out, and entries added or modified through this directory, or notified by the
+//!    server, are read again — one search of the list's filter at each DN, for its sort
+//!    keys and `entryUUID` — and put in their places or out. The list keeps each entry's
+//!    `entryUUID`: a notified entry listed under another DN was renamed, and that DN is
+//!    taken out. Otherwise (a branch renamed, a rename through this directory, a write
+//!    that failed, too many entries to read again), or when the directory cannot tell
+//!    what changed, one new scan is made (one per key, however many requests wait for
+//!    it). So a cached answer is never stale.
 //! 3. The page is cut out of the list — after dropping the DNs the caller may not read,
 //!    unless its ACL allows the whole base ([`CompiledAcl::allows_subtree`]) — and only
 //!    the page's entries are read ([`Directory::fetch`], one search on LDAP), or taken
@@ -61,8 +62,8 @@ use super::pack;
 use super::Heracles;
 use crate::acl::Permission;
 use crate::directory::{
-    in_scope, net_changes, sorted_dns, sorted_matches, Change, Directory, Entry, Marker, Order,
-    Scope, SearchRequest, SortKey,
+    in_scope, net_changes, sorted_dns, sorted_matches, ByUuid, Change, Directory, Entry, Marker,
+    Order, Scope, SearchRequest, SortKey,
 };
 use crate::dn::Dn;
 use crate::error::{ErrorCode, Result};
@@ -248,14 +249,39 @@ struct Sorted {
     keys: Keys,
     /// Entries added through this directory (see [`NetChanges::added`](crate::directory::NetChanges::added)).
     added: BTreeSet<Dn>,
+    /// Each entry's `entryUUID`, in the same order (0: not known), and whether every one
+    /// is known: the server's notifications of renames then tell which DN was renamed.
+    uuids: Vec<u128>,
+    all_uuids: bool,
+}
+
+/// The `entryUUID` attribute, fetched with the sort keys.
+const ENTRY_UUID: &str = "entryUUID";
+
+/// An `entryUUID` (RFC 4122 text, any case) as a number.
+fn uuid_key(text: &str) -> Option<u128> {
+    let mut n: u128 = 0;
+    let mut digits = 0;
+    for c in text.chars().filter(|c| *c != '-') {
+        n = (n << 4) | u128::from(c.to_digit(16)?);
+        digits += 1;
+    }
+    (digits == 32 && n != 0).then_some(n)
+}
+
+fn uuid_of(e: &Entry) -> Option<u128> {
+    e.first_str(ENTRY_UUID).and_then(uuid_key)
 }
 
 fn dn_hash(dn: &Dn) -> u64 {
     BuildHasherDefault::<DefaultHasher>::default().hash_one(dn)
 }
 
-/// An entry read again: its DN, its sort values and its normalised DN.
-type Placed = (Dn, Vec<Option<Vec<u8>>>, String);
+/// An entry read again: its DN, its sort values and its `entryUUID`.
+type Found = (Dn, Vec<Option<Vec<u8>>>, Option<u128>);
+
+/// An entry read again, with its normalised DN.
+type Placed = (Dn, Vec<Option<Vec<u8>>>, Option<u128>, String);
 
 impl Sorted {
     /// The matches of a scan ([`sorted_matches`]), in order.
@@ -267,6 +293,7 @@ impl Sorted {
                 keys.push(&order.values(e));
             }
         }
+        let uuids: Vec<u128> = matches.iter().map(|e| uuid_of(e).unwrap_or(0)).collect();
         let dns: Vec<Arc<Dn>> = matches.into_iter().map(|e| Arc::new(e.dn)).collect();
         let hashes: Vec<u64> = dns.iter().map(|dn| dn_hash(dn)).collect();
         let mut counts: HashMap<u64, u32> = HashMap::with_capacity(hashes.len());
@@ -279,7 +306,16 @@ impl Sorted {
             dns: Arc::new(dns),
             keys,
             added: BTreeSet::new(),
+            all_uuids: uuids.iter().all(|u| *u != 0),
+            uuids,
         }
+    }
+
+    /// The listed DN of the entry with this `entryUUID`.
+    fn with_uuid(&self, uuid: &str) -> Option<Dn> {
+        let key = uuid_key(uuid)?;
+        let at = self.uuids.iter().position(|u| *u == key)?;
+        self.dns.get(at).map(|dn| (**dn).clone())
     }
 
     /// Whether `dn` is (or, rarely, has the hash of) one of the DNs.
@@ -291,7 +327,7 @@ impl Sorted {
     fn before(&self, order: &Order<'_>, i: usize, new: &Placed) -> bool {
         let ord = order.compare(&self.keys.values(i), &new.1).then_with(|| {
             self.dns.get(i).map_or(std::cmp::Ordering::Greater, |dn| {
-                dn.normalized().cmp(&new.2)
+                dn.normalized().cmp(&new.3)
             })
         });
         ord == std::cmp::Ordering::Less
@@ -303,17 +339,17 @@ impl Sorted {
         &self,
         order: &Order<'_>,
         gone: &HashSet<Dn>,
-        new: Vec<(Dn, Vec<Option<Vec<u8>>>)>,
+        new: Vec<Found>,
         added: BTreeSet<Dn>,
     ) -> Sorted {
         let mut new: Vec<Placed> = new
             .into_iter()
-            .map(|(dn, values)| {
+            .map(|(dn, values, uuid)| {
                 let norm = dn.normalized();
-                (dn, values, norm)
+                (dn, values, uuid, norm)
             })
             .collect();
-        new.sort_by(|a, b| order.compare(&a.1, &b.1).then_with(|| a.2.cmp(&b.2)));
+        new.sort_by(|a, b| order.compare(&a.1, &b.1).then_with(|| a.3.cmp(&b.3)));
         // Where each new entry goes among the listed ones (a binary search each).
         let places: Vec<usize> = new
             .iter()
@@ -339,14 +375,16 @@ impl Sorted {
             counts: self.counts.clone(),
             keys: Keys::default(),
             added,
+            uuids: Vec::with_capacity(size),
+            all_uuids: self.all_uuids,
         };
         out.keys.ends.reserve(size);
         out.keys.buf.reserve(self.keys.buf.len());
         let mut dns = Vec::with_capacity(size);
         let mut next = new.into_iter().zip(places).peekable();
         for (i, (dn, &h)) in self.dns.iter().zip(&self.hashes).enumerate() {
-            while let Some(((dn, values, _), _)) = next.next_if(|(_, at)| *at <= i) {
-                dns.push(out.put(dn, &values));
+            while let Some(((dn, values, uuid, _), _)) = next.next_if(|(_, at)| *at <= i) {
+                dns.push(out.put(dn, &values, uuid));
             }
             if gone_hashes.contains(&h) && gone.contains(&**dn) {
                 if let Some(n) = out.counts.get_mut(&h) {
@@ -361,21 +399,24 @@ impl Sorted {
                 out.keys.push_record(self.keys.record(i));
             }
             out.hashes.push(h);
+            out.uuids.push(self.uuids.get(i).copied().unwrap_or(0));
             dns.push(Arc::clone(dn));
         }
-        for ((dn, values, _), _) in next {
-            dns.push(out.put(dn, &values));
+        for ((dn, values, uuid, _), _) in next {
+            dns.push(out.put(dn, &values, uuid));
         }
         out.dns = Arc::new(dns);
         out
     }
 
     /// Counts a new DN with its sort values, and returns it to be listed.
-    fn put(&mut self, dn: Dn, values: &[Option<Vec<u8>>]) -> Arc<Dn> {
+    fn put(&mut self, dn: Dn, values: &[Option<Vec<u8>>], uuid: Option<u128>) -> Arc<Dn> {
         let h = dn_hash(&dn);
         *self.counts.entry(h).or_default() += 1;
         self.hashes.push(h);
         self.keys.push(values);
+        self.all_uuids &= uuid.is_some();
+        self.uuids.push(uuid.unwrap_or(0));
         Arc::new(dn)
     }
 }
@@ -388,24 +429,24 @@ const MAX_REREADS: usize = 64;
 /// scan again.
 const MAX_ADDED: usize = 256;
 
-/// Reads `dn` again for `req`: its sort values if it is one of `req`'s matches.
+/// Reads `dn` again for `req`: its sort values and `entryUUID` if it is one of `req`'s
+/// matches.
 async fn reread(
     dir: &dyn Directory,
     req: &SearchRequest,
     order: &Order<'_>,
     dn: &Dn,
-) -> Result<Option<Vec<Option<Vec<u8>>>>> {
+) -> Result<Option<Found>> {
     if !in_scope(dn, req) {
         return Ok(None);
     }
-    let attrs: Vec<&str> = if req.sort.is_empty() {
-        vec!["1.1"]
-    } else {
-        req.sort.iter().map(|k| k.attr.as_str()).collect()
-    };
+    let mut attrs: Vec<&str> = req.sort.iter().map(|k| k.attr.as_str()).collect();
+    attrs.push(ENTRY_UUID);
     let one = SearchRequest::new(dn.clone(), Scope::Base, req.filter.clone()).attributes(attrs);
     match dir.search(&one).await {
-        Ok(found) => Ok(found.first().map(|e| order.values(e))),
+        Ok(found) => Ok(found
+            .first()
+            .map(|e| (dn.clone(), order.values(e), uuid_of(e)))),
         Err(e) if e.code() == ErrorCode::EntryNotFound => Ok(None),
         Err(e) => Err(e),
     }
@@ -536,7 +577,11 @@ impl ListCache {
             return Ok(None);
         };
         let listed = |dn: &Dn| sorted.lists(dn);
-        let Some(mut net) = net_changes(&changes, &slot.req, &listed, &sorted.added, schema) else {
+        let with_uuid = |uuid: &str| sorted.with_uuid(uuid);
+        let by_uuid: Option<ByUuid<'_>> = sorted.all_uuids.then_some(&with_uuid);
+        let Some(mut net) =
+            net_changes(&changes, &slot.req, &listed, &sorted.added, by_uuid, schema)
+        else {
             return Ok(None);
         };
         if net.is_empty() && net.added == sorted.added {
@@ -549,8 +594,8 @@ impl ListCache {
         let order = Order::new(schema, &slot.req.sort);
         let mut found = Vec::new();
         for dn in &net.reread {
-            if let Some(values) = reread(dir, &slot.req, &order, dn).await? {
-                found.push((dn.clone(), values));
+            if let Some(one) = reread(dir, &slot.req, &order, dn).await? {
+                found.push(one);
             }
         }
         if net.added.len() > MAX_ADDED {
@@ -596,7 +641,7 @@ impl ListCache {
                 .fresh
                 .get(|| async {
                     self.scans.fetch_add(1, Ordering::Relaxed);
-                    let matches = sorted_matches(dir, req).await?;
+                    let matches = sorted_matches(dir, req, &[ENTRY_UUID]).await?;
                     Ok(Sorted::scanned(schema, req, matches))
                 })
                 .await?;
@@ -744,6 +789,16 @@ mod tests {
     }
 
     #[test]
+    fn entry_uuids_are_numbers() {
+        let key = super::uuid_key("6BA7B810-9dad-11d1-80b4-00c04fd430c8");
+        assert_eq!(key, Some(0x6ba7_b810_9dad_11d1_80b4_00c0_4fd4_30c8));
+        assert_eq!(key, super::uuid_key("6ba7b8109dad11d180b400c04fd430c8"));
+        for bad in ["", "6ba7b810", "6ba7b810-9dad-11d1-80b4-00c04fd430cg", "0"] {
+            assert_eq!(super::uuid_key(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn a_patched_list_is_the_list_a_scan_would_give() {
         let schema = Schema::builtin();
         let before: Vec<Entry> = [
@@ -789,7 +844,7 @@ mod tests {
                 .collect();
             let new = [&e2, &f, &g]
                 .into_iter()
-                .map(|e| (e.dn.clone(), order.values(e)))
+                .map(|e| (e.dn.clone(), order.values(e), None))
                 .collect();
             let patched = list.patched(&order, &gone, new, BTreeSet::new());
             let mut expect = after.clone();
@@ -800,7 +855,7 @@ mod tests {
             let again = patched.patched(
                 &order,
                 &HashSet::from([f.dn.clone()]),
-                vec![(before[0].dn.clone(), order.values(&before[0]))],
+                vec![(before[0].dn.clone(), order.values(&before[0]), None)],
                 BTreeSet::new(),
             );
             let mut expect2: Vec<Entry> = expect.into_iter().filter(|e| e.dn != f.dn).collect();
