@@ -458,6 +458,19 @@ struct Slot {
     used: AtomicU64,
     /// The search whose sorted DNs these are.
     req: SearchRequest,
+    /// Held while the list is patched: requests arriving meanwhile wait for that patch
+    /// instead of each making its own.
+    patching: tokio::sync::Mutex<()>,
+}
+
+/// What [`ListCache::check`] found.
+enum Checked {
+    /// The sorted DNs at the marker.
+    Holds(Arc<Vec<Arc<Dn>>>),
+    /// Another request patched the list meanwhile: check its new slot.
+    Replaced,
+    /// The changes do not tell: scan.
+    Stale,
 }
 
 /// The cache of sorted DNs (one per [`Heracles`]).
@@ -540,6 +553,7 @@ impl ListCache {
             fresh: Fresh::new(marker.clone()),
             used: AtomicU64::new(now),
             req: req.clone(),
+            patching: tokio::sync::Mutex::new(()),
         });
         slots.insert(key, Arc::clone(&slot));
         slot
@@ -556,9 +570,17 @@ impl ListCache {
                     fresh,
                     used: AtomicU64::new(old.used.load(Ordering::Relaxed)),
                     req: old.req.clone(),
+                    patching: tokio::sync::Mutex::new(()),
                 }),
             );
         }
+    }
+
+    /// Whether `slot` is still the cache's slot for its search.
+    fn is_current(&self, slot: &Arc<Slot>) -> bool {
+        self.lock()
+            .get(&Key::of(&slot.req))
+            .is_some_and(|s| Arc::ptr_eq(s, slot))
     }
 
     /// The sorted DNs of `slot` (computed as `sorted`) at `marker`, if the changes since
@@ -572,9 +594,9 @@ impl ListCache {
         sorted: &Sorted,
         marker: &Marker,
         schema: &Schema,
-    ) -> Result<Option<Arc<Vec<Arc<Dn>>>>> {
+    ) -> Result<Checked> {
         let Some(changes) = slot.fresh.changes_at(marker) else {
-            return Ok(None);
+            return Ok(Checked::Stale);
         };
         let listed = |dn: &Dn| sorted.lists(dn);
         let with_uuid = |uuid: &str| sorted.with_uuid(uuid);
@@ -582,14 +604,19 @@ impl ListCache {
         let Some(mut net) =
             net_changes(&changes, &slot.req, &listed, &sorted.added, by_uuid, schema)
         else {
-            return Ok(None);
+            return Ok(Checked::Stale);
         };
         if net.is_empty() && net.added == sorted.added {
             slot.fresh.advance(marker);
-            return Ok(Some(Arc::clone(&sorted.dns)));
+            return Ok(Checked::Holds(Arc::clone(&sorted.dns)));
         }
         if !net.reread.is_empty() && (slot.req.sort.is_empty() || net.reread.len() > MAX_REREADS) {
-            return Ok(None);
+            return Ok(Checked::Stale);
+        }
+        // One patch at a time: whoever waited for it checks the patched list instead.
+        let _patching = slot.patching.lock().await;
+        if !self.is_current(slot) {
+            return Ok(Checked::Replaced);
         }
         let order = Order::new(schema, &slot.req.sort);
         let mut found = Vec::new();
@@ -607,7 +634,7 @@ impl ListCache {
         let dns = Arc::clone(&patched.dns);
         self.patches.fetch_add(1, Ordering::Relaxed);
         self.replace(slot, Fresh::ready(marker.clone(), patched));
-        Ok(Some(dns))
+        Ok(Checked::Holds(dns))
     }
 
     /// Checks every computed list against `marker` (see [`ListCache::check`]), so that
@@ -634,8 +661,10 @@ impl ListCache {
     ) -> Result<Arc<Vec<Arc<Dn>>>> {
         let mut stale = None;
         // A slot made here (scanned after `marker` was read) holds at `marker`; one made
-        // meanwhile by another request, under an older marker, may not: a few rounds.
-        for _ in 0..3 {
+        // meanwhile by another request, under an older marker, may not: a few rounds
+        // (and a few more for slots other requests patched meanwhile).
+        let (mut rounds, mut replaced) = (0, 0);
+        while rounds < 3 && replaced < 8 {
             let slot = self.slot(req, marker, stale.as_ref());
             let sorted = slot
                 .fresh
@@ -645,10 +674,14 @@ impl ListCache {
                     Ok(Sorted::scanned(schema, req, matches))
                 })
                 .await?;
-            if let Some(dns) = self.check(dir, &slot, &sorted, marker, schema).await? {
-                return Ok(dns);
+            match self.check(dir, &slot, &sorted, marker, schema).await? {
+                Checked::Holds(dns) => return Ok(dns),
+                Checked::Replaced => replaced += 1,
+                Checked::Stale => {
+                    stale = Some(slot);
+                    rounds += 1;
+                }
             }
-            stale = Some(slot);
         }
         self.scans.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(

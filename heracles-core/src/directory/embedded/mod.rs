@@ -422,7 +422,13 @@ impl Directory for EmbeddedDirectory {
             }
             matched.len() < limit
         };
-        if let Some(ids) = matcher.plan() {
+        // A base search looks at its one entry, whatever an index would offer.
+        let plan = if req.scope == Scope::Base {
+            None
+        } else {
+            matcher.plan()
+        };
+        if let Some(ids) = plan {
             for id in ids.iter() {
                 if let Some(e) = st.by_id(id) {
                     if in_scope(&e.dn, &req.base, req.scope) && !consider(id, e) {
@@ -737,6 +743,7 @@ mod tests {
         let (_folder, dir) = directory();
         let base = Dn::parse("dc=example,dc=com").unwrap();
         let people = Dn::parse("ou=people,dc=example,dc=com").unwrap();
+        let u7 = Dn::parse("uid=u7,ou=people,dc=example,dc=com").unwrap();
         let half = USERS / 2;
         // (filter, expected number of matches in the subtree of the base)
         let cases: &[(&str, usize)] = &[
@@ -784,7 +791,12 @@ mod tests {
         ];
         for (text, expected) in cases {
             let filter = Filter::parse(text).unwrap();
-            for (at, scope) in [(&base, Scope::Subtree), (&people, Scope::One)] {
+            // (A base search looks at its entry only, never at an index's candidates.)
+            for (at, scope) in [
+                (&base, Scope::Subtree),
+                (&people, Scope::One),
+                (&u7, Scope::Base),
+            ] {
                 let found = dir
                     .search(&SearchRequest::new(at.clone(), scope, filter.clone()))
                     .await
