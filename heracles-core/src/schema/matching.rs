@@ -538,7 +538,13 @@ impl MatchingRule {
             Family::OidFirst => MatchingRule::ObjectIdentifierMatch
                 .normalize_part(first_component(value)?, Part::Whole)?,
             Family::StringFirst => {
-                prep_unicode(first_component(value)?, true, Part::Whole)?.into_bytes()
+                // A normal form that opened with '(' would read as a sequence the next
+                // time (not idempotent): such a first component is not a valid value.
+                let n = prep_unicode(first_component(value)?, true, Part::Whole)?;
+                if n.starts_with('(') {
+                    return None;
+                }
+                n.into_bytes()
             }
         })
     }
@@ -838,6 +844,16 @@ mod tests {
             n(R::DirectoryStringFirstComponentMatch, "( 'A  b' x )"),
             "a b"
         );
+        // A first component that is itself an opening parenthesis is not a value (its
+        // normal form would be read as a sequence again).
+        for bad in ["((", "( '(a' x )", "( '  (a' )"] {
+            assert!(
+                R::DirectoryStringFirstComponentMatch
+                    .normalize(bad.as_bytes())
+                    .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
