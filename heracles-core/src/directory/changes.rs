@@ -57,7 +57,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::tri::Tri;
-use super::{Entry, Scope, SearchRequest};
+use super::{Entry, SearchRequest};
 use crate::dn::Dn;
 use crate::filter::Filter;
 use crate::schema::Schema;
@@ -444,12 +444,8 @@ fn whole_lives<'c>(changes: &'c [Arc<Change>], listed: &dyn Fn(&Dn) -> bool) -> 
 }
 
 /// `dn` is in the scope of `req`.
-pub(crate) fn in_scope(dn: &Dn, req: &SearchRequest) -> bool {
-    match req.scope {
-        Scope::Base => dn == &req.base,
-        Scope::One => dn.parent().is_some_and(|p| p == req.base),
-        Scope::Subtree => dn.is_descendant_or_self(&req.base),
-    }
+fn in_scope(dn: &Dn, req: &SearchRequest) -> bool {
+    req.scope.includes(&req.base, dn)
 }
 
 /// An attribute description without its options (`cn;lang-en` → `cn`).
@@ -753,7 +749,7 @@ impl std::fmt::Display for Marker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::SortKey;
+    use crate::directory::{Scope, SortKey};
 
     fn dn(s: &str) -> Dn {
         Dn::parse(s).unwrap()

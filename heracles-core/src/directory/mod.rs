@@ -36,7 +36,6 @@ mod tri;
 
 use async_trait::async_trait;
 
-pub(crate) use self::changes::in_scope;
 pub(crate) use self::changes::{is_dn_valued, is_membership, may_hold_members};
 pub use self::changes::{net_changes, ByUuid, Change, ChangeLog, Marker, NetChanges, LOG_CAPACITY};
 pub use self::embedded::{EmbeddedDirectory, EmbeddedStats};
@@ -60,6 +59,31 @@ pub enum Scope {
     One,
     /// The base and everything below it.
     Subtree,
+}
+
+impl Scope {
+    /// Whether a search from `base` with this scope reaches `dn`.
+    ///
+    /// ```
+    /// use heracles_core::directory::Scope;
+    /// use heracles_core::dn::Dn;
+    ///
+    /// let people = Dn::parse("ou=people,dc=example,dc=com")?;
+    /// let jdoe = Dn::parse("uid=jdoe,ou=people,dc=example,dc=com")?;
+    /// assert!(Scope::One.includes(&people, &jdoe));
+    /// assert!(!Scope::One.includes(&people, &people));
+    /// assert!(Scope::Subtree.includes(&people, &people));
+    /// assert!(!Scope::Base.includes(&people, &jdoe));
+    /// # Ok::<(), heracles_core::Error>(())
+    /// ```
+    pub fn includes(self, base: &Dn, dn: &Dn) -> bool {
+        match self {
+            Scope::Base => dn == base,
+            // Without building the parent DN (one allocation per candidate).
+            Scope::One => dn.len() == base.len() + 1 && dn.is_descendant_of(base),
+            Scope::Subtree => dn.is_descendant_or_self(base),
+        }
+    }
 }
 
 /// A search.

@@ -62,8 +62,8 @@ use super::pack;
 use super::Heracles;
 use crate::acl::Permission;
 use crate::directory::{
-    in_scope, net_changes, sorted_dns, sorted_matches, ByUuid, Change, Directory, Entry, Marker,
-    Order, Scope, SearchRequest, SortKey,
+    net_changes, sorted_dns, sorted_matches, ByUuid, Change, Directory, Entry, Marker, Order,
+    Scope, SearchRequest, SortKey,
 };
 use crate::dn::Dn;
 use crate::error::{ErrorCode, Result};
@@ -437,7 +437,7 @@ async fn reread(
     order: &Order<'_>,
     dn: &Dn,
 ) -> Result<Option<Found>> {
-    if !in_scope(dn, req) {
+    if !req.scope.includes(&req.base, dn) {
         return Ok(None);
     }
     let mut attrs: Vec<&str> = req.sort.iter().map(|k| k.attr.as_str()).collect();

@@ -542,10 +542,10 @@ async fn lists_rescan_only_for_changes_that_matter() {
     other
         .modify(
             &person(&people, "lr9").dn,
-            &[heracles_core::directory::Modification::Replace {
-                attr: "cn".into(),
-                values: vec![b"Zed".to_vec()],
-            }],
+            &[heracles_core::directory::Modification::replace(
+                "cn",
+                ["Zed"],
+            )],
         )
         .await
         .unwrap();

@@ -973,13 +973,7 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
     h.users().delete(&admin, &temp).await.unwrap();
     let dn00 = h.users().get(&admin, &format!("{tg}00")).await.unwrap().dn;
     t.dir()
-        .modify(
-            &dn00,
-            &[Modification::Replace {
-                attr: "description".into(),
-                values: vec![b"changed".to_vec()],
-            }],
-        )
+        .modify(&dn00, &[Modification::replace("description", ["changed"])])
         .await
         .unwrap();
     assert_eq!(
@@ -995,25 +989,13 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
     }
     // A change of a sort key moves the user, at once.
     t.dir()
-        .modify(
-            &dn00,
-            &[Modification::Replace {
-                attr: "cn".into(),
-                values: vec![b"A first".to_vec()],
-            }],
-        )
+        .modify(&dn00, &[Modification::replace("cn", ["A first"])])
         .await
         .unwrap();
     let by_cn = h.users().list(&admin, &q(0, Some("cn"))).await.unwrap();
     assert_eq!(uids(&by_cn)[0], format!("{tg}00"));
     t.dir()
-        .modify(
-            &dn00,
-            &[Modification::Replace {
-                attr: "cn".into(),
-                values: vec![b"C 0".to_vec()],
-            }],
-        )
+        .modify(&dn00, &[Modification::replace("cn", ["C 0"])])
         .await
         .unwrap();
     // A listed user modified on a list already cached: read again and put in its place
@@ -1028,13 +1010,7 @@ pub async fn lists_are_cached_and_never_stale(t: &Target) {
     let dn01 = h.users().get(&admin, &format!("{tg}01")).await.unwrap().dn;
     for (cn, order) in [("A first", [1, 0, 3, 6, 9]), ("C 1", [0, 3, 6, 9, 1])] {
         t.dir()
-            .modify(
-                &dn01,
-                &[Modification::Replace {
-                    attr: "cn".into(),
-                    values: vec![cn.as_bytes().to_vec()],
-                }],
-            )
+            .modify(&dn01, &[Modification::replace("cn", [cn])])
             .await
             .unwrap();
         assert_eq!(by_cn(h.clone()).await, expect(order), "cn {cn}");

@@ -381,15 +381,6 @@ impl EmbeddedDirectory {
     }
 }
 
-fn in_scope(dn: &Dn, base: &Dn, scope: Scope) -> bool {
-    match scope {
-        Scope::Base => dn == base,
-        // Without building the parent DN (one allocation per candidate).
-        Scope::One => dn.len() == base.len() + 1 && dn.is_descendant_of(base),
-        Scope::Subtree => dn.is_descendant_or_self(base),
-    }
-}
-
 #[async_trait]
 impl Directory for EmbeddedDirectory {
     async fn search(&self, req: &SearchRequest) -> Result<Vec<Entry>> {
@@ -431,7 +422,7 @@ impl Directory for EmbeddedDirectory {
         if let Some(ids) = plan {
             for id in ids.iter() {
                 if let Some(e) = st.by_id(id) {
-                    if in_scope(&e.dn, &req.base, req.scope) && !consider(id, e) {
+                    if req.scope.includes(&req.base, &e.dn) && !consider(id, e) {
                         break;
                     }
                 }
@@ -616,7 +607,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::fmt::Write as _;
 
-    use super::{eval, in_scope, EmbeddedDirectory};
+    use super::{eval, EmbeddedDirectory};
     use crate::directory::{Directory, Scope, SearchRequest};
     use crate::dn::Dn;
     use crate::filter::Filter;
@@ -693,7 +684,7 @@ mod tests {
         let st = dir.read();
         dns(st
             .iter()
-            .filter(|e| in_scope(&e.dn, base, scope) && eval::matches(&dir.rules, filter, e))
+            .filter(|e| scope.includes(base, &e.dn) && eval::matches(&dir.rules, filter, e))
             .map(|e| e.dn.clone()))
     }
 

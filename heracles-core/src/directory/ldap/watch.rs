@@ -7,8 +7,9 @@
 //! per naming context (refreshAndPersist, on a connection of its own, asking only for
 //! `objectClass`, `hasSubordinates` and `entryUUID`) is told of each change as it commits,
 //! and logs it in a [`ChangeLog`]: the entry's DN, object classes, whether it is a leaf
-//! and its entryUUID (which follows it through renames), or that it was deleted. The marker is the log's position, and caches ask the log whether what
-//! changed since they were filled can matter to them ([`Marker::changed_since`]):
+//! and its entryUUID (which follows it through renames), or that it was deleted. The
+//! marker is the log's position, and caches ask the log whether what changed since they
+//! were filled can matter to them ([`Marker::changed_since`]):
 //!
 //! - The search starts from a cookie made of the current `contextCSN`, so the server sends
 //!   no initial content; the watch is trusted ("live") only once the server says its
