@@ -4,12 +4,14 @@
 //! value invalid for the rule (`(uidNumber>=abc)`) is *undefined*; `!` of undefined is still
 //! undefined, and only *true* selects an entry — exactly as slapd.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 use super::rules::Rules;
-use super::state::{Id, Ids, State};
+use super::store::{Id, Ids, ReadTables};
 use crate::directory::tri::Tri;
 use crate::directory::Entry;
+use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::schema::{MatchingRule, PreparedSubstrings, SubstringFilter};
 
@@ -27,7 +29,10 @@ pub(super) fn matches(rules: &Rules, filter: &Filter, entry: &Entry) -> bool {
 pub(super) struct Matcher<'a> {
     rules: &'a Rules,
     root: Node<'a>,
-    state: Option<&'a State>,
+    state: Option<&'a ReadTables>,
+    /// The first storage failure while answering an item from the index (the search
+    /// reports it: see [`Matcher::failure`]).
+    failed: RefCell<Option<Error>>,
 }
 
 #[derive(Debug)]
@@ -84,11 +89,12 @@ impl<'a> Matcher<'a> {
             rules,
             root: prepare(rules, filter),
             state: None,
+            failed: RefCell::new(None),
         }
     }
 
     /// A matcher for entries of `state`, using its indexes.
-    pub(super) fn with_index(rules: &'a Rules, filter: &'a Filter, state: &'a State) -> Self {
+    pub(super) fn with_index(rules: &'a Rules, filter: &'a Filter, state: &'a ReadTables) -> Self {
         Matcher {
             state: Some(state),
             ..Matcher::new(rules, filter)
@@ -114,8 +120,17 @@ impl<'a> Matcher<'a> {
     /// list (a union for `Or`, a scan of index keys for substrings) are planned only when
     /// the lookups left more than [`FEW_CANDIDATES`] candidates. An item that is undefined
     /// for every entry selects none.
-    pub(super) fn plan(&self) -> Option<Ids<'a>> {
-        plan(self.state?, &self.root)
+    pub(super) fn plan(&self) -> Result<Option<Ids<'a>>> {
+        match self.state {
+            Some(st) => plan(st, &self.root),
+            None => Ok(None),
+        }
+    }
+
+    /// A storage failure met while evaluating (an entry it hit counted as not matching):
+    /// the search fails with it rather than answer from part of the data.
+    pub(super) fn failure(&self) -> Option<Error> {
+        self.failed.borrow_mut().take()
     }
     fn eval(&self, node: &Node<'_>, e: &Entry, id: Option<Id>) -> Tri {
         match node {
@@ -136,7 +151,13 @@ impl<'a> Matcher<'a> {
                 // normalises to it (normal forms are normal forms of themselves).
                 if let (true, Some(st), Some(id)) = (*indexed, self.state, id) {
                     if stored.len() > FEW_VALUES {
-                        return st.holds(key, assertion, id).into();
+                        return match st.holds(key, assertion, id) {
+                            Ok(held) => held.into(),
+                            Err(e) => {
+                                self.failed.borrow_mut().get_or_insert(e);
+                                Tri::Undefined
+                            }
+                        };
                     }
                 }
                 // A value identical to the assertion matches under any equality rule: found
@@ -227,7 +248,7 @@ fn prepare<'a>(rules: &Rules, filter: &'a Filter) -> Node<'a> {
             };
             let key = rules.canonical(attr);
             Node::Equality {
-                indexed: State::is_indexed(&key),
+                indexed: super::store::is_indexed(&key),
                 key,
                 rule,
                 raw: value,
@@ -269,7 +290,7 @@ fn prepare<'a>(rules: &Rules, filter: &'a Filter) -> Node<'a> {
             let key = rules.canonical(attr);
             // Index keys are normalised by the equality rule; they can be matched directly
             // where the substring rule normalises the same way.
-            let indexed = State::is_indexed(&key)
+            let indexed = super::store::is_indexed(&key)
                 && rules
                     .equality(attr)
                     .is_some_and(|eq| same_normal_form(eq, rule));
@@ -284,20 +305,20 @@ fn prepare<'a>(rules: &Rules, filter: &'a Filter) -> Node<'a> {
 }
 
 /// See [`Matcher::plan`].
-fn plan<'s>(st: &'s State, node: &Node<'_>) -> Option<Ids<'s>> {
-    match node {
+fn plan<'s>(st: &'s ReadTables, node: &Node<'_>) -> Result<Option<Ids<'s>>> {
+    Ok(match node {
         Node::Undefined => Some(Ids::none()),
         Node::Equality {
             key,
             indexed: true,
             assertion,
             ..
-        } => st.lookup(key, assertion),
+        } => st.lookup(key, assertion)?,
         Node::Substrings {
             key,
             indexed: true,
             prepared,
-        } => st.scan_keys(key, |k| prepared.matches_normalized(k)),
+        } => st.scan_keys(key, |k| prepared.matches_normalized(k))?,
         Node::And(items) => {
             let mut best: Option<Ids<'s>> = None;
             let is_lookup = |n: &&Node<'_>| matches!(n, Node::Equality { .. } | Node::Undefined);
@@ -306,7 +327,7 @@ fn plan<'s>(st: &'s State, node: &Node<'_>) -> Option<Ids<'s>> {
                     break;
                 }
                 for item in items.iter().filter(|n| is_lookup(n) == lookups) {
-                    if let Some(ids) = plan(st, item) {
+                    if let Some(ids) = plan(st, item)? {
                         if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
                             best = Some(ids);
                         }
@@ -318,14 +339,17 @@ fn plan<'s>(st: &'s State, node: &Node<'_>) -> Option<Ids<'s>> {
         Node::Or(items) if !items.is_empty() => {
             let mut all = Vec::new();
             for item in items {
-                all.extend(plan(st, item)?.iter());
+                match plan(st, item)? {
+                    Some(ids) => all.extend(ids.collect()?),
+                    None => return Ok(None),
+                }
             }
             all.sort_unstable();
             all.dedup();
             Some(Ids::List(all))
         }
         _ => None,
-    }
+    })
 }
 
 /// Whether values normalised by `eq` are in the form `sub` matches substrings against.

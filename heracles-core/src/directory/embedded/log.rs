@@ -1,4 +1,7 @@
-//! Durable storage of the embedded directory: a snapshot plus an append-only log.
+//! The embedded directory's storage before its data file (`store.rs`): a snapshot plus an
+//! append-only log. A folder in this format is read once, moved into the data file, and
+//! its files renamed (`EmbeddedDirectory::open`); writing it is kept for the tests, which
+//! build such folders.
 //!
 //! # Files in the data folder
 //!
@@ -40,7 +43,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(test)]
+use std::path::PathBuf;
 
 use crate::directory::Entry;
 use crate::dn::Dn;
@@ -74,9 +79,13 @@ pub(crate) struct Recovered {
 /// The open log of a data folder.
 #[derive(Debug)]
 pub(crate) struct Log {
+    #[cfg(test)]
     dir: PathBuf,
+    #[cfg(test)]
     wal: File,
+    #[cfg(test)]
     wal_len: u64,
+    #[cfg(test)]
     next_seq: u64,
     _lock: File,
 }
@@ -128,6 +137,7 @@ pub(crate) fn encode_entry(buf: &mut Vec<u8>, e: &Entry) {
     }
 }
 
+#[cfg(test)]
 fn frame(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 8);
     put_u32(&mut out, u32::try_from(payload.len()).unwrap_or(u32::MAX));
@@ -195,6 +205,16 @@ fn decode_entry(r: &mut Reader<'_>) -> Option<Entry> {
     }
     e.attrs.shrink_to_fit();
     Some(e)
+}
+
+/// An entry encoded by [`encode_entry`], alone in `bytes`.
+pub(crate) fn decode_entry_record(bytes: &[u8]) -> Option<Entry> {
+    let mut r = Reader {
+        data: bytes,
+        pos: 0,
+    };
+    let e = decode_entry(&mut r)?;
+    r.done().then_some(e)
 }
 
 fn decode_batch(payload: &[u8]) -> Option<(u64, Vec<LogOp>)> {
@@ -423,7 +443,6 @@ impl Log {
             wal.write_all(WAL_MAGIC)
                 .and_then(|()| wal.sync_all())
                 .map_err(|e| io_err("write", &wal_path, &e))?;
-            good_len = 8;
         } else if len > good_len {
             wal.set_len(good_len)
                 .and_then(|()| wal.sync_all())
@@ -434,9 +453,13 @@ impl Log {
         }
         Ok((
             Log {
+                #[cfg(test)]
                 dir: dir.to_owned(),
+                #[cfg(test)]
                 wal,
+                #[cfg(test)]
                 wal_len: good_len,
+                #[cfg(test)]
                 next_seq,
                 _lock: lock,
             },
@@ -445,6 +468,7 @@ impl Log {
     }
 
     /// Appends one atomic batch and makes it durable before returning.
+    #[cfg(test)]
     pub(crate) fn append(&mut self, ops: &[LogOp]) -> Result<()> {
         let mut payload = Vec::with_capacity(256);
         payload.extend_from_slice(&self.next_seq.to_le_bytes());
@@ -480,13 +504,9 @@ impl Log {
         Ok(())
     }
 
-    /// Size of the log in bytes (to decide when to compact).
-    pub(crate) fn wal_len(&self) -> u64 {
-        self.wal_len
-    }
-
     /// Writes a snapshot of `entries` (the state after every appended batch) and empties
     /// the log.
+    #[cfg(test)]
     pub(crate) fn compact<'a>(
         &mut self,
         entries: impl ExactSizeIterator<Item = &'a Entry>,

@@ -44,20 +44,21 @@ mod eval;
 mod log;
 mod ops;
 mod rules;
-mod state;
+mod store;
 mod time;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use async_trait::async_trait;
 
 use self::log::{Log, LogOp};
 use self::rules::Rules;
-use self::state::{Id, State};
+use self::store::{Id, ReadTables, Store, View, WriteTables};
 use super::{
-    check_attribute_name, sort, Directory, Entry, Marker, Modification, Scope, SearchRequest,
+    check_attribute_name, sort, Change, ChangeLog, Directory, Entry, Marker, Modification, Scope,
+    SearchRequest,
 };
 use crate::dn::{Dn, Rdn};
 use crate::error::{Error, ErrorCode, LdapOperation, Result};
@@ -65,16 +66,12 @@ use crate::filter::Filter;
 use crate::ldif::{LdifReader, LdifRecord, LdifWriter};
 use crate::schema::Schema;
 
-/// Records made durable together by [`EmbeddedDirectory::import_ldif`].
+/// Changes made durable together by [`EmbeddedDirectory::import_ldif`].
 pub const IMPORT_BATCH: usize = 2000;
 
-/// Compact the log into a snapshot once it grows past this many bytes.
-const COMPACT_AFTER: u64 = 64 * 1024 * 1024;
-
-/// The writer side: the log, serialising every write.
+/// The writer side: serialises every write.
 #[derive(Debug)]
 struct Writer {
-    log: Log,
     csn_counter: u32,
 }
 
@@ -86,6 +83,10 @@ struct Writer {
 ///   order and result codes, so errors carry the same [`ErrorCode`]s as [`LdapDirectory`]'s.
 /// - **Matching**: each attribute's equality, ordering and substring rules; filter items
 ///   without a rule are undefined (no match), as in slapd.
+/// - **Storage**: entries, the DN order and the indexes live in one data file
+///   (`data.redb` in the data folder), read through the kernel's page cache: the
+///   process holds a bounded cache of its pages (16 MiB), not the directory, so its memory
+///   does not grow with the number of entries.
 /// - **Indexes**: equality indexes on the attributes Heracles looks things up by; substring
 ///   filters on indexed attributes scan the index keys, not the entries. A search costs
 ///   what its most selective index costs: an `&` takes the smallest of its items' index
@@ -93,11 +94,10 @@ struct Writer {
 ///   entry whatever the directory's size; the filter is prepared once per search
 ///   (attribute names resolved, assertions normalised), and an equality on an attribute
 ///   with many values (a group's `member`s) is answered from the index.
-/// - **Durability**: every write is appended to a checksummed log and fsynced before the
-///   call returns; the log is compacted into a snapshot as it grows. A torn last record
-///   (a crash during an append that never returned) is dropped; any other damage is refused.
-/// - **Concurrency**: many readers at once; writes are serialised; each operation is
-///   atomic (readers see all of it or none).
+/// - **Durability**: every write is one transaction, fsynced before the call returns; a
+///   crash leaves the last committed state.
+/// - **Concurrency**: many readers at once, each on a consistent snapshot; writes are
+///   serialised; each operation is atomic (readers see all of it or none).
 /// - **Not emulated**: slapd overlays (memberof, refint, ppolicy lockout counting). Heracles'
 ///   services keep group membership consistent themselves and throttle logins themselves;
 ///   a `pwdAccountLockedTime` value does block password checks, as ppolicy's does.
@@ -107,8 +107,11 @@ struct Writer {
 #[derive(Debug)]
 pub struct EmbeddedDirectory {
     rules: Rules,
-    state: RwLock<State>,
+    /// Exclusive only to compact the data file.
+    store: RwLock<Store>,
     writer: Mutex<Writer>,
+    /// Every change since the directory was opened: the change marker is its position.
+    changes: Arc<ChangeLog>,
     suffix: Dn,
     identity: Dn,
     path: PathBuf,
@@ -119,14 +122,30 @@ pub struct EmbeddedDirectory {
 pub struct EmbeddedStats {
     /// Number of entries.
     pub entries: usize,
-    /// Bytes in the write-ahead log since the last snapshot.
-    pub log_bytes: u64,
+    /// Size of the data file, in bytes.
+    pub file_bytes: u64,
 }
 
 /// An error as slapd would report it for the same mistake.
 pub(super) fn ldap_error(op: LdapOperation, rc: u32, dn: &Dn, text: &str) -> Error {
     Error::from_ldap(op, rc, &dn.to_string(), text)
 }
+
+/// Applies one operation of a batch inside a write; returns the change, for the change log.
+fn apply(
+    rules: &Rules,
+    t: &mut WriteTables<'_>,
+    meta: &mut redb::Table<'_, &'static str, u64>,
+    op: &LogOp,
+) -> Result<Change> {
+    match op {
+        LogOp::Put(e) => t.put(rules, meta, e),
+        LogOp::Delete(dn) => t.remove(rules, dn),
+    }
+}
+
+/// Legacy data files (a snapshot and a log, before the data file) a folder may hold.
+const LEGACY_FILES: [&str; 2] = ["snapshot", "wal"];
 
 impl EmbeddedDirectory {
     /// Opens (creating if needed) the directory stored in `folder`, holding the naming
@@ -136,6 +155,10 @@ impl EmbeddedDirectory {
     }
 
     /// Like [`EmbeddedDirectory::open`] with an explicit schema.
+    ///
+    /// A folder written by an earlier version (a `snapshot` and a `wal` file) is moved
+    /// into the data file on its first open; the old files are then kept as
+    /// `snapshot.migrated` and `wal.migrated`.
     pub fn open_with_schema(folder: impl AsRef<Path>, suffix: &Dn, schema: Schema) -> Result<Self> {
         let path = folder.as_ref().to_owned();
         if suffix.is_root() {
@@ -144,40 +167,37 @@ impl EmbeddedDirectory {
                 "the embedded directory needs a non-empty base DN",
             ));
         }
+        std::fs::create_dir_all(&path).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("cannot create '{}': {e}", path.display()),
+            )
+            .with_detail("path", path.display().to_string())
+        })?;
         let rules = Rules::new(Arc::new(schema));
-        let (log, recovered) = Log::open(&path)?;
-        let mut state = State::load(&rules, recovered.snapshot);
-        for batch in recovered.batches {
-            for op in batch {
-                match op {
-                    LogOp::Put(e) => state.put(&rules, e),
-                    LogOp::Delete(dn) => state.remove(&rules, &dn),
-                }
-            }
-        }
+        let store = Store::open(&path)?;
+        migrate_legacy(&rules, &store, &path)?;
         // Entries sort root first: the first one must lie in this naming context, or the
         // folder belongs to another base DN.
-        if let Some(first) = state.first_dn() {
-            if !first.is_descendant_or_self(suffix) {
+        if let Some(first) = store.read()?.first()? {
+            if !first.dn.is_descendant_or_self(suffix) {
                 return Err(Error::new(
                     ErrorCode::InvalidConfig,
                     format!(
-                        "the data folder '{}' holds '{first}', which is not below the base DN '{suffix}'",
-                        path.display()
+                        "the data folder '{}' holds '{}', which is not below the base DN '{suffix}'",
+                        path.display(),
+                        first.dn
                     ),
                 )
                 .with_detail("path", path.display().to_string()));
             }
         }
         let identity = suffix.child(Rdn::new("cn", "admin")?);
-        state.log_changes();
         Ok(EmbeddedDirectory {
             rules,
-            state: RwLock::new(state),
-            writer: Mutex::new(Writer {
-                log,
-                csn_counter: 0,
-            }),
+            store: RwLock::new(store),
+            writer: Mutex::new(Writer { csn_counter: 0 }),
+            changes: Arc::default(),
             suffix: suffix.clone(),
             identity,
             path,
@@ -199,60 +219,66 @@ impl EmbeddedDirectory {
         self.rules.schema()
     }
 
-    /// Number of entries and size of the log.
-    pub fn stats(&self) -> EmbeddedStats {
-        let entries = self.read().len();
-        let log_bytes = self.lock_writer().log.wal_len();
-        EmbeddedStats { entries, log_bytes }
+    /// Number of entries and size of the data file.
+    pub fn stats(&self) -> Result<EmbeddedStats> {
+        let entries = self.tables()?.len()?;
+        let file = self.path.join(store::DATA_FILE);
+        let file_bytes = std::fs::metadata(&file).map_or(0, |m| m.len());
+        Ok(EmbeddedStats {
+            entries,
+            file_bytes,
+        })
     }
 
-    /// Writes a snapshot now and empties the log (also done automatically as the log grows).
+    /// Gives back the data file's unused space (after deleting many entries, say). Waits
+    /// for writes in progress; fails while searches are in progress.
     pub fn compact(&self) -> Result<()> {
-        let mut w = self.lock_writer();
-        let st = self.read();
-        w.log.compact(st.iter())
+        let _w = self.lock_writer();
+        self.store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .compact()
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    /// The tables as of the last write.
+    fn tables(&self) -> Result<ReadTables> {
+        self.store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .read()
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs one write: `build` computes the log operations from the current state (under a
-    /// read lock, so readers go on), the batch is made durable, then applied at once.
+    /// Runs one write: `build` computes its operations from the current state, they are
+    /// applied in one transaction, made durable, then logged as changes.
     fn write(
         &self,
-        build: impl FnOnce(&State, &mut ops::Stamp) -> Result<Vec<LogOp>>,
+        build: impl FnOnce(&dyn View, &mut ops::Stamp) -> Result<Vec<LogOp>>,
     ) -> Result<()> {
         let mut w = self.lock_writer();
         w.csn_counter = w.csn_counter.wrapping_add(1);
         let mut stamp = ops::Stamp::now(&self.identity, w.csn_counter);
-        let batch = {
-            let st = self.read();
-            build(&st, &mut stamp)?
-        };
-        if batch.is_empty() {
-            return Ok(());
+        let txn = self
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .begin()?;
+        let changes = txn.with_tables(|t, meta| {
+            let batch = build(&*t, &mut stamp)?;
+            batch
+                .iter()
+                .map(|op| apply(&self.rules, t, meta, op))
+                .collect::<Result<Vec<Change>>>()
+        })?;
+        if changes.is_empty() {
+            return txn.abort();
         }
-        w.log.append(&batch)?;
-        {
-            let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
-            for op in batch {
-                match op {
-                    LogOp::Put(e) => st.put(&self.rules, e),
-                    LogOp::Delete(dn) => st.remove(&self.rules, &dn),
-                }
-            }
-        }
-        if w.log.wal_len() > COMPACT_AFTER {
-            let st = self.read();
-            if let Err(e) = w.log.compact(st.iter()) {
-                // The write itself is durable in the log; compaction will be retried.
-                tracing::warn!(error = %e, "compacting the embedded directory failed");
-            }
+        txn.commit()?;
+        for c in changes {
+            self.changes.record(c);
         }
         Ok(())
     }
@@ -261,10 +287,10 @@ impl EmbeddedDirectory {
     /// `ldapmodify` would, except that operational attributes in the input (`entryUUID`,
     /// timestamps, ...) are kept, as `slapadd` does, so an export re-imports unchanged.
     ///
-    /// Records are checked one by one like any write, and made durable in batches of
-    /// `IMPORT_BATCH` (2000; one fsync per batch, which is what makes bulk loads fast); a failing
-    /// record stops the import with an error naming it, and the records before it stay.
-    /// `progress` is called after every record with the number done so far.
+    /// Records are checked one by one like any write, and made durable in transactions of
+    /// about `IMPORT_BATCH` (2000) changes (one fsync each, which is what makes bulk loads
+    /// fast); a failing record stops the import with an error naming it, and the records
+    /// before it stay. `progress` is called after every record with the number done so far.
     pub fn import_ldif(
         &self,
         input: impl BufRead,
@@ -274,84 +300,51 @@ impl EmbeddedDirectory {
         let mut reader = LdifReader::new(input);
         loop {
             let mut w = self.lock_writer();
-            let mut batch: Vec<LogOp> = Vec::new();
-            // What each touched DN held before this batch, to undo it if the append fails.
-            let mut undo: Vec<(Dn, Option<Arc<Entry>>)> = Vec::new();
+            let txn = self
+                .store
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .begin()?;
             let mut failure = None;
             let mut finished = true;
-            for record in reader.by_ref() {
-                let outcome = record.and_then(|record| {
-                    let dn = record.dn().clone();
-                    w.csn_counter = w.csn_counter.wrapping_add(1);
-                    let mut stamp = ops::Stamp::now(&self.identity, w.csn_counter);
-                    let st = self.read();
-                    let result = match &record {
-                        LdifRecord::Content(e) | LdifRecord::Add(e) => {
-                            ops::add(&self.rules, &st, &mut stamp, &self.suffix, e, true)
-                        }
-                        LdifRecord::Modify { dn, changes } => {
-                            ops::modify(&self.rules, &st, &mut stamp, dn, changes)
-                        }
-                        LdifRecord::Delete { dn } => ops::delete(&st, dn),
-                        LdifRecord::ModRdn {
-                            dn,
-                            new_rdn,
-                            delete_old_rdn,
-                            new_superior,
-                        } => ops::rename(
-                            &self.rules,
-                            &st,
-                            &mut stamp,
-                            dn,
-                            new_rdn,
-                            *delete_old_rdn,
-                            new_superior.as_ref(),
-                        )
-                        .map(|(ops, _)| ops),
-                    };
-                    result.map_err(|e| {
-                        e.with_detail("record", done + 1)
-                            .with_detail("record_dn", dn.to_string())
-                    })
-                });
-                match outcome {
-                    Ok(ops) => {
-                        let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
-                        for op in &ops {
-                            let dn = match op {
-                                LogOp::Put(e) => &e.dn,
-                                LogOp::Delete(dn) => dn,
-                            };
-                            undo.push((dn.clone(), st.get(dn).cloned()));
-                            match op {
-                                LogOp::Put(e) => st.put(&self.rules, e.clone()),
-                                LogOp::Delete(dn) => st.remove(&self.rules, dn),
+            let changes = txn.with_tables(|t, meta| {
+                let mut changes = Vec::new();
+                for record in reader.by_ref() {
+                    let outcome = record.and_then(|record| {
+                        let dn = record.dn().clone();
+                        w.csn_counter = w.csn_counter.wrapping_add(1);
+                        let mut stamp = ops::Stamp::now(&self.identity, w.csn_counter);
+                        self.import_record(&*t, &mut stamp, &record).map_err(|e| {
+                            e.with_detail("record", done + 1)
+                                .with_detail("record_dn", dn.to_string())
+                        })
+                    });
+                    match outcome {
+                        Ok(ops) => {
+                            for op in &ops {
+                                changes.push(apply(&self.rules, t, meta, op)?);
+                            }
+                            done += 1;
+                            progress(done);
+                            if changes.len() >= IMPORT_BATCH {
+                                finished = false;
+                                break;
                             }
                         }
-                        batch.extend(ops);
-                        done += 1;
-                        progress(done);
-                        if batch.len() >= IMPORT_BATCH {
-                            finished = false;
+                        Err(e) => {
+                            failure = Some(e);
                             break;
                         }
                     }
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
                 }
-            }
-            if !batch.is_empty() {
-                if let Err(e) = w.log.append(&batch) {
-                    let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
-                    for (dn, old) in undo.into_iter().rev() {
-                        match old {
-                            Some(entry) => st.put(&self.rules, (*entry).clone()),
-                            None => st.remove(&self.rules, &dn),
-                        }
-                    }
-                    return Err(e);
+                Ok(changes)
+            })?;
+            if changes.is_empty() {
+                txn.abort()?;
+            } else {
+                txn.commit()?;
+                for c in changes {
+                    self.changes.record(c);
                 }
             }
             if let Some(e) = failure {
@@ -361,24 +354,152 @@ impl EmbeddedDirectory {
                 break;
             }
         }
-        if self.lock_writer().log.wal_len() > COMPACT_AFTER {
-            self.compact()?;
-        }
         Ok(done)
+    }
+
+    /// The operations of one LDIF record.
+    fn import_record(
+        &self,
+        st: &dyn View,
+        stamp: &mut ops::Stamp,
+        record: &LdifRecord,
+    ) -> Result<Vec<LogOp>> {
+        match record {
+            LdifRecord::Content(e) | LdifRecord::Add(e) => {
+                ops::add(&self.rules, st, stamp, &self.suffix, e, true)
+            }
+            LdifRecord::Modify { dn, changes } => ops::modify(&self.rules, st, stamp, dn, changes),
+            LdifRecord::Delete { dn } => ops::delete(st, dn),
+            LdifRecord::ModRdn {
+                dn,
+                new_rdn,
+                delete_old_rdn,
+                new_superior,
+            } => ops::rename(
+                &self.rules,
+                st,
+                stamp,
+                dn,
+                new_rdn,
+                *delete_old_rdn,
+                new_superior.as_ref(),
+            )
+            .map(|(ops, _)| ops),
+        }
     }
 
     /// Writes every entry, parents first, with operational attributes, as LDIF (a backup
     /// that [`EmbeddedDirectory::import_ldif`] restores). Returns the number of entries.
     pub fn export_ldif(&self, out: impl std::io::Write) -> Result<usize> {
-        let st = self.read();
+        let st = self.tables()?;
         let mut w = LdifWriter::new(out);
         let mut n = 0;
-        for e in st.iter() {
+        st.for_each(|e| {
             w.write_entry(e)?;
             n += 1;
-        }
+            Ok(())
+        })?;
         Ok(n)
     }
+    /// The entries of `st` that `req` selects (scope and filter), at most `limit`.
+    fn matching(
+        &self,
+        st: &ReadTables,
+        req: &SearchRequest,
+        limit: usize,
+    ) -> Result<Vec<Arc<Entry>>> {
+        let mut matched: Vec<Arc<Entry>> = Vec::new();
+        let matcher = eval::Matcher::with_index(&self.rules, &req.filter, st);
+        let mut consider = |id: Id, e: Arc<Entry>| {
+            if matcher.matches_id(&e, id) {
+                matched.push(e);
+            }
+            matched.len() < limit
+        };
+        // A base search looks at its one entry, whatever an index would offer.
+        let plan = if req.scope == Scope::Base {
+            None
+        } else {
+            matcher.plan()?
+        };
+        if let Some(ids) = plan {
+            for id in ids.into_iter() {
+                let id = id?;
+                if let Some(e) = st.by_id(id)? {
+                    if req.scope.includes(&req.base, &e.dn) && !consider(id, e) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            match req.scope {
+                Scope::Base => {
+                    if let Some(id) = st.id_of(&req.base)? {
+                        if let Some(e) = st.by_id(id)? {
+                            consider(id, e);
+                        }
+                    }
+                }
+                Scope::One | Scope::Subtree => {
+                    let depth = req.base.len() + 1;
+                    st.for_subtree(&req.base, |d, id| {
+                        if req.scope == Scope::One && d != depth {
+                            return Ok(true);
+                        }
+                        Ok(match st.by_id(id)? {
+                            Some(e) => consider(id, e),
+                            None => true,
+                        })
+                    })?;
+                }
+            }
+        }
+        if let Some(e) = matcher.failure() {
+            return Err(e);
+        }
+        Ok(matched)
+    }
+}
+
+/// Moves the entries of a folder written by an earlier version (a snapshot plus a log)
+/// into the data file, in one transaction, then renames the old files (`*.migrated`).
+fn migrate_legacy(rules: &Rules, store: &Store, path: &Path) -> Result<()> {
+    if !LEGACY_FILES.iter().any(|f| path.join(f).exists()) {
+        return Ok(());
+    }
+    let (log, recovered) = Log::open(path)?;
+    let txn = store.begin()?;
+    let entries = recovered.snapshot.len();
+    txn.with_tables(|t, meta| {
+        for e in recovered.snapshot {
+            t.put(rules, meta, &e)?;
+        }
+        for op in recovered.batches.iter().flatten() {
+            apply(rules, t, meta, op)?;
+        }
+        Ok(())
+    })?;
+    txn.commit()?;
+    drop(log);
+    for f in LEGACY_FILES {
+        let from = path.join(f);
+        if from.exists() {
+            let to = path.join(format!("{f}.migrated"));
+            std::fs::rename(&from, &to).map_err(|e| {
+                Error::new(
+                    ErrorCode::Internal,
+                    format!("cannot rename '{}': {e}", from.display()),
+                )
+                .with_detail("path", from.display().to_string())
+            })?;
+        }
+    }
+    tracing::info!(
+        path = %path.display(),
+        entries,
+        "moved the embedded directory's snapshot and log into its data file"
+    );
+    Ok(())
 }
 
 #[async_trait]
@@ -388,8 +509,8 @@ impl Directory for EmbeddedDirectory {
             check_attribute_name(a)?;
         }
         req.filter.validate()?;
-        let st = self.read();
-        if !st.contains(&req.base) {
+        let st = self.tables()?;
+        if !st.contains(&req.base)? {
             return Err(ldap_error(LdapOperation::Search, 32, &req.base, ""));
         }
         if req.size_limit == Some(0) {
@@ -405,55 +526,7 @@ impl Directory for EmbeddedDirectory {
             usize::MAX
         };
         let project = ops::Projection::new(&self.rules, &req.attributes);
-        let mut matched: Vec<Arc<Entry>> = Vec::new();
-        let matcher = eval::Matcher::with_index(&self.rules, &req.filter, &st);
-        let mut consider = |id: Id, e: &Arc<Entry>| {
-            if matcher.matches_id(e, id) {
-                matched.push(Arc::clone(e));
-            }
-            matched.len() < limit
-        };
-        // A base search looks at its one entry, whatever an index would offer.
-        let plan = if req.scope == Scope::Base {
-            None
-        } else {
-            matcher.plan()
-        };
-        if let Some(ids) = plan {
-            for id in ids.iter() {
-                if let Some(e) = st.by_id(id) {
-                    if req.scope.includes(&req.base, &e.dn) && !consider(id, e) {
-                        break;
-                    }
-                }
-            }
-        } else {
-            match req.scope {
-                Scope::Base => {
-                    if let Some(id) = st.id_of(&req.base) {
-                        if let Some(e) = st.by_id(id) {
-                            consider(id, e);
-                        }
-                    }
-                }
-                Scope::One | Scope::Subtree => {
-                    let depth = req.base.len() + 1;
-                    for (dn, id) in st.subtree(&req.base) {
-                        let wanted = match req.scope {
-                            Scope::One => dn.len() == depth,
-                            _ => true,
-                        };
-                        if wanted {
-                            if let Some(e) = st.by_id(id) {
-                                if !consider(id, e) {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let matched = self.matching(&st, req, limit)?;
         drop(st);
         if req.sort.is_empty() {
             return Ok(matched.iter().map(|e| project.apply(e)).collect());
@@ -479,17 +552,17 @@ impl Directory for EmbeddedDirectory {
     }
 
     async fn change_marker(&self, _base: &Dn) -> Result<Option<Marker>> {
-        Ok(self.read().marker())
+        Ok(Some(Marker::logged("embedded", &self.changes)))
     }
 
     async fn get(&self, dn: &Dn, attributes: &[&str]) -> Result<Option<Entry>> {
         for a in attributes {
             check_attribute_name(a)?;
         }
-        let st = self.read();
+        let found = self.tables()?.get(dn)?;
         let attrs: Vec<String> = attributes.iter().map(|a| (*a).to_owned()).collect();
         let project = ops::Projection::new(&self.rules, &attrs);
-        Ok(st.get(dn).map(|e| project.apply(e)))
+        Ok(found.map(|e| project.apply(&e)))
     }
 
     async fn add(&self, entry: &Entry) -> Result<()> {
@@ -504,7 +577,7 @@ impl Directory for EmbeddedDirectory {
     ) -> Result<()> {
         if changes.is_empty() {
             return match assertion {
-                Some(a) => ops::assert(&self.rules, &self.read(), LdapOperation::Modify, dn, a),
+                Some(a) => ops::assert(&self.rules, &self.tables()?, LdapOperation::Modify, dn, a),
                 None => Ok(()),
             };
         }
@@ -553,9 +626,8 @@ impl Directory for EmbeddedDirectory {
         if password.is_empty() {
             return Ok(false);
         }
-        let entry = match self.read().get(dn) {
-            Some(e) => Arc::clone(e),
-            None => return Ok(false),
+        let Some(entry) = self.tables()?.get(dn)? else {
+            return Ok(false);
         };
         // ppolicy: a locked account cannot bind.
         if !entry.get("pwdAccountLockedTime").is_empty() {
@@ -584,9 +656,8 @@ impl Directory for EmbeddedDirectory {
 
     async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> Result<bool> {
         check_attribute_name(attr)?;
-        let entry = match self.read().get(dn) {
-            Some(e) => Arc::clone(e),
-            None => return Err(ldap_error(LdapOperation::Compare, 32, dn, "")),
+        let Some(entry) = self.tables()?.get(dn)? else {
+            return Err(ldap_error(LdapOperation::Compare, 32, dn, ""));
         };
         if !self.rules.is_known(attr) {
             return Err(ldap_error(LdapOperation::Compare, 17, dn, attr));
@@ -598,7 +669,7 @@ impl Directory for EmbeddedDirectory {
     }
 
     async fn health(&self) -> Result<()> {
-        Ok(())
+        self.tables().map(|_| ())
     }
 }
 
@@ -681,21 +752,27 @@ mod tests {
         scope: Scope,
         filter: &Filter,
     ) -> BTreeSet<String> {
-        let st = dir.read();
-        dns(st
-            .iter()
-            .filter(|e| scope.includes(base, &e.dn) && eval::matches(&dir.rules, filter, e))
-            .map(|e| e.dn.clone()))
+        let st = dir.tables().unwrap();
+        let mut out = Vec::new();
+        st.for_each(|e| {
+            if scope.includes(base, &e.dn) && eval::matches(&dir.rules, filter, e) {
+                out.push(e.dn.clone());
+            }
+            Ok(())
+        })
+        .unwrap();
+        dns(out)
     }
 
     #[test]
     fn an_and_costs_what_its_most_selective_item_costs() {
         let (_folder, dir) = directory();
-        let st = dir.read();
+        let st = dir.tables().unwrap();
         let size = |f: &str| {
             let filter = Filter::parse(f).unwrap();
             eval::Matcher::with_index(&dir.rules, &filter, &st)
                 .plan()
+                .unwrap()
                 .map(|ids| ids.len())
         };
         assert_eq!(size("(objectClass=inetOrgPerson)"), Some(USERS + 3));
@@ -811,5 +888,78 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(all.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_folder_of_the_earlier_format_is_moved_into_the_data_file() {
+        use super::log::{Log, LogOp};
+        use crate::directory::Entry;
+
+        let folder = tempfile::tempdir().unwrap();
+        let base = Dn::parse("dc=example,dc=com").unwrap();
+        let person = |uid: &str| {
+            Entry::new(Dn::parse(&format!("uid={uid},dc=example,dc=com")).unwrap())
+                .with("objectClass", ["inetOrgPerson"])
+                .with("uid", [uid])
+                .with("cn", [uid])
+                .with("sn", [uid])
+        };
+        let top = Entry::new(base.clone())
+            .with("objectClass", ["dcObject", "organization"])
+            .with("dc", ["example"])
+            .with("o", ["Example"]);
+        {
+            // A snapshot holding the base and `a`, then a log adding `b` and `c` and
+            // deleting `a`.
+            let (mut log, _) = Log::open(folder.path()).unwrap();
+            let (t, a) = (top.clone(), person("a"));
+            log.compact([&t, &a].into_iter()).unwrap();
+            log.append(&[LogOp::Put(person("b")), LogOp::Put(person("c"))])
+                .unwrap();
+            log.append(&[LogOp::Delete(person("a").dn)]).unwrap();
+        }
+        let uids = |dir: &EmbeddedDirectory| {
+            let found = people_below(dir, &base);
+            let mut uids: Vec<String> = found
+                .iter()
+                .filter_map(|e| e.first_str("uid").map(str::to_owned))
+                .collect();
+            uids.sort();
+            uids
+        };
+        {
+            let dir = EmbeddedDirectory::open(folder.path(), &base).unwrap();
+            assert_eq!(uids(&dir), ["b", "c"]);
+            // Indexed like any entry.
+            let found = dir
+                .search(&SearchRequest::new(
+                    base.clone(),
+                    Scope::Subtree,
+                    Filter::eq("uid", "C"),
+                ))
+                .await
+                .unwrap();
+            assert_eq!(found.len(), 1);
+            assert_eq!(dir.stats().unwrap().entries, 3);
+        }
+        assert!(!folder.path().join("snapshot").exists());
+        assert!(folder.path().join("wal.migrated").exists());
+        // Reopened: read from the data file alone.
+        let dir = EmbeddedDirectory::open(folder.path(), &base).unwrap();
+        assert_eq!(uids(&dir), ["b", "c"]);
+        // A second opener of the same folder is refused while this one holds it.
+        let err = EmbeddedDirectory::open(folder.path(), &base).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidConfig);
+    }
+
+    /// Every entry with a `uid` below `base`, read without a runtime.
+    fn people_below(dir: &EmbeddedDirectory, base: &Dn) -> Vec<crate::directory::Entry> {
+        let req = SearchRequest::new(base.clone(), Scope::Subtree, Filter::present("uid"));
+        let st = dir.tables().unwrap();
+        dir.matching(&st, &req, usize::MAX)
+            .unwrap()
+            .iter()
+            .map(|e| (**e).clone())
+            .collect()
     }
 }

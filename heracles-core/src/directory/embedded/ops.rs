@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::log::LogOp;
 use super::rules::Rules;
-use super::state::State;
+use super::store::View;
 use super::{ldap_error, time};
 use crate::directory::{check_attribute_name, Entry, Modification};
 use crate::dn::{Dn, Rdn};
@@ -175,7 +175,7 @@ fn schema_check(rules: &Rules, op: LdapOperation, e: &Entry) -> Result<()> {
 /// Add: as slapd's add (or, with `import`, slapadd's: operational attributes kept).
 pub(super) fn add(
     rules: &Rules,
-    st: &State,
+    st: &dyn View,
     stamp: &mut Stamp,
     suffix: &Dn,
     input: &Entry,
@@ -211,10 +211,14 @@ pub(super) fn add(
     // slapd checks the entry against the schema before it looks at the tree.
     schema_check(rules, OP, &e)?;
     check_rdn(rules, OP, &e)?;
-    if st.contains(dn) {
+    if st.contains(dn)? {
         return Err(err(OP, 68, dn, "entry already exists"));
     }
-    if dn != suffix && dn.parent().is_none_or(|p| !st.contains(&p)) {
+    let parent_exists = match dn.parent() {
+        Some(p) => st.contains(&p)?,
+        None => false,
+    };
+    if dn != suffix && !parent_exists {
         return Err(err(OP, 32, dn, "parent does not exist"));
     }
     if e.get("structuralObjectClass").is_empty() {
@@ -318,16 +322,16 @@ fn apply_change(rules: &Rules, dn: &Dn, e: &mut Entry, change: &Modification) ->
 /// Modify: every change in order, all or nothing.
 pub(super) fn modify(
     rules: &Rules,
-    st: &State,
+    st: &dyn View,
     stamp: &mut Stamp,
     dn: &Dn,
     changes: &[Modification],
 ) -> Result<Vec<LogOp>> {
     const OP: LdapOperation = LdapOperation::Modify;
-    let Some(current) = st.get(dn) else {
+    let Some(current) = st.get(dn)? else {
         return Err(err(OP, 32, dn, ""));
     };
-    let mut e: Entry = (**current).clone();
+    let mut e: Entry = (*current).clone();
     let before_structural = rules.structural_class(&e);
     for change in changes {
         apply_change(rules, dn, &mut e, change)?;
@@ -370,15 +374,15 @@ pub(super) fn modify(
 /// The assertion control (RFC 4528): the entry must exist (32) and match (122).
 pub(super) fn assert(
     rules: &Rules,
-    st: &State,
+    st: &dyn View,
     op: LdapOperation,
     dn: &Dn,
     assertion: &Filter,
 ) -> Result<()> {
-    let Some(current) = st.get(dn) else {
+    let Some(current) = st.get(dn)? else {
         return Err(err(op, 32, dn, ""));
     };
-    if super::eval::matches(rules, assertion, current) {
+    if super::eval::matches(rules, assertion, &current) {
         Ok(())
     } else {
         Err(err(op, 122, dn, "assertion failed"))
@@ -386,12 +390,12 @@ pub(super) fn assert(
 }
 
 /// Delete a leaf.
-pub(super) fn delete(st: &State, dn: &Dn) -> Result<Vec<LogOp>> {
+pub(super) fn delete(st: &dyn View, dn: &Dn) -> Result<Vec<LogOp>> {
     const OP: LdapOperation = LdapOperation::Delete;
-    if !st.contains(dn) {
+    if !st.contains(dn)? {
         return Err(err(OP, 32, dn, ""));
     }
-    if st.has_children(dn) {
+    if st.has_children(dn)? {
         return Err(err(OP, 66, dn, "subordinate objects must be deleted first"));
     }
     Ok(vec![LogOp::Delete(dn.clone())])
@@ -400,7 +404,7 @@ pub(super) fn delete(st: &State, dn: &Dn) -> Result<Vec<LogOp>> {
 /// Modify DN: new RDN and/or new superior; the whole subtree moves.
 pub(super) fn rename(
     rules: &Rules,
-    st: &State,
+    st: &dyn View,
     stamp: &mut Stamp,
     dn: &Dn,
     new_rdn: &Rdn,
@@ -408,10 +412,14 @@ pub(super) fn rename(
     new_superior: Option<&Dn>,
 ) -> Result<(Vec<LogOp>, Dn)> {
     const OP: LdapOperation = LdapOperation::Rename;
-    let Some(current) = st.get(dn) else {
+    let Some(current) = st.get(dn)? else {
         return Err(err(OP, 32, dn, ""));
     };
-    if st.id_of(dn).is_some() && dn.parent().is_none_or(|p| !st.contains(&p)) {
+    let parent_exists = match dn.parent() {
+        Some(p) => st.contains(&p)?,
+        None => false,
+    };
+    if !parent_exists {
         // The suffix entry (its parent is outside the naming context).
         return Err(err(OP, 71, dn, "cannot rename between DSAs"));
     }
@@ -422,7 +430,7 @@ pub(super) fn rename(
             .ok_or_else(|| err(OP, 53, dn, "cannot rename the root"))?,
     };
     if let Some(sup) = new_superior {
-        if !st.contains(sup) {
+        if !st.contains(sup)? {
             return Err(err(OP, 32, sup, "new superior does not exist")
                 .with_code(crate::ErrorCode::ParentNotFound)
                 .with_message(format!("the new superior '{sup}' does not exist")));
@@ -433,10 +441,10 @@ pub(super) fn rename(
     }
     let new_dn = parent.child(new_rdn.clone());
     new_dn.check_limits()?;
-    if &new_dn != dn && st.contains(&new_dn) {
+    if &new_dn != dn && st.contains(&new_dn)? {
         return Err(err(OP, 68, &new_dn, "entry already exists"));
     }
-    let mut e: Entry = (**current).clone();
+    let mut e: Entry = (*current).clone();
     e.dn = new_dn.clone();
     for ava in new_rdn.avas() {
         let name = check_values(
@@ -479,13 +487,13 @@ pub(super) fn rename(
     stamp.touch(&mut e);
     let mut ops = Vec::new();
     // Descendants move with it (parents before children on replay).
-    let moved: Vec<Dn> = st.subtree(dn).map(|(d, _)| d.clone()).collect();
+    let moved = st.subtree_entries(dn)?;
     for old in &moved {
-        ops.push(LogOp::Delete(old.clone()));
+        ops.push(LogOp::Delete(old.dn.clone()));
     }
     ops.push(LogOp::Put(e));
-    for old in moved.iter().skip(1) {
-        if let (Some(child), Some(new_child_dn)) = (st.get(old), old.replace_suffix(dn, &new_dn)) {
+    for child in moved.iter().skip(1) {
+        if let Some(new_child_dn) = child.dn.replace_suffix(dn, &new_dn) {
             new_child_dn.check_limits()?;
             let mut c: Entry = (**child).clone();
             c.dn = new_child_dn;
