@@ -55,7 +55,7 @@ use async_trait::async_trait;
 
 use self::log::{Log, LogOp};
 use self::rules::Rules;
-use self::store::{Id, ReadTables, Store, View, WriteTables};
+use self::store::{Id, Snapshot, Store, View, WriteTables};
 use super::{
     check_attribute_name, sort, Change, ChangeLog, Directory, Entry, Marker, Modification, Scope,
     SearchRequest,
@@ -112,6 +112,10 @@ pub struct EmbeddedDirectory {
     writer: Mutex<Writer>,
     /// Every change since the directory was opened: the change marker is its position.
     changes: Arc<ChangeLog>,
+    /// The tables as of the last commit, shared by every read until the next one (a read
+    /// transaction and its tables cost more to open than most reads cost); `None` until a
+    /// read opens them.
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
     suffix: Dn,
     identity: Dn,
     path: PathBuf,
@@ -131,15 +135,16 @@ pub(super) fn ldap_error(op: LdapOperation, rc: u32, dn: &Dn, text: &str) -> Err
     Error::from_ldap(op, rc, &dn.to_string(), text)
 }
 
-/// Applies one operation of a batch inside a write; returns the change, for the change log.
+/// Applies one operation of a batch inside a write; returns the change, for the change log,
+/// and the id of the entry it touched.
 fn apply(
     rules: &Rules,
     t: &mut WriteTables<'_>,
     meta: &mut redb::Table<'_, &'static str, u64>,
     op: &LogOp,
-) -> Result<Change> {
+) -> Result<(Change, Option<Id>)> {
     match op {
-        LogOp::Put(e) => t.put(rules, meta, e),
+        LogOp::Put(e) => t.put(rules, meta, e).map(|(c, id)| (c, Some(id))),
         LogOp::Delete(dn) => t.remove(rules, dn),
     }
 }
@@ -198,6 +203,7 @@ impl EmbeddedDirectory {
             store: RwLock::new(store),
             writer: Mutex::new(Writer { csn_counter: 0 }),
             changes: Arc::default(),
+            snapshot: RwLock::new(None),
             suffix: suffix.clone(),
             identity,
             path,
@@ -234,6 +240,11 @@ impl EmbeddedDirectory {
     /// for writes in progress; fails while searches are in progress.
     pub fn compact(&self) -> Result<()> {
         let _w = self.lock_writer();
+        // The shared snapshot is a read in progress too.
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         self.store
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -241,11 +252,51 @@ impl EmbeddedDirectory {
     }
 
     /// The tables as of the last write.
-    fn tables(&self) -> Result<ReadTables> {
-        self.store
+    fn tables(&self) -> Result<Arc<Snapshot>> {
+        let shared = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tables) = shared.as_ref() {
+            return Ok(Arc::clone(tables));
+        }
+        drop(shared);
+        let fresh = Arc::new(Snapshot::after(
+            self.store
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .read()?,
+            None,
+            &[],
+        ));
+        let mut shared = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Only if no write has put a newer one meanwhile.
+        if shared.is_none() {
+            *shared = Some(Arc::clone(&fresh));
+        }
+        Ok(fresh)
+    }
+
+    /// After a commit (under the writer's lock): later reads see it.
+    fn committed(&self, changes: Vec<(Change, Option<Id>)>) {
+        let touched: Vec<Id> = changes.iter().filter_map(|(_, id)| *id).collect();
+        let tables = self
+            .store
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .read()
+            .read();
+        let mut shared = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // If the new tables cannot be opened, the next read tries again.
+        *shared = tables
+            .ok()
+            .map(|t| Arc::new(Snapshot::after(t, shared.as_deref(), &touched)));
+        drop(shared);
+        for (c, _) in changes {
+            self.changes.record(c);
+        }
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Writer> {
@@ -271,15 +322,13 @@ impl EmbeddedDirectory {
             batch
                 .iter()
                 .map(|op| apply(&self.rules, t, meta, op))
-                .collect::<Result<Vec<Change>>>()
+                .collect::<Result<Vec<_>>>()
         })?;
         if changes.is_empty() {
             return txn.abort();
         }
         txn.commit()?;
-        for c in changes {
-            self.changes.record(c);
-        }
+        self.committed(changes);
         Ok(())
     }
 
@@ -343,9 +392,7 @@ impl EmbeddedDirectory {
                 txn.abort()?;
             } else {
                 txn.commit()?;
-                for c in changes {
-                    self.changes.record(c);
-                }
+                self.committed(changes);
             }
             if let Some(e) = failure {
                 return Err(e);
@@ -404,12 +451,12 @@ impl EmbeddedDirectory {
     /// The entries of `st` that `req` selects (scope and filter), at most `limit`.
     fn matching(
         &self,
-        st: &ReadTables,
+        st: &Snapshot,
         req: &SearchRequest,
         limit: usize,
     ) -> Result<Vec<Arc<Entry>>> {
         let mut matched: Vec<Arc<Entry>> = Vec::new();
-        let matcher = eval::Matcher::with_index(&self.rules, &req.filter, st);
+        let matcher = eval::Matcher::with_index(&self.rules, &req.filter, st.tables());
         let mut consider = |id: Id, e: Arc<Entry>| {
             if matcher.matches_id(&e, id) {
                 matched.push(e);
@@ -425,7 +472,7 @@ impl EmbeddedDirectory {
         if let Some(ids) = plan {
             for id in ids.into_iter() {
                 let id = id?;
-                if let Some(e) = st.by_id(id)? {
+                if let Some(e) = st.entry(id)? {
                     if req.scope.includes(&req.base, &e.dn) && !consider(id, e) {
                         break;
                     }
@@ -435,7 +482,7 @@ impl EmbeddedDirectory {
             match req.scope {
                 Scope::Base => {
                     if let Some(id) = st.id_of(&req.base)? {
-                        if let Some(e) = st.by_id(id)? {
+                        if let Some(e) = st.entry(id)? {
                             consider(id, e);
                         }
                     }
@@ -446,7 +493,7 @@ impl EmbeddedDirectory {
                         if req.scope == Scope::One && d != depth {
                             return Ok(true);
                         }
-                        Ok(match st.by_id(id)? {
+                        Ok(match st.entry(id)? {
                             Some(e) => consider(id, e),
                             None => true,
                         })
@@ -559,7 +606,7 @@ impl Directory for EmbeddedDirectory {
         for a in attributes {
             check_attribute_name(a)?;
         }
-        let found = self.tables()?.get(dn)?;
+        let found = self.tables()?.entry_at(dn)?;
         let attrs: Vec<String> = attributes.iter().map(|a| (*a).to_owned()).collect();
         let project = ops::Projection::new(&self.rules, &attrs);
         Ok(found.map(|e| project.apply(&e)))
@@ -577,7 +624,13 @@ impl Directory for EmbeddedDirectory {
     ) -> Result<()> {
         if changes.is_empty() {
             return match assertion {
-                Some(a) => ops::assert(&self.rules, &self.tables()?, LdapOperation::Modify, dn, a),
+                Some(a) => ops::assert(
+                    &self.rules,
+                    self.tables()?.tables(),
+                    LdapOperation::Modify,
+                    dn,
+                    a,
+                ),
                 None => Ok(()),
             };
         }
@@ -626,7 +679,7 @@ impl Directory for EmbeddedDirectory {
         if password.is_empty() {
             return Ok(false);
         }
-        let Some(entry) = self.tables()?.get(dn)? else {
+        let Some(entry) = self.tables()?.entry_at(dn)? else {
             return Ok(false);
         };
         // ppolicy: a locked account cannot bind.
@@ -656,7 +709,7 @@ impl Directory for EmbeddedDirectory {
 
     async fn compare(&self, dn: &Dn, attr: &str, value: &[u8]) -> Result<bool> {
         check_attribute_name(attr)?;
-        let Some(entry) = self.tables()?.get(dn)? else {
+        let Some(entry) = self.tables()?.entry_at(dn)? else {
             return Err(ldap_error(LdapOperation::Compare, 32, dn, ""));
         };
         if !self.rules.is_known(attr) {

@@ -18,9 +18,10 @@
 //! Each write is one transaction, durable (fsynced) when it commits; readers see a
 //! consistent snapshot of the last commit, whatever is being written meanwhile.
 
-use std::ops::Bound;
+use std::collections::HashMap;
+use std::ops::{Bound, Deref};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use redb::{
     MultimapTable, MultimapTableDefinition, MultimapValue, ReadOnlyMultimapTable, ReadOnlyTable,
@@ -49,6 +50,10 @@ pub(super) const DATA_FILE: &str = "data.redb";
 /// Memory the database may use to cache pages of the data file (the rest of the file is
 /// read through the kernel's page cache, which is not the process's memory).
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Encoded bytes of the decoded entries a [`Snapshot`] keeps (a group with thousands of
+/// members costs far more to decode than to look up).
+const DECODED_BYTES: usize = 8 * 1024 * 1024;
 
 /// Attributes with an equality index (lower-case canonical names, sorted).
 pub(super) const INDEXED: &[&str] = &[
@@ -447,13 +452,14 @@ impl WriteTables<'_> {
         Ok(id)
     }
 
-    /// Creates or replaces the entry at its DN; returns the change, for the change log.
+    /// Creates or replaces the entry at its DN; returns the change, for the change log,
+    /// and the entry's id.
     pub(super) fn put(
         &mut self,
         rules: &Rules,
         meta: &mut Table<'_, &'static str, u64>,
         entry: &Entry,
-    ) -> Result<Change> {
+    ) -> Result<(Change, Id)> {
         let key = order_key(&entry.dn);
         let mut bytes = Vec::with_capacity(512);
         encode_entry(&mut bytes, entry);
@@ -484,11 +490,12 @@ impl WriteTables<'_> {
             .insert(id, bytes.as_slice())
             .map_err(db_error)?;
         self.index_entry(rules, id, entry, true)?;
-        Ok(change)
+        Ok((change, id))
     }
 
-    /// Removes the entry at `dn` (if any); returns the change, for the change log.
-    pub(super) fn remove(&mut self, rules: &Rules, dn: &Dn) -> Result<Change> {
+    /// Removes the entry at `dn` (if any); returns the change, for the change log, and the
+    /// id the entry had.
+    pub(super) fn remove(&mut self, rules: &Rules, dn: &Dn) -> Result<(Change, Option<Id>)> {
         let key = order_key(dn);
         let id = self
             .dns
@@ -502,10 +509,11 @@ impl WriteTables<'_> {
             self.entries.remove(id).map_err(db_error)?;
         }
         // No cascade: whatever else a delete changes is put in the same batch.
-        Ok(Change::Deleted {
+        let change = Change::Deleted {
             dn: dn.clone(),
             cascade: false,
-        })
+        };
+        Ok((change, id))
     }
 }
 
@@ -524,6 +532,92 @@ fn changed_attributes(old: &Entry, new: &Entry) -> Vec<String> {
             .map(|a| a.name().to_owned()),
     );
     out
+}
+
+/// Entries a snapshot decoded, by id, with their encoded sizes.
+#[derive(Debug, Default, Clone)]
+struct Decoded {
+    entries: HashMap<Id, (Arc<Entry>, usize)>,
+    bytes: usize,
+}
+
+/// The tables as of one commit, shared by the reads until the next, with the entries
+/// decoded from them so far (at most [`DECODED_BYTES`] of them, encoded).
+pub(super) struct Snapshot {
+    tables: ReadTables,
+    decoded: Mutex<Decoded>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Snapshot")
+    }
+}
+
+impl Deref for Snapshot {
+    type Target = ReadTables;
+
+    fn deref(&self) -> &ReadTables {
+        &self.tables
+    }
+}
+
+impl Snapshot {
+    /// The snapshot after a commit: it keeps what `previous` decoded, except the entries
+    /// the commit `touched`.
+    pub(super) fn after(tables: ReadTables, previous: Option<&Snapshot>, touched: &[Id]) -> Self {
+        let mut decoded = previous.map_or_else(Decoded::default, |p| {
+            p.decoded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        });
+        for id in touched {
+            if let Some((_, size)) = decoded.entries.remove(id) {
+                decoded.bytes = decoded.bytes.saturating_sub(size);
+            }
+        }
+        Snapshot {
+            tables,
+            decoded: Mutex::new(decoded),
+        }
+    }
+
+    /// The tables.
+    pub(super) fn tables(&self) -> &ReadTables {
+        &self.tables
+    }
+
+    /// The entry with id `id`, decoded once per snapshot while there is room.
+    pub(super) fn entry(&self, id: Id) -> Result<Option<Arc<Entry>>> {
+        let lock = || self.decoded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((e, _)) = lock().entries.get(&id) {
+            return Ok(Some(Arc::clone(e)));
+        }
+        let Some(bytes) = self.tables.entries.get(id).map_err(db_error)? else {
+            return Ok(None);
+        };
+        let size = bytes.value().len();
+        let e = Arc::new(decode(bytes.value(), id)?);
+        let mut d = lock();
+        if d.bytes + size > DECODED_BYTES {
+            d.entries.clear();
+            d.bytes = 0;
+        }
+        if size <= DECODED_BYTES {
+            d.bytes += size;
+            d.entries.insert(id, (Arc::clone(&e), size));
+        }
+        Ok(Some(e))
+    }
+
+    /// The entry at `dn`.
+    pub(super) fn entry_at(&self, dn: &Dn) -> Result<Option<Arc<Entry>>> {
+        match self.tables.id_of(dn)? {
+            Some(id) => self.entry(id),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The open data file.
