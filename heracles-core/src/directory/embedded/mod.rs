@@ -8,10 +8,13 @@
 //! attributes (`entryUUID`, `entryCSN`, `createTimestamp`, `modifyTimestamp`,
 //! `creatorsName`, `modifiersName`, `structuralObjectClass`).
 //!
-//! Durability: every write is appended to a log and fsynced before the call returns; the
-//! log is compacted into a snapshot from time to time (format and crash behaviour in
-//! `log.rs`). Concurrency: any number of readers at once; writers are serialised, and each
-//! operation is atomic — readers see it whole or not at all.
+//! Storage: one data file in the data folder (`data.redb`: entries, the DN order and the
+//! equality indexes in copy-on-write B-trees, see `store.rs`), read through the kernel's
+//! page cache, so the process's memory does not grow with the directory. Durability:
+//! every write is one transaction, fsynced before the call returns; a crash leaves the
+//! last committed state. Concurrency: any number of readers at once, each on the state of
+//! the last commit; writers are serialised, and each operation is atomic — readers see it
+//! whole or not at all.
 //!
 //! ```
 //! use heracles_core::directory::{Directory, EmbeddedDirectory, Entry, Scope, SearchRequest};
@@ -454,12 +457,13 @@ impl EmbeddedDirectory {
         st: &Snapshot,
         req: &SearchRequest,
         limit: usize,
-    ) -> Result<Vec<Arc<Entry>>> {
-        let mut matched: Vec<Arc<Entry>> = Vec::new();
+        project: &ops::Projection<'_>,
+    ) -> Result<Vec<Entry>> {
+        let mut matched: Vec<Entry> = Vec::new();
         let matcher = eval::Matcher::with_index(&self.rules, &req.filter, st.tables());
         let mut consider = |id: Id, e: Arc<Entry>| {
             if matcher.matches_id(&e, id) {
-                matched.push(e);
+                matched.push(project.apply(&e));
             }
             matched.len() < limit
         };
@@ -572,20 +576,19 @@ impl Directory for EmbeddedDirectory {
         } else {
             usize::MAX
         };
-        let project = ops::Projection::new(&self.rules, &req.attributes);
-        let matched = self.matching(&st, req, limit)?;
-        drop(st);
         if req.sort.is_empty() {
-            return Ok(matched.iter().map(|e| project.apply(e)).collect());
+            let project = ops::Projection::new(&self.rules, &req.attributes);
+            return self.matching(&st, req, limit, &project);
         }
-        // Sort projections carrying the sort keys, not whole entries; then drop the keys
-        // the caller did not ask for.
+        // Sort projections carrying the sort keys, not whole entries (projected as they
+        // are found); then drop the keys the caller did not ask for.
         let mut keyed = req.attributes.clone();
         if !keyed.is_empty() {
             keyed.extend(req.sort.iter().map(|k| k.attr.clone()));
         }
         let with_keys = ops::Projection::new(&self.rules, &keyed);
-        let mut found: Vec<Entry> = matched.iter().map(|e| with_keys.apply(e)).collect();
+        let mut found = self.matching(&st, req, limit, &with_keys)?;
+        drop(st);
         sort::sort_entries(self.rules.schema(), &mut found, &req.sort);
         found.truncate(req.size_limit.unwrap_or(usize::MAX));
         if !req.attributes.is_empty() {
@@ -1009,10 +1012,7 @@ mod tests {
     fn people_below(dir: &EmbeddedDirectory, base: &Dn) -> Vec<crate::directory::Entry> {
         let req = SearchRequest::new(base.clone(), Scope::Subtree, Filter::present("uid"));
         let st = dir.tables().unwrap();
-        dir.matching(&st, &req, usize::MAX)
-            .unwrap()
-            .iter()
-            .map(|e| (**e).clone())
-            .collect()
+        let all = super::ops::Projection::new(&dir.rules, &[]);
+        dir.matching(&st, &req, usize::MAX, &all).unwrap()
     }
 }

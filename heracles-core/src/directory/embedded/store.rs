@@ -49,11 +49,16 @@ pub(super) const DATA_FILE: &str = "data.redb";
 
 /// Memory the database may use to cache pages of the data file (the rest of the file is
 /// read through the kernel's page cache, which is not the process's memory).
-const CACHE_BYTES: usize = 16 * 1024 * 1024;
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Encoded bytes of the decoded entries a [`Snapshot`] keeps (a group with thousands of
 /// members costs far more to decode than to look up).
 const DECODED_BYTES: usize = 8 * 1024 * 1024;
+
+/// Entries smaller than this (encoded) are not kept decoded: a person decodes in a few
+/// microseconds, and random reads of people would push out the groups that are read again
+/// and again (every read of a user looks up its groups).
+const DECODED_MIN: usize = 2048;
 
 /// Attributes with an equality index (lower-case canonical names, sorted).
 pub(super) const INDEXED: &[&str] = &[
@@ -588,7 +593,7 @@ impl Snapshot {
         &self.tables
     }
 
-    /// The entry with id `id`, decoded once per snapshot while there is room.
+    /// The entry with id `id`; a big one is decoded once per snapshot while there is room.
     pub(super) fn entry(&self, id: Id) -> Result<Option<Arc<Entry>>> {
         let lock = || self.decoded.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((e, _)) = lock().entries.get(&id) {
@@ -599,15 +604,22 @@ impl Snapshot {
         };
         let size = bytes.value().len();
         let e = Arc::new(decode(bytes.value(), id)?);
+        if !(DECODED_MIN..=DECODED_BYTES).contains(&size) {
+            return Ok(Some(e));
+        }
         let mut d = lock();
-        if d.bytes + size > DECODED_BYTES {
-            d.entries.clear();
+        // Full: start again (freeing the old entries after the lock is released, so that
+        // other reads do not wait for it).
+        let evicted = if d.bytes + size > DECODED_BYTES {
             d.bytes = 0;
-        }
-        if size <= DECODED_BYTES {
-            d.bytes += size;
-            d.entries.insert(id, (Arc::clone(&e), size));
-        }
+            std::mem::take(&mut d.entries)
+        } else {
+            HashMap::new()
+        };
+        d.bytes += size;
+        d.entries.insert(id, (Arc::clone(&e), size));
+        drop(d);
+        drop(evicted);
         Ok(Some(e))
     }
 
