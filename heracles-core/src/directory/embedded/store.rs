@@ -18,7 +18,7 @@
 //! Each write is one transaction, durable (fsynced) when it commits; readers see a
 //! consistent snapshot of the last commit, whatever is being written meanwhile.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::{Bound, Deref};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -53,7 +53,7 @@ const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Encoded bytes of the decoded entries a [`Snapshot`] keeps (a group with thousands of
 /// members costs far more to decode than to look up).
-const DECODED_BYTES: usize = 8 * 1024 * 1024;
+const DECODED_BYTES: usize = 16 * 1024 * 1024;
 
 /// Entries smaller than this (encoded) are not kept decoded: a person decodes in a few
 /// microseconds, and random reads of people would push out the groups that are read again
@@ -430,20 +430,38 @@ where
 }
 
 impl WriteTables<'_> {
-    fn index_entry(&mut self, rules: &Rules, id: Id, entry: &Entry, add: bool) -> Result<()> {
+    /// The index keys of `entry`'s values.
+    fn index_keys(rules: &Rules, entry: &Entry) -> HashSet<Vec<u8>> {
+        let mut keys = HashSet::new();
         for attr in entry.attrs.iter() {
             // Stored entries carry the schema's names (see ops::add), so no alias lookup.
             let Some(name) = indexed_name(attr.name()) else {
                 continue;
             };
             for v in attr.values() {
-                let key = index_key(name, &rules.eq_key(attr.name(), v));
-                if add {
-                    self.index.insert(key.as_slice(), id).map_err(db_error)?;
-                } else {
-                    self.index.remove(key.as_slice(), id).map_err(db_error)?;
-                }
+                keys.insert(index_key(name, &rules.eq_key(attr.name(), v)));
             }
+        }
+        keys
+    }
+
+    /// Moves `id` in the index from the keys of `old` to those of `new`, touching only the
+    /// keys that differ (a member added to a group of thousands is one insert, not a
+    /// rewrite of every member's key).
+    fn reindex(
+        &mut self,
+        rules: &Rules,
+        id: Id,
+        old: Option<&Entry>,
+        new: Option<&Entry>,
+    ) -> Result<()> {
+        let old = old.map(|e| Self::index_keys(rules, e)).unwrap_or_default();
+        let new = new.map(|e| Self::index_keys(rules, e)).unwrap_or_default();
+        for key in old.difference(&new) {
+            self.index.remove(key.as_slice(), id).map_err(db_error)?;
+        }
+        for key in new.difference(&old) {
+            self.index.insert(key.as_slice(), id).map_err(db_error)?;
         }
         Ok(())
     }
@@ -473,28 +491,25 @@ impl WriteTables<'_> {
             .get(key.as_slice())
             .map_err(db_error)?
             .map(|g| g.value());
-        let (id, change) = if let Some(id) = existing {
-            let change = match self.by_id(id)? {
-                Some(old) => {
-                    self.index_entry(rules, id, &old, false)?;
-                    Change::Written {
-                        dn: entry.dn.clone(),
-                        classes: None,
-                        attributes: changed_attributes(&old, entry),
-                    }
-                }
-                None => Change::added(entry),
-            };
-            (id, change)
+        let (id, old) = if let Some(id) = existing {
+            (id, self.by_id(id)?)
         } else {
             let id = Self::next_id(meta)?;
             self.dns.insert(key.as_slice(), id).map_err(db_error)?;
-            (id, Change::added(entry))
+            (id, None)
+        };
+        let change = match &old {
+            Some(old) => Change::Written {
+                dn: entry.dn.clone(),
+                classes: None,
+                attributes: changed_attributes(old, entry),
+            },
+            None => Change::added(entry),
         };
         self.entries
             .insert(id, bytes.as_slice())
             .map_err(db_error)?;
-        self.index_entry(rules, id, entry, true)?;
+        self.reindex(rules, id, old.as_deref(), Some(entry))?;
         Ok((change, id))
     }
 
@@ -509,7 +524,7 @@ impl WriteTables<'_> {
             .map(|g| g.value());
         if let Some(id) = id {
             if let Some(old) = self.by_id(id)? {
-                self.index_entry(rules, id, &old, false)?;
+                self.reindex(rules, id, Some(&old), None)?;
             }
             self.entries.remove(id).map_err(db_error)?;
         }
@@ -539,11 +554,65 @@ fn changed_attributes(old: &Entry, new: &Entry) -> Vec<String> {
     out
 }
 
-/// Entries a snapshot decoded, by id, with their encoded sizes.
+/// Entries a snapshot decoded, by id: each with its encoded size and whether it was read
+/// again since the cache was last full.
 #[derive(Debug, Default, Clone)]
 struct Decoded {
-    entries: HashMap<Id, (Arc<Entry>, usize)>,
+    entries: HashMap<Id, Kept>,
     bytes: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Kept {
+    entry: Arc<Entry>,
+    size: usize,
+    used: bool,
+}
+
+impl Decoded {
+    fn get(&mut self, id: Id) -> Option<Arc<Entry>> {
+        let kept = self.entries.get_mut(&id)?;
+        kept.used = true;
+        Some(Arc::clone(&kept.entry))
+    }
+
+    /// Keeps `entry` (`size` bytes encoded) within `budget`: when full, the entries not
+    /// read again since it was last full go first (a group read with every user's read
+    /// stays; the ones read once go), then, if that is not enough, all. Returns what it
+    /// dropped, to be freed once the lock is released.
+    fn insert(&mut self, id: Id, entry: Arc<Entry>, size: usize, budget: usize) -> Vec<Kept> {
+        let mut evicted = Vec::new();
+        if self.bytes + size > budget {
+            evicted.extend(
+                self.entries
+                    .extract_if(|_, k| !std::mem::take(&mut k.used))
+                    .map(|(_, k)| k),
+            );
+            self.bytes = self.entries.values().map(|k| k.size).sum();
+            if self.bytes + size > budget {
+                evicted.extend(self.entries.drain().map(|(_, k)| k));
+                self.bytes = 0;
+            }
+        }
+        self.bytes += size;
+        let kept = Kept {
+            entry,
+            size,
+            used: false,
+        };
+        if let Some(old) = self.entries.insert(id, kept) {
+            self.bytes = self.bytes.saturating_sub(old.size);
+            evicted.push(old);
+        }
+        evicted
+    }
+
+    /// Forgets the entry `id` (a commit changed it).
+    fn forget(&mut self, id: Id) {
+        if let Some(k) = self.entries.remove(&id) {
+            self.bytes = self.bytes.saturating_sub(k.size);
+        }
+    }
 }
 
 /// The tables as of one commit, shared by the reads until the next, with the entries
@@ -578,9 +647,7 @@ impl Snapshot {
                 .clone()
         });
         for id in touched {
-            if let Some((_, size)) = decoded.entries.remove(id) {
-                decoded.bytes = decoded.bytes.saturating_sub(size);
-            }
+            decoded.forget(*id);
         }
         Snapshot {
             tables,
@@ -596,8 +663,8 @@ impl Snapshot {
     /// The entry with id `id`; a big one is decoded once per snapshot while there is room.
     pub(super) fn entry(&self, id: Id) -> Result<Option<Arc<Entry>>> {
         let lock = || self.decoded.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((e, _)) = lock().entries.get(&id) {
-            return Ok(Some(Arc::clone(e)));
+        if let Some(e) = lock().get(id) {
+            return Ok(Some(e));
         }
         let Some(bytes) = self.tables.entries.get(id).map_err(db_error)? else {
             return Ok(None);
@@ -607,18 +674,8 @@ impl Snapshot {
         if !(DECODED_MIN..=DECODED_BYTES).contains(&size) {
             return Ok(Some(e));
         }
-        let mut d = lock();
-        // Full: start again (freeing the old entries after the lock is released, so that
-        // other reads do not wait for it).
-        let evicted = if d.bytes + size > DECODED_BYTES {
-            d.bytes = 0;
-            std::mem::take(&mut d.entries)
-        } else {
-            HashMap::new()
-        };
-        d.bytes += size;
-        d.entries.insert(id, (Arc::clone(&e), size));
-        drop(d);
+        let evicted = lock().insert(id, Arc::clone(&e), size, DECODED_BYTES);
+        // Freed here, after the lock is released, so that other reads do not wait for it.
         drop(evicted);
         Ok(Some(e))
     }
@@ -839,5 +896,27 @@ mod tests {
         // Not indexed: the caller must scan.
         assert!(st.lookup("description", b"x").unwrap().is_none());
         assert!(st.scan_keys("description", |_| true).unwrap().is_none());
+    }
+
+    #[test]
+    fn decoded_entries_read_again_outlive_those_read_once() {
+        let e = |uid: &str| Arc::new(person(uid, "x@example.com"));
+        let mut d = super::Decoded::default();
+        assert!(d.insert(1, e("a"), 40, 100).is_empty());
+        assert!(d.insert(2, e("b"), 40, 100).is_empty());
+        assert!(d.get(1).is_some());
+        // Full: `b` was not read again, `a` was.
+        let evicted = d.insert(3, e("c"), 40, 100);
+        assert_eq!(evicted.len(), 1);
+        assert!(d.get(2).is_none());
+        assert!(d.get(1).is_some() && d.bytes == 80);
+        // Full again: `a` was read since; `c` was not.
+        d.insert(4, e("d"), 40, 100);
+        assert!(d.get(1).is_some() && d.get(3).is_none() && d.get(4).is_some());
+        // Nothing unread to drop and still full: all go.
+        assert_eq!(d.insert(5, e("e"), 90, 100).len(), 2);
+        assert_eq!((d.entries.len(), d.bytes), (1, 90));
+        d.forget(5);
+        assert_eq!((d.entries.len(), d.bytes), (0, 0));
     }
 }
