@@ -1,6 +1,6 @@
 //! The embedded directory: a durable, schema-aware directory in a folder, no server needed.
 //! Seeds it from LDIF, searches it with slapd's matching rules, shows a schema error with
-//! slapd's result code, reopens it, and exports it as LDIF.
+//! slapd's result code, reopens it, shows its data file, and exports it as LDIF.
 //!
 //! ```sh
 //! cargo run -p heracles-examples --example embedded_directory
@@ -98,8 +98,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         jdoe.as_ref().and_then(|e| e.first_str("cn")),
         jdoe.as_ref().and_then(|e| e.first_str("entryUUID"))
     );
+    // Entries and indexes live in one data file, read through the page cache: the
+    // process does not hold the directory in memory.
+    let stats = dir.stats()?;
+    println!(
+        "data file: {} entries in {} bytes ({})",
+        stats.entries,
+        stats.file_bytes,
+        folder.join("data.redb").display()
+    );
+    assert!(stats.entries >= 3 && stats.file_bytes > 0);
     let mut ldif = Vec::new();
     let n = dir.export_ldif(&mut ldif)?;
+    assert_eq!(n, stats.entries);
     println!(
         "exported {n} entries, {} bytes of LDIF; first lines:",
         ldif.len()
