@@ -52,7 +52,7 @@ mod time;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use async_trait::async_trait;
 
@@ -232,7 +232,15 @@ impl EmbeddedDirectory {
     pub fn stats(&self) -> Result<EmbeddedStats> {
         let entries = self.tables()?.len()?;
         let file = self.path.join(store::DATA_FILE);
-        let file_bytes = std::fs::metadata(&file).map_or(0, |m| m.len());
+        let file_bytes = std::fs::metadata(&file)
+            .map_err(|e| {
+                Error::new(
+                    ErrorCode::Internal,
+                    format!("cannot read the size of '{}': {e}", file.display()),
+                )
+                .with_detail("path", file.display().to_string())
+            })?
+            .len();
         Ok(EmbeddedStats {
             entries,
             file_bytes,
@@ -261,14 +269,7 @@ impl EmbeddedDirectory {
             return Ok(Arc::clone(tables));
         }
         drop(shared);
-        let fresh = Arc::new(Snapshot::after(
-            self.store
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .read()?,
-            None,
-            &[],
-        ));
+        let fresh = Arc::new(Snapshot::after(self.store().read()?, None, &[]));
         let mut shared = self
             .snapshot
             .write()
@@ -283,11 +284,7 @@ impl EmbeddedDirectory {
     /// After a commit (under the writer's lock): later reads see it.
     fn committed(&self, changes: Vec<(Change, Option<Id>)>) {
         let touched: Vec<Id> = changes.iter().filter_map(|(_, id)| *id).collect();
-        let tables = self
-            .store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .read();
+        let tables = self.store().read();
         let mut shared = self
             .snapshot
             .write()
@@ -300,6 +297,11 @@ impl EmbeddedDirectory {
         for (c, _) in changes {
             self.changes.record(c);
         }
+    }
+
+    /// The data file (shared: only [`EmbeddedDirectory::compact`] takes it alone).
+    fn store(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Writer> {
@@ -315,11 +317,7 @@ impl EmbeddedDirectory {
         let mut w = self.lock_writer();
         w.csn_counter = w.csn_counter.wrapping_add(1);
         let mut stamp = ops::Stamp::now(&self.identity, w.csn_counter);
-        let txn = self
-            .store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .begin()?;
+        let txn = self.store().begin()?;
         let changes = txn.with_tables(|t, meta| {
             let batch = build(&*t, &mut stamp)?;
             batch
@@ -352,11 +350,7 @@ impl EmbeddedDirectory {
         let mut reader = LdifReader::new(input);
         loop {
             let mut w = self.lock_writer();
-            let txn = self
-                .store
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .begin()?;
+            let txn = self.store().begin()?;
             let mut failure = None;
             let mut finished = true;
             let changes = txn.with_tables(|t, meta| {

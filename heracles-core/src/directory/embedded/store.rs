@@ -143,8 +143,9 @@ pub(super) fn key_depth(key: &[u8]) -> usize {
     key.split(|&b| b == 0).count().saturating_sub(1)
 }
 
-/// The first key after the subtree of the DN whose order key is `key` (exclusive bound).
-fn subtree_end(key: &[u8]) -> Vec<u8> {
+/// The exclusive end of the keys that extend `key`, a key ending in a zero byte (an order
+/// key: the DN's subtree; an index key with no value: the attribute's keys).
+fn prefix_end(key: &[u8]) -> Vec<u8> {
     let mut end = key.to_vec();
     match end.last_mut() {
         Some(last) => *last = 1,
@@ -298,7 +299,7 @@ where
         mut each: impl FnMut(usize, Id) -> Result<bool>,
     ) -> Result<()> {
         let start = order_key(base);
-        let end = subtree_end(&start);
+        let end = prefix_end(&start);
         let range = self
             .dns
             .range::<&[u8]>((
@@ -349,10 +350,7 @@ where
             return Ok(None);
         }
         let start = index_key(attr, b"");
-        let mut end = start.clone();
-        if let Some(last) = end.last_mut() {
-            *last = 1;
-        }
+        let end = prefix_end(&start);
         let mut ids: Vec<Id> = Vec::new();
         let range = self
             .index
@@ -406,7 +404,7 @@ where
 
     fn has_children(&self, dn: &Dn) -> Result<bool> {
         let key = order_key(dn);
-        let end = subtree_end(&key);
+        let end = prefix_end(&key);
         let mut range = self
             .dns
             .range::<&[u8]>((
